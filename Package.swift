@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way: dasprov (CLI) → DasprovEngine → DasprovTasks →
+// DasprovSSH / DasprovXML / DasprovTemplate / DasprovDSL / DasprovInventory → DasprovCore,
+// and each C library is imported by exactly one Swift wrapper target.
+let package = Package(
+  name: "dasprov",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "dasprov", targets: ["dasprov"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/stencilproject/Stencil", exact: "0.15.1"),
+  ],
+  targets: [
+    // C libraries, each behind exactly one Swift owner.
+    .systemLibrary(
+      name: "CLibSSH2", pkgConfig: "libssh2",
+      providers: [.apt(["libssh2-1-dev"]), .brew(["libssh2"])]),
+    .systemLibrary(
+      name: "CLibXML2", pkgConfig: "libxml-2.0",
+      providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]),
+
+    // Pure values shared by every layer: source locations, diagnostics, values, quoting, secrets.
+    .target(name: "DasprovCore"),
+    // Ansible-compatible INI inventories with group_vars/host_vars.
+    .target(name: "DasprovInventory", dependencies: ["DasprovCore", "Yams"]),
+    // The .dasp language: lexer, parser, AST, expression evaluation.
+    .target(name: "DasprovDSL", dependencies: ["DasprovCore"]),
+    // Stencil templates with undefined-variable checks and escaping by file kind.
+    .target(name: "DasprovTemplate", dependencies: ["DasprovCore", "Stencil"]),
+    // The only importer of libssh2.
+    .target(name: "DasprovSSH", dependencies: ["DasprovCore", "CLibSSH2"]),
+    // The only importer of libxml2: byte-preserving XML edits.
+    .target(name: "DasprovXML", dependencies: ["DasprovCore", "CLibXML2"]),
+    // Task kinds: pure plans from (desired state, facts) to changes.
+    .target(
+      name: "DasprovTasks",
+      dependencies: ["DasprovCore", "DasprovDSL", "DasprovTemplate", "DasprovXML"]),
+    // Loads projects, gathers facts, plans, applies, restarts in role order.
+    .target(
+      name: "DasprovEngine",
+      dependencies: [
+        "DasprovCore", "DasprovInventory", "DasprovDSL", "DasprovTemplate", "DasprovTasks",
+        "DasprovSSH", "DasprovXML",
+      ]),
+    .executableTarget(
+      name: "dasprov",
+      dependencies: [
+        "DasprovEngine", "DasprovInventory", "DasprovCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    .testTarget(name: "DasprovCoreTests", dependencies: ["DasprovCore"]),
+    .testTarget(
+      name: "DasprovInventoryTests", dependencies: ["DasprovInventory", "DasprovCore"],
+      resources: [.copy("Corpus")]),
+    .testTarget(name: "DasprovDSLTests", dependencies: ["DasprovDSL", "DasprovCore"]),
+    .testTarget(name: "DasprovTemplateTests", dependencies: ["DasprovTemplate", "DasprovCore"]),
+    .testTarget(name: "DasprovSSHTests", dependencies: ["DasprovSSH", "DasprovCore"]),
+    .testTarget(name: "DasprovXMLTests", dependencies: ["DasprovXML", "DasprovCore"]),
+    .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL"]),
+    .testTarget(name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore"]),
+    // Runs the built `dasprov` binary against the sandbox's real sshd hosts.
+    .testTarget(name: "IntegrationTests", dependencies: ["DasprovCore"]),
+  ]
+)

@@ -1,0 +1,78 @@
+import Foundation
+
+/// Replaces secret values with `********` in everything dasprov prints or writes on the controller.
+///
+/// A secret can reach output in more than its raw form: escaped inside an XML file, percent-encoded
+/// inside a JDBC URL, escaped inside JSON, or shell-quoted inside a command. The masker knows all
+/// of those forms, so a diff of `master-datasources.xml` cannot leak `a<b&c` as `a&lt;b&amp;c`.
+public final class SecretMasker: @unchecked Sendable {
+  public static let mask = "********"
+  private let lock = NSLock()
+  // Longest first, so a secret that contains another is masked whole.
+  private var forms: [String] = []
+  private var known: Set<String> = []
+
+  public static let shared = SecretMasker()
+
+  public init() {}
+
+  /// Registers a secret value. Values shorter than 3 characters are not masked: masking "a" or "1"
+  /// would shred ordinary output and protect nothing.
+  public func add(_ secret: String) {
+    guard secret.count >= 3 else { return }
+    lock.withLock {
+      guard known.insert(secret).inserted else { return }
+      for form in Self.forms(of: secret) where !forms.contains(form) { forms.append(form) }
+      forms.sort { $0.count > $1.count }
+    }
+  }
+
+  public var isEmpty: Bool { lock.withLock { forms.isEmpty } }
+
+  /// `text` with every known form of every secret replaced.
+  public func mask(_ text: String) -> String {
+    let current = lock.withLock { forms }
+    guard !current.isEmpty else { return text }
+    var out = text
+    for form in current where out.contains(form) {
+      out = out.replacingOccurrences(of: form, with: Self.mask)
+    }
+    return out
+  }
+
+  /// Every spelling of `secret` that dasprov itself could produce.
+  static func forms(of secret: String) -> [String] {
+    var result: [String] = [secret]
+    func add(_ s: String) { if !result.contains(s) { result.append(s) } }
+    // XML escaping, with and without quote escaping, and numeric references for quotes.
+    let xmlBase = secret.replacingOccurrences(of: "&", with: "&amp;")
+      .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    add(xmlBase)
+    add(xmlBase.replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;"))
+    add(xmlBase.replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;"))
+    add(xmlBase.replacingOccurrences(of: "\"", with: "&#34;").replacingOccurrences(of: "'", with: "&#39;"))
+    // Percent-encoding as in URLs and form bodies, both hex cases.
+    let unreserved = CharacterSet(charactersIn:
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    if let encoded = secret.addingPercentEncoding(withAllowedCharacters: unreserved) {
+      add(encoded)
+      add(lowercasePercentHex(encoded))
+      add(encoded.replacingOccurrences(of: "%20", with: "+"))
+    }
+    // JSON string escaping (without the surrounding quotes).
+    add(String(secret.jsonQuoted.dropFirst().dropLast()))
+    // Shell quoting (inside the quotes).
+    add(secret.replacingOccurrences(of: "'", with: "'\\''"))
+    return result.filter { $0.count >= 3 }
+  }
+
+  private static func lowercasePercentHex(_ s: String) -> String {
+    var out = ""
+    var pending = 0
+    for ch in s {
+      if ch == "%" { pending = 2; out.append(ch); continue }
+      if pending > 0 { out += ch.lowercased(); pending -= 1 } else { out.append(ch) }
+    }
+    return out
+  }
+}

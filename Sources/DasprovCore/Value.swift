@@ -1,0 +1,191 @@
+import Foundation
+
+/// A variable's value: what inventories, module defaults, facts and expressions produce.
+///
+/// It mirrors the JSON/YAML data model Ansible users know, so inventory variables keep the
+/// types Ansible gives them.
+public enum Value: Sendable, Hashable, CustomStringConvertible {
+  case null
+  case bool(Bool)
+  case int(Int)
+  case double(Double)
+  case string(String)
+  case list([Value])
+  case map([String: Value])
+
+  /// The text a value becomes when interpolated into a string or a file.
+  ///
+  /// Booleans print as `true`/`false`, as the DAS config files spell them.
+  public var description: String {
+    switch self {
+    case .null: return ""
+    case .bool(let b): return b ? "true" : "false"
+    case .int(let i): return String(i)
+    case .double(let d):
+      if d == d.rounded(), abs(d) < 1e15 { return String(Int(d)) + ".0" }
+      return String(d)
+    case .string(let s): return s
+    case .list(let items): return items.map(\.description).joined(separator: ",")
+    case .map: return jsonString(sortedKeys: true)
+    }
+  }
+
+  /// A short name for error messages ("expected a list, got a string").
+  public var typeName: String {
+    switch self {
+    case .null: return "none"
+    case .bool: return "boolean"
+    case .int: return "integer"
+    case .double: return "number"
+    case .string: return "string"
+    case .list: return "list"
+    case .map: return "map"
+    }
+  }
+
+  public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+  public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+  public var intValue: Int? {
+    switch self {
+    case .int(let i): return i
+    case .string(let s): return Int(s.trimmingCharacters(in: .whitespaces))
+    case .double(let d) where d == d.rounded(): return Int(d)
+    default: return nil
+    }
+  }
+  public var listValue: [Value]? { if case .list(let l) = self { return l } else { return nil } }
+  public var mapValue: [String: Value]? { if case .map(let m) = self { return m } else { return nil } }
+
+  /// Truthiness as in Jinja/Ansible: empty, zero, false and none are false.
+  ///
+  /// The strings "false", "no", "off" and "0" are false too: INI `[group:vars]` values arrive
+  /// as strings, and `cep_persistence=false` there must mean false.
+  public var isTruthy: Bool {
+    switch self {
+    case .null: return false
+    case .bool(let b): return b
+    case .int(let i): return i != 0
+    case .double(let d): return d != 0
+    case .string(let s):
+      let lowered = s.lowercased()
+      return !(lowered.isEmpty || ["false", "no", "off", "0"].contains(lowered))
+    case .list(let l): return !l.isEmpty
+    case .map(let m): return !m.isEmpty
+    }
+  }
+
+  /// Converts to Foundation objects for JSON and for the template engine.
+  public var foundationObject: Any {
+    switch self {
+    case .null: return NSNull()
+    case .bool(let b): return b
+    case .int(let i): return i
+    case .double(let d): return d
+    case .string(let s): return s
+    case .list(let l): return l.map(\.foundationObject)
+    case .map(let m): return m.mapValues(\.foundationObject)
+    }
+  }
+
+  /// Builds a value from decoded JSON/YAML objects.
+  public init(foundationObject object: Any?) {
+    switch object {
+    case nil, is NSNull: self = .null
+    case let b as Bool: self = .bool(b)
+    case let i as Int: self = .int(i)
+    case let d as Double: self = .double(d)
+    case let s as String: self = .string(s)
+    case let a as [Any?]: self = .list(a.map { Value(foundationObject: $0) })
+    case let m as [String: Any?]: self = .map(m.mapValues { Value(foundationObject: $0) })
+    case let n as NSNumber: self = .double(n.doubleValue)
+    default: self = .string(String(describing: object!))
+    }
+  }
+
+  /// JSON text of this value. Keys are sorted so output is stable across runs.
+  public func jsonString(sortedKeys: Bool = true, pretty: Bool = false) -> String {
+    var out = ""
+    JSONWriter(sortedKeys: sortedKeys, pretty: pretty).write(self, into: &out, indent: 0)
+    return out
+  }
+}
+
+extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+  ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+  public init(stringLiteral value: String) { self = .string(value) }
+  public init(integerLiteral value: Int) { self = .int(value) }
+  public init(booleanLiteral value: Bool) { self = .bool(value) }
+  public init(arrayLiteral elements: Value...) { self = .list(elements) }
+  public init(dictionaryLiteral elements: (String, Value)...) {
+    self = .map(Dictionary(elements, uniquingKeysWith: { _, b in b }))
+  }
+  public init(nilLiteral: ()) { self = .null }
+}
+
+/// A small JSON writer: Foundation's JSONSerialization reorders nothing we need, but it turns
+/// `Bool` into `1`/`0` on Linux in some paths and escapes `/`; this one writes what Ansible writes.
+struct JSONWriter {
+  var sortedKeys: Bool
+  var pretty: Bool
+
+  func write(_ value: Value, into out: inout String, indent: Int) {
+    switch value {
+    case .null: out += "null"
+    case .bool(let b): out += b ? "true" : "false"
+    case .int(let i): out += String(i)
+    case .double(let d): out += d.isFinite ? String(d) : "null"
+    case .string(let s): out += JSONWriter.quote(s)
+    case .list(let items):
+      if items.isEmpty { out += "[]"; return }
+      out += "["
+      for (i, item) in items.enumerated() {
+        if i > 0 { out += "," }
+        newline(&out, indent + 1)
+        write(item, into: &out, indent: indent + 1)
+      }
+      newline(&out, indent)
+      out += "]"
+    case .map(let m):
+      if m.isEmpty { out += "{}"; return }
+      out += "{"
+      let keys = sortedKeys ? m.keys.sorted() : Array(m.keys)
+      for (i, key) in keys.enumerated() {
+        if i > 0 { out += "," }
+        newline(&out, indent + 1)
+        out += JSONWriter.quote(key) + (pretty ? ": " : ":")
+        write(m[key]!, into: &out, indent: indent + 1)
+      }
+      newline(&out, indent)
+      out += "}"
+    }
+  }
+
+  private func newline(_ out: inout String, _ indent: Int) {
+    guard pretty else { return }
+    out += "\n" + String(repeating: "    ", count: indent)
+  }
+
+  static func quote(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where scalar.value < 0x20:
+        out += String(format: "\\u%04x", scalar.value)
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+}
+
+extension String {
+  /// This string as a JSON string literal, quotes included.
+  public var jsonQuoted: String { JSONWriter.quote(self) }
+}

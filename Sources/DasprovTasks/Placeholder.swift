@@ -1,0 +1,1 @@
+// Placeholder until the DasprovTasks layer lands.
