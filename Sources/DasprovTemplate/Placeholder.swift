@@ -1,1 +1,0 @@
-// Placeholder until the DasprovTemplate layer lands.
