@@ -134,12 +134,27 @@ public struct TaskDecl: Sendable, Hashable {
   public var statements: [Statement]
   public var notify: [Identifier]
   public var tags: [Identifier]
-  public var become: Expr?
   public var range: SourceRange
 
   public struct Loop: Sendable, Hashable {
     public var variable: Identifier
     public var sequence: Expr
+  }
+
+  public init(
+    name: String, nameRange: SourceRange, kind: Identifier, target: Expr?, when: Expr?, loop: Loop?,
+    statements: [Statement], notify: [Identifier], tags: [Identifier], range: SourceRange
+  ) {
+    self.name = name
+    self.nameRange = nameRange
+    self.kind = kind
+    self.target = target
+    self.when = when
+    self.loop = loop
+    self.statements = statements
+    self.notify = notify
+    self.tags = tags
+    self.range = range
   }
 }
 

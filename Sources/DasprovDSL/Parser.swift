@@ -206,7 +206,7 @@ public struct Parser {
     let kind = try expectIdentifier("a task kind after the task name (template, xml, line, …)")
     var task = TaskDecl(
       name: name, nameRange: nameRange, kind: kind, target: nil, when: nil, loop: nil, statements: [],
-      notify: [], tags: [], become: nil, range: start)
+      notify: [], tags: [], range: start)
     if !startsClause {
       task.target = try parseExpression()
     }
@@ -287,9 +287,7 @@ public struct Parser {
       task.when = try parseExpression()
       try expectEndOfStatement("when")
     case "become":
-      advance()
-      task.become = atNewline || current.isSymbol("}") ? .literal(.bool(true), current.range) : try parseExpression()
-      try expectEndOfStatement("become")
+      throw fail("'become' is set per host in the inventory (ansible_become=true), not per task")
     default:
       task.statements.append(try parseStatement())
     }

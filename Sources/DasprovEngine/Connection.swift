@@ -1,0 +1,55 @@
+import DasprovCore
+import Foundation
+
+/// What a remote command printed and how it ended.
+public struct RemoteOutput: Sendable {
+  public var status: Int32
+  public var stdout: [UInt8]
+  public var stderr: [UInt8]
+
+  public init(status: Int32, stdout: [UInt8], stderr: [UInt8]) {
+    self.status = status
+    self.stdout = stdout
+    self.stderr = stderr
+  }
+
+  /// The last lines of stderr, for error messages.
+  public var stderrTail: String {
+    let lines = String(decoding: stderr, as: UTF8.self).split(separator: "\n")
+    return lines.suffix(5).joined(separator: "\n")
+  }
+}
+
+/// A connected host as the engine uses it: one session, reused for every exec of the run.
+///
+/// The engine calls a connection from one thread at a time (the host's worker, then the
+/// restart loop), so implementations need not be reentrant.
+public protocol HostConnection: AnyObject {
+  /// Feeds `script` to `sh -s` on the host (under `sudo -n` when the host uses become).
+  func runScript(_ script: String, timeout: Double?) throws -> RemoteOutput
+  /// Streams a local file to `remotePath` atomically and verifies it.
+  func upload(localPath: String, to remotePath: String, mode: Int) throws
+  /// Execs and requests that waited for the server, for the "≤ 2 round trips" promise.
+  var roundTrips: Int { get }
+  var channelsOpened: Int { get }
+  func close()
+}
+
+/// Opens connections to inventory hosts.
+public protocol Connector: Sendable {
+  func connect(_ host: HostSpec) throws(ConnectError) -> HostConnection
+}
+
+/// Why a host could not be reached, in words a user can act on.
+public struct ConnectError: Error, Sendable, CustomStringConvertible {
+  public enum Kind: String, Sendable { case unreachable, authentication, hostKey, configuration }
+  public var kind: Kind
+  public var message: String
+
+  public init(_ kind: Kind, _ message: String) {
+    self.kind = kind
+    self.message = message
+  }
+
+  public var description: String { message }
+}

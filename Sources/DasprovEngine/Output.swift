@@ -1,0 +1,55 @@
+import DasprovCore
+import Foundation
+
+/// Everything dasprov prints goes through here, so secrets are masked in one place.
+public final class Output: @unchecked Sendable {
+  // Lines come from host worker threads; the lock keeps them whole.
+  private let lock = NSLock()
+  public let masker: SecretMasker
+  public let color: Bool
+  /// In JSON mode human-readable lines go to stderr, keeping stdout one JSON document.
+  public let json: Bool
+  public let verbosity: Int
+  private var captured: [String]?
+
+  public init(masker: SecretMasker = .shared, color: Bool = false, json: Bool = false, verbosity: Int = 0, capture: Bool = false) {
+    self.masker = masker
+    self.color = color
+    self.json = json
+    self.verbosity = verbosity
+    self.captured = capture ? [] : nil
+  }
+
+  /// A human-readable line (stdout, or stderr in JSON mode).
+  public func say(_ text: String) {
+    write(text, toError: json)
+  }
+
+  /// Only at `-v` and more.
+  public func verbose(_ level: Int, _ text: String) {
+    if verbosity >= level { write(text, toError: json) }
+  }
+
+  /// Machine-readable output (stdout).
+  public func data(_ text: String) { write(text, toError: false) }
+
+  public func error(_ text: String) { write(text, toError: true) }
+
+  public var capturedText: String { lock.withLock { (captured ?? []).joined(separator: "\n") } }
+
+  private func write(_ text: String, toError: Bool) {
+    let masked = masker.mask(text)
+    lock.withLock {
+      if captured != nil {
+        captured!.append(masked)
+        return
+      }
+      let data = Data((masked.hasSuffix("\n") ? masked : masked + "\n").utf8)
+      (toError ? FileHandle.standardError : FileHandle.standardOutput).write(data)
+    }
+  }
+
+  public func paint(_ text: String, _ code: String) -> String {
+    color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+  }
+}

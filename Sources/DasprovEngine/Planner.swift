@@ -1,0 +1,264 @@
+import DasprovCore
+import DasprovDSL
+import DasprovTasks
+import Foundation
+
+/// One task as it runs on one host: a declaration, the play and module it comes from, and its
+/// loop item if the task loops.
+public struct TaskInstance: Sendable {
+  public var play: Play
+  public var module: Module
+  public var task: TaskDecl
+  public var loopName: String?
+  public var loopValue: Value?
+
+  /// `module : task name`, with the loop item when there is one.
+  public var label: String {
+    var l = "\(module.name) : \(task.name)"
+    if let loopValue { l += " (\(loopValue.description))" }
+    return l
+  }
+
+  var loop: (String, Value)? { loopName.flatMap { n in loopValue.map { (n, $0) } } }
+}
+
+/// The outcome of planning one task on one host.
+public struct PlannedTask: Sendable {
+  public var instance: TaskInstance
+  public var plan: TaskPlan
+}
+
+/// Which tasks run: `--tags` / `--skip-tags`. A task's tags are its own, its play's, and the
+/// name of its module, so `--tags das-clustering` selects a whole module.
+public struct TagSelection: Sendable {
+  public var only: Set<String>
+  public var skip: Set<String>
+  public init(only: Set<String> = [], skip: Set<String> = []) {
+    self.only = only
+    self.skip = skip
+  }
+
+  func selects(_ i: TaskInstance) -> Bool {
+    let tags = Set(i.task.tags.map(\.name) + i.play.decl.tags.map(\.name) + [i.module.name])
+    if !skip.isDisjoint(with: tags) { return false }
+    return only.isEmpty || !only.isDisjoint(with: tags) || only.contains("all")
+  }
+}
+
+/// What a host's plan needs from the host before planning.
+public struct FactNeedsSummary: Sendable {
+  public var requests: [FactRequest] = []
+  public var probes: [ProbeRequest] = []
+
+  mutating func add(_ r: FactRequest) {
+    if let i = requests.firstIndex(where: { $0.path == r.path }) {
+      requests[i].needs.formUnion(r.needs)
+    } else {
+      requests.append(r)
+    }
+  }
+
+  mutating func add(_ p: ProbeRequest) { if !probes.contains(p) { probes.append(p) } }
+}
+
+/// Everything decided for one host: its planned tasks, the changes to make, the handlers to run.
+public struct HostPlan: Sendable {
+  public var host: HostSpec
+  public var tasks: [PlannedTask] = []
+  /// The changes of all tasks, in order, with repeated writes of one file merged into the last.
+  public var changes: [Change] = []
+  /// Handlers notified by changed tasks in this run.
+  public var notified: [String] = []
+  /// Handlers owed from an earlier run (markers found on the host).
+  public var pending: [String] = []
+  public var failure: Diagnostic?
+
+  public var changedCount: Int { tasks.filter { $0.plan.status == .changed }.count }
+  public var okCount: Int { tasks.filter { if case .skipped = $0.plan.status { return false } else { return true } }.count }
+  public var skippedCount: Int { tasks.filter { if case .skipped = $0.plan.status { return true } else { return false } }.count }
+  /// Handlers to run on this host, in declaration order of first mention.
+  public var handlersToRun: [String] {
+    var out: [String] = []
+    for h in notified + pending where !out.contains(h) { out.append(h) }
+    return out
+  }
+}
+
+/// Plans one host: which tasks apply, what facts they need, and — given facts — what changes.
+public final class HostPlanner: @unchecked Sendable {
+  // Used by one thread at a time: the host's worker.
+  public let host: HostSpec
+  public let plays: [Play]
+  let world: World
+  let selection: TagSelection
+  let wantDiff: Bool
+  private var variables: [String: HostVariables] = [:]
+
+  public init(host: HostSpec, plays: [Play], world: World, selection: TagSelection = TagSelection(), wantDiff: Bool = false) {
+    self.host = host
+    self.plays = plays
+    self.world = world
+    self.selection = selection
+    self.wantDiff = wantDiff
+  }
+
+  func variables(for play: Play, facts: HostFacts?) -> HostVariables {
+    if let facts { return HostVariables(host: host, play: play, world: world, facts: facts) }
+    if let v = variables[play.name] { return v }
+    let v = HostVariables(host: host, play: play, world: world)
+    variables[play.name] = v
+    return v
+  }
+
+  /// Every task instance for this host, loops expanded (loops may not depend on facts).
+  public func instances() throws(DiagnosticList) -> [TaskInstance] {
+    var out: [TaskInstance] = []
+    var sink = DiagnosticSink()
+    for play in plays {
+      for module in play.modules {
+        for task in module.tasks {
+          let base = TaskInstance(play: play, module: module, task: task, loopName: nil, loopValue: nil)
+          guard selection.selects(base) else { continue }
+          guard let loop = task.loop else {
+            out.append(base)
+            continue
+          }
+          let scope = variables(for: play, facts: nil).scope()
+          do throws(Diagnostic) {
+            let seq = try Evaluator(scope: scope, functions: world.functions).evaluate(loop.sequence)
+            guard case .list(let items) = seq else {
+              throw Diagnostic.error("'for' needs a list, got a \(seq.typeName)", at: loop.sequence.range)
+            }
+            for item in items {
+              var i = base
+              i.loopName = loop.variable.name
+              i.loopValue = item
+              out.append(i)
+            }
+          } catch {
+            if FactGate.isNeedsFacts(error) {
+              sink.error("a task's loop cannot depend on host facts", at: loop.sequence.range)
+            } else {
+              sink.add(error)
+            }
+          }
+        }
+      }
+    }
+    try sink.throwIfErrors()
+    return out
+  }
+
+  func context(_ i: TaskInstance, facts: HostFacts?) -> TaskContext {
+    let vars = variables(for: i.play, facts: facts)
+    return TaskContext(
+      task: i.task, hostName: host.name, scope: vars.scope(loop: i.loop), functions: world.functions, facts: facts,
+      templates: i.module, wantDiff: wantDiff)
+  }
+
+  enum Condition { case yes, no, needsFacts }
+
+  func condition(_ i: TaskInstance, facts: HostFacts?) throws(Diagnostic) -> Condition {
+    guard let when = i.task.when else { return .yes }
+    do throws(Diagnostic) {
+      return try context(i, facts: facts).value(when).isTruthy ? .yes : .no
+    } catch {
+      if FactGate.isNeedsFacts(error) { return .needsFacts }
+      throw error
+    }
+  }
+
+  /// The paths and probes to gather. Tasks whose condition is already false need nothing.
+  public func factNeeds(_ instances: [TaskInstance]) throws(DiagnosticList) -> FactNeedsSummary {
+    var summary = FactNeedsSummary()
+    var sink = DiagnosticSink()
+    for i in instances {
+      do throws(Diagnostic) {
+        guard try condition(i, facts: nil) != .no else { continue }
+        guard let kind = TaskKinds.named(i.task.kind.name) else { continue }
+        let (paths, probes) = try kind.factRequests(context(i, facts: nil))
+        for p in paths { summary.add(p) }
+        for p in probes { summary.add(p) }
+      } catch {
+        if FactGate.isNeedsFacts(error) {
+          sink.error("the paths of task '\(i.task.name)' depend on host facts; they must come from variables", at: i.task.range)
+        } else {
+          sink.add(error)
+        }
+      }
+    }
+    try sink.throwIfErrors()
+    return summary
+  }
+
+  /// Plans every task against the host's facts. Later tasks see earlier tasks' results, so two
+  /// tasks editing one file compose instead of overwriting each other.
+  public func plan(_ instances: [TaskInstance], facts: HostFacts, handlers: Set<String>) -> HostPlan {
+    var result = HostPlan(host: host)
+    var working = facts
+    var changes: [Change] = []
+    for i in instances {
+      do throws(Diagnostic) {
+        guard let kind = TaskKinds.named(i.task.kind.name) else { continue }
+        if try condition(i, facts: working) == .no {
+          result.tasks.append(PlannedTask(instance: i, plan: .skipped("condition is false")))
+          continue
+        }
+        let plan = try kind.plan(context(i, facts: working))
+        Self.applyToFacts(plan.changes, &working)
+        changes += plan.changes
+        result.tasks.append(PlannedTask(instance: i, plan: plan))
+        if plan.status == .changed {
+          for n in i.task.notify where !result.notified.contains(n.name) { result.notified.append(n.name) }
+        }
+      } catch {
+        result.failure = Diagnostic.error("\(host.name): task '\(i.label)' failed: \(error.message)", at: error.range, notes: error.notes)
+        break
+      }
+    }
+    result.changes = Self.coalesce(changes)
+    result.pending = facts.pendingHandlers.filter { handlers.contains($0) }
+    return result
+  }
+
+  /// Updates facts as if `changes` had been made.
+  static func applyToFacts(_ changes: [Change], _ facts: inout HostFacts) {
+    for c in changes {
+      switch c {
+      case .write(let path, let content, let mode, let owner, let group):
+        let old = facts.path(path)
+        facts.paths[path] = PathFacts(
+          type: .file, mode: mode ?? old.mode, owner: owner ?? old.owner, group: group ?? old.group, size: content.count,
+          sha256: SHA256.hex(content), content: content)
+      case .upload(let path, _, let size, let sha, let mode, let owner, let group):
+        facts.paths[path] = PathFacts(type: .file, mode: mode, owner: owner, group: group, size: size, sha256: sha)
+      case .symlink(let path, let target):
+        facts.paths[path] = PathFacts(type: .symlink, linkTarget: target)
+      case .makeDirectory(let path, let mode, let owner, let group):
+        facts.paths[path] = PathFacts(type: .directory, mode: mode, owner: owner, group: group)
+      case .setAttributes(let path, let mode, let owner, let group):
+        if mode != nil { facts.paths[path]?.mode = mode }
+        if owner != nil { facts.paths[path]?.owner = owner }
+        if group != nil { facts.paths[path]?.group = group }
+      case .remove(let path, _):
+        facts.paths[path] = .missing
+      case .run:
+        break
+      }
+    }
+  }
+
+  /// Drops a write of a file that a later write replaces anyway.
+  static func coalesce(_ changes: [Change]) -> [Change] {
+    var out: [Change] = []
+    for (i, c) in changes.enumerated() {
+      if case .write(let p, _, _, _, _) = c,
+        changes[(i + 1)...].contains(where: { if case .write(p, _, _, _, _) = $0 { return true } else { return false } })
+      {
+        continue
+      }
+      out.append(c)
+    }
+    return out
+  }
+}

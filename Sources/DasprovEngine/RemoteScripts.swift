@@ -1,0 +1,418 @@
+import DasprovCore
+import DasprovTasks
+import Foundation
+
+/// The POSIX `sh` scripts dasprov sends to hosts, and the parsers for what they print.
+///
+/// Each script is one exec: the fact script gathers everything a host's plan needs, the apply
+/// script makes every change of the host, a restart script restarts and health-checks one node.
+/// Values are quoted with `shellQuoted` only; file contents travel base64-encoded in here-documents,
+/// so no byte of a config file is ever interpreted by the shell.
+public enum RemoteScripts {
+  /// Files larger than this are hashed but not fetched for editing or diffing.
+  public static let contentLimit = 1 << 20
+
+  /// Sets `S`, the host's dasprov state directory: pending-restart markers, backup manifests,
+  /// staged uploads. Root uses /var/lib/dasprov; other users a directory in their home.
+  static let statePrologue = """
+    LC_ALL=C; export LC_ALL
+    if [ "$(id -u)" = 0 ]; then S=/var/lib/dasprov; else S="${HOME:-/tmp}/.local/state/dasprov"; fi
+    """
+
+  // MARK: - Facts
+
+  public static func factScript(requests: [FactRequest], probes: [ProbeRequest]) -> String {
+    var s = ShellScript()
+    s.raw("#!/bin/sh")
+    s.raw("# dasprov: gather facts (read-only)")
+    s.raw(statePrologue)
+    s.raw("printf '@state %s\\n' \"$S\"")
+    s.raw("printf '@os\\n'; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null; printf '\\n@end\\n'")
+    s.raw("printf '@hostname %s\\n' \"$(hostname 2>/dev/null || uname -n)\"")
+    s.raw("printf '@user %s\\n' \"$(id -un)\"")
+    s.raw("printf '@addresses %s\\n' \"$(hostname -I 2>/dev/null)\"")
+    s.raw("printf '@pending\\n'; ls -1 \"$S/pending\" 2>/dev/null; printf '@end\\n'")
+    s.raw(
+      """
+      st() {
+        if [ -L "$2" ]; then t=symlink; elif [ -d "$2" ]; then t=directory; elif [ -f "$2" ]; then t=file
+        elif [ -e "$2" ]; then t=other; else printf '@stat %s missing\\n' "$1"; return 1; fi
+        printf '@stat %s %s %s\\n' "$1" "$t" "$(stat -c '%a %U %G %s' -- "$2" 2>/dev/null)"
+        if [ "$t" = symlink ]; then printf '@link %s ' "$1"; readlink -- "$2" | base64 -w0; printf '\\n'; fi
+        return 0
+      }
+      hs() { [ -f "$2" ] && [ -r "$2" ] && printf '@hash %s %s\\n' "$1" "$(sha256sum < "$2" | cut -c1-64)"; }
+      ct() {
+        [ -f "$2" ] && [ -r "$2" ] || return 0
+        sz=$(stat -L -c %s -- "$2" 2>/dev/null || echo 0)
+        if [ "$sz" -le \(contentLimit) ]; then printf '@content %s ' "$1"; base64 -w0 < "$2"; printf '\\n'; fi
+      }
+      ls0() { [ -d "$2" ] && { printf '@list %s ' "$1"; find "$2" -type f -printf '%P\\0' 2>/dev/null | base64 -w0; printf '\\n'; }; }
+      pr() { i=$1; shift; ( "$@" ) </dev/null >/dev/null 2>&1; printf '@probe %s %s\\n' "$i" "$?"; }
+      """)
+    for (i, r) in requests.enumerated() {
+      var line = "st \(i) \(r.path.shellQuoted)"
+      var then: [String] = []
+      if r.needs.contains(.hash) { then.append("hs \(i) \(r.path.shellQuoted)") }
+      if r.needs.contains(.content) { then.append("ct \(i) \(r.path.shellQuoted)") }
+      if r.needs.contains(.listing) { then.append("ls0 \(i) \(r.path.shellQuoted)") }
+      if !then.isEmpty { line += " && { " + then.joined(separator: "; ") + "; }" }
+      s.raw(line)
+    }
+    for (i, p) in probes.enumerated() {
+      s.raw("pr \(i) " + p.argv.map(\.shellQuoted).joined(separator: " "))
+    }
+    s.raw("printf '@done\\n'")
+    return s.text
+  }
+
+  public struct FactParseError: Error, CustomStringConvertible {
+    public var description: String
+  }
+
+  /// Parses the fact script's output. The requests and probes must be the ones the script was
+  /// built from (indices refer to them).
+  public static func parseFacts(_ output: [UInt8], requests: [FactRequest], probes: [ProbeRequest]) throws(FactParseError) -> (HostFacts, stateDirectory: String) {
+    let text = String(decoding: output, as: UTF8.self)
+    var facts = HostFacts()
+    var state = "/var/lib/dasprov"
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
+    var sawDone = false
+    var osRelease: [String: String] = [:]
+    while let line = lines.popFirst() {
+      let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+      switch parts.first {
+      case "@state": state = String(line.dropFirst(7))
+      case "@os":
+        while let l = lines.popFirst(), l != "@end" {
+          guard let eq = l.firstIndex(of: "=") else { continue }
+          var value = String(l[l.index(after: eq)...])
+          if value.count >= 2, value.first == "\"" || value.first == "'", value.last == value.first {
+            value = String(value.dropFirst().dropLast())
+          }
+          osRelease[String(l[..<eq])] = value
+        }
+      case "@hostname": facts.hostname = String(line.dropFirst(10))
+      case "@user": facts.user = String(line.dropFirst(6))
+      case "@addresses":
+        facts.addresses = line.dropFirst(11).split(separator: " ").map(String.init)
+      case "@pending":
+        while let l = lines.popFirst(), l != "@end" {
+          if !l.isEmpty { facts.pendingHandlers.append(String(l)) }
+        }
+      case "@stat":
+        let (index, rest) = try indexed(parts, requests.count, line)
+        let fields = rest.split(separator: " ").map(String.init)
+        guard let type = fields.first.flatMap(PathFacts.FileType.init(rawValue:)) else {
+          throw FactParseError(description: "unexpected fact line: \(line)")
+        }
+        var pf = PathFacts(type: type)
+        if fields.count >= 5 {
+          pf.mode = Int(fields[1], radix: 8)
+          pf.owner = fields[2]
+          pf.group = fields[3]
+          pf.size = Int(fields[4])
+        }
+        facts.paths[requests[index].path] = pf
+      case "@link":
+        let (index, rest) = try indexed(parts, requests.count, line)
+        facts.paths[requests[index].path]?.linkTarget = String(decoding: try base64(rest, line), as: UTF8.self)
+          .trimmingCharacters(in: CharacterSet(charactersIn: "\n"))
+      case "@hash":
+        let (index, rest) = try indexed(parts, requests.count, line)
+        facts.paths[requests[index].path]?.sha256 = rest
+      case "@content":
+        let (index, rest) = try indexed(parts, requests.count, line)
+        facts.paths[requests[index].path]?.content = try base64(rest, line)
+      case "@list":
+        let (index, rest) = try indexed(parts, requests.count, line)
+        let raw = try base64(rest, line)
+        facts.paths[requests[index].path]?.entries = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.sorted()
+      case "@probe":
+        let (index, rest) = try indexed(parts, probes.count, line)
+        facts.probes[probes[index].argv] = Int32(rest) ?? 1
+      case "@done": sawDone = true
+      default: continue
+      }
+    }
+    guard sawDone else { throw FactParseError(description: "the fact script did not finish (no @done)") }
+    facts.osID = osRelease["ID"] ?? ""
+    facts.osLike = (osRelease["ID_LIKE"] ?? "").split(separator: " ").map(String.init)
+    facts.osVersion = osRelease["VERSION_ID"] ?? ""
+    facts.osPrettyName = osRelease["PRETTY_NAME"] ?? facts.osID
+    for r in requests where facts.paths[r.path] == nil { facts.paths[r.path] = .missing }
+    return (facts, state)
+  }
+
+  private static func indexed(_ parts: [String], _ count: Int, _ line: Substring) throws(FactParseError) -> (Int, String) {
+    guard parts.count >= 2, let i = Int(parts[1]), i >= 0, i < count else {
+      throw FactParseError(description: "unexpected fact line: \(line.prefix(80))")
+    }
+    return (i, parts.count > 2 ? parts[2] : "")
+  }
+
+  private static func base64(_ text: String, _ line: Substring) throws(FactParseError) -> [UInt8] {
+    if text.isEmpty { return [] }
+    guard let data = Data(base64Encoded: text) else {
+      throw FactParseError(description: "bad base64 in fact line: \(line.prefix(40))…")
+    }
+    return Array(data)
+  }
+
+  // MARK: - Apply
+
+  /// The script that makes all of a host's changes, in order, each file atomically, with a
+  /// backup of every file it replaces and a manifest so `rollback` can undo the run.
+  ///
+  /// Pending-restart markers are written first: if the run dies half-way, the next apply still
+  /// restarts the node even though its files then look unchanged.
+  public static func applyScript(changes: [Change], runID: String, notify: [String], stagingDirectory: String) -> String {
+    var s = ShellScript()
+    s.raw("#!/bin/sh")
+    s.raw("# dasprov: apply changes, run \(runID)")
+    s.raw(statePrologue)
+    s.raw("umask 022")
+    s.set("RUN", runID)
+    s.raw(
+      """
+      fail() { printf '@fail %s %s\\n' "$1" "$2"; [ -n "${T:-}" ] && rm -f -- "$T"; exit 1; }
+      mkdir -p -- "$S/pending" "$S/backups" || fail -1 "cannot create the state directory $S"
+      M="$S/backups/$RUN.manifest"
+      bk() {
+        grep -qxF -- "path $1" "$M" 2>/dev/null && return 0
+        if [ -e "$1" ] || [ -L "$1" ]; then
+          if [ -f "$1" ] && [ ! -L "$1" ]; then
+            cp -p -- "$1" "$1.dasprov-$RUN.bak" || fail "$2" "cannot back up $1"
+            printf 'path %s\\nbackup %s\\n' "$1" "$1.dasprov-$RUN.bak" >> "$M"
+            ls -1d -- "$1".dasprov-*.bak 2>/dev/null | sort -r | tail -n +6 | while IFS= read -r old; do rm -f -- "$old"; done
+          elif [ -L "$1" ]; then
+            printf 'path %s\\nlink %s\\n' "$1" "$(readlink -- "$1")" >> "$M"
+          else
+            printf 'path %s\\nkept\\n' "$1" >> "$M"
+          fi
+        else
+          printf 'path %s\\nabsent\\n' "$1" >> "$M"
+        fi
+      }
+      tmpin() { T=$(mktemp -- "$(dirname -- "$1")/.$(basename -- "$1").dasprov-tmp-XXXXXX") || fail "$2" "cannot create a temporary file beside $1"; }
+      attrs() {
+        if [ -n "$3" ]; then chmod "$3" -- "$T" || fail "$2" "cannot set mode on $1"
+        elif [ -e "$1" ]; then chmod --reference="$1" -- "$T" 2>/dev/null; fi
+        if [ -n "$4$5" ]; then chown -- "$4${5:+:$5}" "$T" || fail "$2" "cannot set owner of $1"
+        elif [ -e "$1" ]; then chown --reference="$1" -- "$T" 2>/dev/null; fi
+        return 0
+      }
+      commit() { sync -- "$T" 2>/dev/null || sync; mv -f -- "$T" "$1" || fail "$2" "cannot rename the new $1 into place"; T=; printf '@done %s\\n' "$2"; }
+      """)
+    for h in notify { s.raw(": > \"$S/pending/\"\(h.shellQuoted) || fail -1 \"cannot record a pending restart\"") }
+    if !notify.isEmpty { s.raw("printf 'notify %s\\n' \(notify.map(\.shellQuoted).joined(separator: " ")) >> \"$M\"") }
+    for (i, change) in changes.enumerated() {
+      switch change {
+      case .write(let path, let content, let mode, let owner, let group):
+        let p = path.shellQuoted
+        s.raw("bk \(p) \(i); tmpin \(p) \(i)")
+        let marker = "DASPROV_\(i)_" + String(SHA256.hex(content).prefix(16))
+        s.raw("base64 -d > \"$T\" <<'\(marker)' || fail \(i) \"cannot write \"\(p)\" (disk full?)\"")
+        s.raw(wrappedBase64(content))
+        s.raw(marker)
+        s.raw("attrs \(p) \(i) \(modeArg(mode)) \((owner ?? "").shellQuoted) \((group ?? "").shellQuoted); commit \(p) \(i)")
+      case .upload(let path, _, _, let sha, let mode, let owner, let group):
+        let p = path.shellQuoted
+        let staged = (stagingDirectory + "/" + sha).shellQuoted
+        s.raw("bk \(p) \(i); tmpin \(p) \(i)")
+        s.raw("cp -- \(staged) \"$T\" || fail \(i) \"cannot copy the staged upload for \"\(p)")
+        s.raw("[ \"$(sha256sum < \"$T\" | cut -c1-64)\" = \(sha) ] || fail \(i) \"checksum mismatch for \"\(p)")
+        s.raw("attrs \(p) \(i) \(modeArg(mode)) \((owner ?? "").shellQuoted) \((group ?? "").shellQuoted); commit \(p) \(i); rm -f -- \(staged)")
+      case .symlink(let path, let target):
+        let p = path.shellQuoted
+        s.raw("bk \(p) \(i); T=\"$(dirname -- \(p))/.$(basename -- \(p)).dasprov-link-$$\"")
+        s.raw("ln -sfn -- \(target.shellQuoted) \"$T\" && mv -fT -- \"$T\" \(p) || fail \(i) \"cannot link \"\(p)")
+        s.raw("T=; printf '@done %s\\n' \(i)")
+      case .makeDirectory(let path, let mode, let owner, let group):
+        let p = path.shellQuoted
+        s.raw("mkdir -p -- \(p) || fail \(i) \"cannot create directory \"\(p)")
+        if let mode { s.raw("chmod \(String(mode, radix: 8)) -- \(p) || fail \(i) \"cannot chmod \"\(p)") }
+        if owner != nil || group != nil {
+          s.raw("chown -- \((owner ?? "") + (group.map { ":" + $0 } ?? "")).shellQuoted) \(p) || fail \(i) \"cannot chown \"\(p)")
+        }
+        s.raw("printf '@done %s\\n' \(i)")
+      case .setAttributes(let path, let mode, let owner, let group):
+        let p = path.shellQuoted
+        if let mode { s.raw("chmod \(String(mode, radix: 8)) -- \(p) || fail \(i) \"cannot chmod \"\(p)") }
+        if owner != nil || group != nil {
+          s.raw("chown -- \((owner ?? "") + (group.map { ":" + $0 } ?? "")).shellQuoted) \(p) || fail \(i) \"cannot chown \"\(p)")
+        }
+        s.raw("printf '@done %s\\n' \(i)")
+      case .remove(let path, let recursive):
+        let p = path.shellQuoted
+        if !recursive { s.raw("bk \(p) \(i)") }
+        s.raw("rm -f\(recursive ? "r" : "") -- \(p) || fail \(i) \"cannot remove \"\(p)")
+        s.raw("printf '@done %s\\n' \(i)")
+      case .run(let argv, let chdir):
+        let cd = chdir.map { "cd -- \($0.shellQuoted) && " } ?? ""
+        s.raw("( \(cd)exec \(RemoteCommand(argv).shellLine) ) </dev/null >&2 || fail \(i) \"command exited with status $?\"")
+        s.raw("printf '@done %s\\n' \(i)")
+      }
+    }
+    s.raw("printf '@applied\\n'")
+    return s.text
+  }
+
+  static func modeArg(_ mode: Int?) -> String { mode.map { String($0, radix: 8) } ?? "''" }
+
+  static func wrappedBase64(_ bytes: [UInt8]) -> String {
+    let encoded = Data(bytes).base64EncodedString()
+    if encoded.isEmpty { return "" }
+    var lines: [Substring] = []
+    var rest = Substring(encoded)
+    while !rest.isEmpty {
+      lines.append(rest.prefix(76))
+      rest = rest.dropFirst(76)
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  /// What the apply script reported: the indices of the changes it completed, and the failure.
+  public struct ApplyReport: Sendable {
+    public var done: Set<Int> = []
+    public var failure: (index: Int, message: String)?
+    public var finished = false
+  }
+
+  public static func parseApply(_ output: [UInt8]) -> ApplyReport {
+    var report = ApplyReport()
+    for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
+      if line.hasPrefix("@done "), let i = Int(line.dropFirst(6)) { report.done.insert(i) }
+      if line == "@applied" { report.finished = true }
+      if line.hasPrefix("@fail ") {
+        let rest = line.dropFirst(6)
+        let parts = rest.split(separator: " ", maxSplits: 1).map(String.init)
+        report.failure = (Int(parts.first ?? "") ?? -1, parts.count > 1 ? parts[1] : "failed")
+      }
+    }
+    return report
+  }
+
+  // MARK: - Restart
+
+  /// Restarts one node and waits until it is healthy, all on the host, in one exec.
+  ///
+  /// Health means: the old PID is gone; the port is closed once the old process has exited (a
+  /// port that never closed proves nothing) and open again; and the start-up line appears in
+  /// the log *after* the restart began. On success the pending marker is removed.
+  public static func restartScript(handler: String, spec: RestartSpec) -> String {
+    var s = ShellScript()
+    s.raw("#!/bin/sh")
+    s.raw("# dasprov: health-gated restart")
+    s.raw(statePrologue)
+    s.set("H", handler)
+    s.set("PIDFILE", spec.pidFile ?? "")
+    s.set("LOG", spec.logFile ?? "")
+    s.set("LINE", spec.logLine ?? "")
+    s.set("ADDR", spec.address)
+    s.set("PORT", spec.port.map(String.init) ?? "")
+    s.set("TIMEOUT", String(spec.timeoutSeconds))
+    s.raw(
+      """
+      fail() { printf '@fail %s\\n' "$1"; exit 1; }
+      now() { date +%s; }
+      begin=$(now); deadline=$((begin + TIMEOUT))
+      expired() { [ "$(now)" -ge "$deadline" ]; }
+      port_open() {
+        if command -v bash >/dev/null 2>&1; then
+          bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$ADDR" "$PORT" 2>/dev/null
+        else
+          hex=$(printf '%04X' "$PORT"); grep -q ":$hex [0-9A-F:]* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
+        fi
+      }
+      old=""; [ -n "$PIDFILE" ] && [ -f "$PIDFILE" ] && old=$(cat -- "$PIDFILE" 2>/dev/null)
+      logsize=0; [ -n "$LOG" ] && [ -f "$LOG" ] && logsize=$(stat -c %s -- "$LOG")
+      printf '@begin %s old=%s\\n' "$begin" "${old:-none}"
+      """)
+    if let stop = spec.stop {
+      s.raw("if [ -n \"$old\" ] && kill -0 \"$old\" 2>/dev/null; then")
+      s.raw("  \(RemoteCommand(stop).shellLine) </dev/null >>\"$S/last-restart.log\" 2>&1 || fail \"the stop command failed with status $?\"")
+      s.raw("fi")
+    } else {
+      s.raw("[ -n \"$old\" ] && kill -TERM \"$old\" 2>/dev/null")
+    }
+    s.raw(
+      """
+      if [ -n "$old" ]; then
+        while kill -0 "$old" 2>/dev/null; do expired && fail "the old process $old did not exit within ${TIMEOUT}s"; sleep 0.1; done
+      fi
+      printf '@stopped\\n'
+      if [ -n "$PORT" ]; then
+        while port_open; do expired && fail "port $PORT on $ADDR stayed open after the old process exited (another process holds it?)"; sleep 0.1; done
+      fi
+      mkdir -p -- "$S"
+      """)
+    s.raw("\(RemoteCommand(spec.start).shellLine) </dev/null >>\"$S/last-restart.log\" 2>&1 || fail \"the start command failed with status $? (see $S/last-restart.log)\"")
+    s.raw(
+      """
+      printf '@started\\n'
+      if [ -n "$PORT" ]; then
+        until port_open; do expired && fail "port $PORT on $ADDR did not open within ${TIMEOUT}s"; sleep 0.1; done
+        printf '@port-open\\n'
+      fi
+      if [ -n "$LOG" ]; then
+        while :; do
+          if [ -f "$LOG" ]; then
+            size=$(stat -c %s -- "$LOG"); from=$((logsize + 1)); [ "$size" -lt "$logsize" ] && from=1
+            tail -c +"$from" -- "$LOG" | grep -qF -- "$LINE" && break
+          fi
+          expired && fail "'$LINE' did not appear in $LOG within ${TIMEOUT}s"
+          sleep 0.1
+        done
+        printf '@log-line\\n'
+      fi
+      rm -f -- "$S/pending/$H"
+      printf '@healthy %s\\n' "$(( $(now) - begin ))"
+      """)
+    return s.text
+  }
+
+  /// Runs a `command` handler and clears its pending marker when it succeeds.
+  public static func commandHandlerScript(handler: String, argv: [String]) -> String {
+    var s = ShellScript()
+    s.raw("#!/bin/sh")
+    s.raw(statePrologue)
+    s.raw("\(RemoteCommand(argv).shellLine) </dev/null >&2 || { printf '@fail %s\\n' \"command exited with status $?\"; exit 1; }")
+    s.raw("rm -f -- \"$S/pending/\"\(handler.shellQuoted)")
+    s.raw("printf '@healthy 0\\n'")
+    return s.text
+  }
+
+  // MARK: - Rollback
+
+  /// Restores the files of the newest backup manifest and marks its handlers pending.
+  public static func rollbackScript() -> String {
+    var s = ShellScript()
+    s.raw("#!/bin/sh")
+    s.raw("# dasprov: roll back the last applied run")
+    s.raw(statePrologue)
+    s.raw(
+      """
+      M=$(ls -1 "$S/backups/"*.manifest 2>/dev/null | sort | tail -n 1)
+      [ -n "$M" ] || { printf '@nothing\\n'; exit 0; }
+      printf '@manifest %s\\n' "$(basename "$M" .manifest)"
+      mkdir -p -- "$S/pending"
+      p=
+      while IFS= read -r line; do
+        key=${line%% *}; val=${line#* }
+        case "$key" in
+          path) p=$val ;;
+          backup) T="$(dirname -- "$p")/.$(basename -- "$p").dasprov-tmp-rb$$"
+                  cp -p -- "$val" "$T" && mv -f -- "$T" "$p" && printf '@restored %s\\n' "$p" || { printf '@fail cannot restore %s\\n' "$p"; exit 1; } ;;
+          link) T="$(dirname -- "$p")/.$(basename -- "$p").dasprov-link-rb$$"
+                ln -sfn -- "$val" "$T" && mv -fT -- "$T" "$p" && printf '@restored %s\\n' "$p" ;;
+          absent) rm -f -- "$p" && printf '@removed %s\\n' "$p" ;;
+          notify) for h in $val; do : > "$S/pending/$h"; printf '@notify %s\\n' "$h"; done ;;
+        esac
+      done < "$M"
+      mv -f -- "$M" "$M.rolled-back"
+      printf '@rolled-back\\n'
+      """)
+    return s.text
+  }
+}

@@ -1,0 +1,412 @@
+import DasprovCore
+import DasprovDSL
+import DasprovTasks
+import Foundation
+
+public enum RunMode: String, Sendable { case apply, plan, rollback }
+
+public struct RunOptions: Sendable {
+  public var mode: RunMode
+  public var selection = TagSelection()
+  public var forks = 64
+  public var diff = false
+  public var maxFail = 0
+  /// How long one connection attempt may take.
+  public var connectTimeout = 10.0
+
+  public init(mode: RunMode) { self.mode = mode }
+}
+
+/// What happened on one host during a run.
+public struct HostOutcome: Sendable {
+  public var host: HostSpec
+  public var unreachable: String?
+  public var failure: String?
+  public var plan: HostPlan?
+  public var applied = false
+  /// Handlers this host still needs to run (notified now or pending from before).
+  public var handlersDue: [String] = []
+  public var restarted = 0
+  public var restartFailure: String?
+  public var restartSkipped: String?
+  public var roundTrips = 0
+  public var channels = 0
+  public var seconds = 0.0
+
+  public var failed: Bool { failure != nil || restartFailure != nil }
+}
+
+/// The result of a whole run.
+public struct RunReport: Sendable {
+  public var mode: RunMode
+  public var outcomes: [HostOutcome]
+  public var halted: String?
+  public var seconds: Double
+
+  /// 0 success, 2 plan found changes, 3 a host failed, was unreachable, or the roll halted.
+  public var exitCode: Int32 {
+    if outcomes.contains(where: { $0.unreachable != nil || $0.failed }) || halted != nil { return 3 }
+    if mode == .plan, outcomes.contains(where: { !($0.plan?.changes.isEmpty ?? true) || !$0.handlersDue.isEmpty }) { return 2 }
+    return 0
+  }
+}
+
+/// Runs a project against hosts: connect and gather facts on every host at once, plan, apply,
+/// then restart nodes play by play in the restart order, `serial` at a time, behind health gates.
+public final class Runner: @unchecked Sendable {
+  public let project: Project
+  public let world: World
+  /// The hosts this run touches (after `--limit`), in inventory order.
+  public let targets: [HostSpec]
+  public let options: RunOptions
+  public let connector: Connector
+  public let output: Output
+  public let runID: String
+  private let connections = Locked<[String: HostConnection]>([:])
+
+  public init(project: Project, world: World, targets: [HostSpec], options: RunOptions, connector: Connector, output: Output) {
+    self.project = project
+    self.world = world
+    self.targets = targets
+    self.options = options
+    self.connector = connector
+    self.output = output
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyyMMdd'T'HHmmssSSS'Z'"
+    self.runID = f.string(from: Date())
+  }
+
+  /// The plays a host is in, in playbook order.
+  public func plays(of host: HostSpec) -> [Play] {
+    project.plays.filter { play in (try? Runner.hosts(of: play, in: world).contains { $0.name == host.name }) ?? false }
+  }
+
+  /// Hosts a play targets, in inventory order.
+  public static func hosts(of play: Play, in world: World) throws(Diagnostic) -> [HostSpec] {
+    let pattern: String
+    if let h = play.decl.hosts {
+      let v = try Evaluator(scope: ValueScope([:]), functions: world.functions).evaluate(h)
+      pattern = v.description
+    } else {
+      pattern = play.name
+    }
+    do {
+      let names = try world.selectHosts(pattern)
+      return world.hosts.filter { names.contains($0.name) }
+    } catch {
+      throw Diagnostic.error("hosts '\(pattern)': \(error)", at: play.decl.hosts?.range ?? play.decl.name.range)
+    }
+  }
+
+  // MARK: - Run
+
+  public func run() -> RunReport {
+    let start = Date()
+    for host in targets {
+      for play in plays(of: host) {
+        for secret in HostVariables(host: host, play: play, world: world).secretValues() { output.masker.add(secret) }
+      }
+    }
+    let outcomes = Locked<[HostOutcome?]>(Array(repeating: nil, count: targets.count))
+    let targets = self.targets
+    ThreadPool.run(count: targets.count, limit: options.forks) { [self] index in
+      let outcome = self.converge(targets[index])
+      outcomes.withLock { $0[index] = outcome }
+      self.progress(outcome)
+    }
+    var results = outcomes.current.map { $0! }
+    var halted: String?
+    if options.mode != .plan {
+      halted = restartInOrder(&results)
+    }
+    for i in results.indices {
+      if let c = connections.current[results[i].host.name] {
+        results[i].roundTrips = c.roundTrips
+        results[i].channels = c.channelsOpened
+        c.close()
+      }
+    }
+    return RunReport(mode: options.mode, outcomes: results, halted: halted, seconds: Date().timeIntervalSince(start))
+  }
+
+  /// Connect, gather facts, plan and (in apply mode) change one host.
+  private func converge(_ host: HostSpec) -> HostOutcome {
+    var outcome = HostOutcome(host: host)
+    let started = Date()
+    defer { outcome.seconds = Date().timeIntervalSince(started) }
+    let plays = plays(of: host)
+    let planner = HostPlanner(host: host, plays: plays, world: world, selection: options.selection, wantDiff: options.diff)
+    let instances: [TaskInstance]
+    let needs: FactNeedsSummary
+    do throws(DiagnosticList) {
+      instances = options.mode == .rollback ? [] : try planner.instances()
+      needs = try planner.factNeeds(instances)
+    } catch {
+      outcome.failure = error.diagnostics.map(\.description).joined(separator: "; ")
+      return outcome
+    }
+    let connection: HostConnection
+    do throws(ConnectError) {
+      connection = try connector.connect(host)
+    } catch {
+      outcome.unreachable = error.message
+      return outcome
+    }
+    connections.withLock { $0[host.name] = connection }
+    if options.mode == .rollback { return rollback(host, connection, outcome) }
+
+    // One round trip: every fact the plan needs.
+    let script = RemoteScripts.factScript(requests: needs.requests, probes: needs.probes)
+    let facts: HostFacts
+    let stateDirectory: String
+    do {
+      let result = try connection.runScript(script, timeout: 120)
+      guard result.status == 0 || !result.stdout.isEmpty else {
+        outcome.failure = "gathering facts failed (status \(result.status)): \(result.stderrTail)"
+        return outcome
+      }
+      (facts, stateDirectory) = try RemoteScripts.parseFacts(result.stdout, requests: needs.requests, probes: needs.probes)
+    } catch {
+      outcome.failure = "gathering facts failed: \(error)"
+      return outcome
+    }
+    let handlerNames = Set(plays.flatMap { project.handlers(of: $0).keys })
+    let plan = planner.plan(instances, facts: facts, handlers: handlerNames)
+    outcome.plan = plan
+    outcome.handlersDue = plan.handlersToRun
+    if let failure = plan.failure {
+      outcome.failure = failure.description
+      return outcome
+    }
+    guard options.mode == .apply, !plan.changes.isEmpty else { return outcome }
+
+    // Large files first, into the staging directory; then one script for every change.
+    do {
+      for change in plan.changes {
+        if case .upload(_, let local, _, let sha, _, _, _) = change {
+          try connection.upload(localPath: local, to: "\(stateDirectory)/staging/\(sha)", mode: 0o600)
+        }
+      }
+      let apply = RemoteScripts.applyScript(
+        changes: plan.changes, runID: runID, notify: plan.notified, stagingDirectory: "\(stateDirectory)/staging")
+      let result = try connection.runScript(apply, timeout: 600)
+      let report = RemoteScripts.parseApply(result.stdout)
+      if let failure = report.failure {
+        let what = failure.index >= 0 && failure.index < plan.changes.count ? plan.changes[failure.index].summary : "apply"
+        outcome.failure = "\(what): \(failure.message)\(result.stderrTail.isEmpty ? "" : " — \(result.stderrTail)")"
+      } else if !report.finished {
+        outcome.failure = "the apply script stopped early (status \(result.status)): \(result.stderrTail)"
+      } else {
+        outcome.applied = true
+      }
+    } catch {
+      outcome.failure = "applying changes failed: \(error)"
+    }
+    return outcome
+  }
+
+  private func rollback(_ host: HostSpec, _ connection: HostConnection, _ outcome: HostOutcome) -> HostOutcome {
+    var outcome = outcome
+    do {
+      let result = try connection.runScript(RemoteScripts.rollbackScript(), timeout: 300)
+      let text = String(decoding: result.stdout, as: UTF8.self)
+      for line in text.split(separator: "\n") {
+        if line.hasPrefix("@notify ") { outcome.handlersDue.append(String(line.dropFirst(8))) }
+        if line.hasPrefix("@restored ") || line.hasPrefix("@removed ") { output.verbose(1, "\(host.name): \(line.dropFirst())") }
+        if line.hasPrefix("@fail ") { outcome.failure = String(line.dropFirst(6)) }
+        if line == "@nothing" { output.say("\(host.name): nothing to roll back") }
+      }
+      if outcome.failure == nil, !text.contains("@rolled-back"), !text.contains("@nothing") {
+        outcome.failure = "rollback stopped early: \(result.stderrTail)"
+      }
+      outcome.applied = outcome.failure == nil
+    } catch {
+      outcome.failure = "rollback failed: \(error)"
+    }
+    return outcome
+  }
+
+  // MARK: - Rolling restarts
+
+  /// Plays in restart order: the playbook's `restart order`, then any play it does not name.
+  public func restartOrder() -> [Play] {
+    guard let expr = project.restartOrder, let first = world.hosts.first else { return project.plays }
+    let vars = HostVariables(host: first, play: nil, world: world)
+    guard let names = try? RestartOrder.names(expr, scope: vars.root, functions: world.functions) else { return project.plays }
+    var ordered = names.compactMap { n in project.plays.first { $0.name == n } }
+    ordered += project.plays.filter { p in !ordered.contains { $0.name == p.name } }
+    return ordered
+  }
+
+  /// Restarts, play by play, the hosts that owe a restart. Returns why the roll halted, if it did.
+  private func restartInOrder(_ results: inout [HostOutcome]) -> String? {
+    var failures = 0
+    for play in restartOrder() {
+      let members = (try? Runner.hosts(of: play, in: world)) ?? []
+      let indices = results.indices.filter { i in members.contains { $0.name == results[i].host.name } }
+      let due = indices.filter { !results[$0].handlersDue.isEmpty }
+      guard !due.isEmpty else { continue }
+      // A role with an unreachable or failed member is not restarted: its other nodes are what
+      // keeps the role available.
+      if let bad = indices.first(where: { results[$0].unreachable != nil || results[$0].failure != nil }) {
+        let why = results[bad].unreachable != nil ? "is unreachable" : "failed"
+        for i in due where results[i].failure == nil && results[i].unreachable == nil {
+          results[i].restartSkipped = "\(play.name) restarts halted"
+        }
+        return haltMessage(play, "host \(results[bad].host.name) \(why)", &results)
+      }
+      let serial = serialSize(play)
+      output.say(output.paint("RESTART \(play.name)", "1") + " (\(due.count) node\(due.count == 1 ? "" : "s"), \(serial) at a time)")
+      var position = 0
+      while position < due.count {
+        let chunk = Array(due[position..<min(due.count, position + serial)])
+        position += chunk.count
+        let snapshot = results
+        let finished = Locked<[(Int, HostOutcome)]>([])
+        ThreadPool.run(count: chunk.count, limit: chunk.count) { [self] k in
+          var outcome = snapshot[chunk[k]]
+          self.runHandlers(play, &outcome)
+          finished.withLock { $0.append((chunk[k], outcome)) }
+        }
+        for (i, o) in finished.current { results[i] = o }
+        for i in chunk where results[i].restartFailure != nil {
+          failures += 1
+          output.say(output.paint("\(results[i].host.name): restart failed: \(results[i].restartFailure!)", "31"))
+        }
+        if failures > options.maxFail {
+          let failed = chunk.first { results[$0].restartFailure != nil }.map { results[$0].host.name } ?? "?"
+          return haltMessage(play, "the health gate failed on \(failed)", &results)
+        }
+      }
+    }
+    return nil
+  }
+
+  private func haltMessage(_ play: Play, _ why: String, _ results: inout [HostOutcome]) -> String {
+    let waiting = results.filter { !$0.handlersDue.isEmpty && $0.restarted == 0 && $0.restartFailure == nil }.map(\.host.name)
+    for i in results.indices where !results[i].handlersDue.isEmpty && results[i].restarted == 0 && results[i].restartFailure == nil {
+      results[i].restartSkipped = results[i].restartSkipped ?? "roll halted"
+    }
+    var message = "rolling restart halted at play '\(play.name)': \(why)."
+    if !waiting.isEmpty {
+      message += " Not restarted: \(waiting.joined(separator: ", ")); each keeps a pending-restart marker."
+    }
+    message += " Fix the cause, then run 'dasprov apply' again: it resumes the pending restarts."
+    return message
+  }
+
+  private func serialSize(_ play: Play) -> Int {
+    guard let expr = play.decl.serial, let first = world.hosts.first else { return 1 }
+    let vars = HostVariables(host: first, play: play, world: world)
+    let v = try? Evaluator(scope: vars.root, functions: world.functions).evaluate(expr)
+    return max(1, v?.intValue ?? 1)
+  }
+
+  /// Runs every due handler of one host; stops at the first failure.
+  private func runHandlers(_ play: Play, _ outcome: inout HostOutcome) {
+    guard let connection = connections.current[outcome.host.name] else {
+      outcome.restartFailure = "no connection"
+      return
+    }
+    let handlers = project.handlers(of: play)
+    let vars = HostVariables(host: outcome.host, play: play, world: world)
+    for name in outcome.handlersDue {
+      guard let (decl, module) = handlers[name] else { continue }
+      let started = Date()
+      do {
+        let task = TaskDecl(
+          name: name, nameRange: decl.name.range, kind: decl.kind, target: nil, when: nil, loop: nil, statements: decl.statements,
+          notify: [], tags: [], range: decl.range)
+        let context = TaskContext(task: task, hostName: outcome.host.name, scope: vars.root, functions: world.functions, facts: nil, templates: module)
+        let address = (try? vars.root.lookup("das_address"))??.description ?? outcome.host.vars["ansible_host"]?.description ?? outcome.host.name
+        let action = try HandlerKinds.resolve(decl, context: context, defaultAddress: address)
+        let script: String
+        let timeout: Double
+        switch action {
+        case .restart(let spec):
+          script = RemoteScripts.restartScript(handler: name, spec: spec)
+          timeout = Double(spec.timeoutSeconds) + 30
+        case .run(let argv):
+          script = RemoteScripts.commandHandlerScript(handler: name, argv: argv)
+          timeout = 600
+        }
+        let result = try connection.runScript(script, timeout: timeout)
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        if let fail = text.split(separator: "\n").first(where: { $0.hasPrefix("@fail ") }) {
+          outcome.restartFailure = "\(name): \(fail.dropFirst(6))"
+          return
+        }
+        guard text.contains("@healthy") else {
+          outcome.restartFailure = "\(name): stopped early (status \(result.status)) \(result.stderrTail)"
+          return
+        }
+        outcome.restarted += 1
+        output.say("\(outcome.host.name): \(name) done, healthy after \(String(format: "%.1f", Date().timeIntervalSince(started)))s")
+      } catch {
+        outcome.restartFailure = "\(name): \(error)"
+        return
+      }
+    }
+  }
+
+  // MARK: - Progress
+
+  private func progress(_ o: HostOutcome) {
+    if let u = o.unreachable {
+      output.say(output.paint("\(o.host.name): UNREACHABLE: \(u)", "31"))
+      return
+    }
+    if let f = o.failure {
+      output.say(output.paint("\(o.host.name): FAILED: \(f)", "31"))
+    }
+    guard let plan = o.plan else { return }
+    for t in plan.tasks {
+      switch t.plan.status {
+      case .changed:
+        let verb = options.mode == .plan ? "would change" : "changed"
+        output.say(output.paint("\(o.host.name): \(verb): \(t.instance.label)", "33"))
+        for c in t.plan.changes { output.verbose(1, "    \(c.summary)") }
+        for n in t.plan.notes { output.say("    note: \(n)") }
+        if options.diff { for d in t.plan.diffs { output.say(DiffPrinter.render(d, output: output)) } }
+      case .ok:
+        output.verbose(1, "\(o.host.name): ok: \(t.instance.label)")
+      case .skipped(let why):
+        output.verbose(2, "\(o.host.name): skipped: \(t.instance.label) (\(why))")
+      }
+    }
+    if options.mode == .plan {
+      for h in plan.pending { output.say(output.paint("\(o.host.name): would run handler '\(h)' (pending from an earlier run)", "33")) }
+      for h in plan.notified { output.say(output.paint("\(o.host.name): would run handler '\(h)'", "33")) }
+    }
+  }
+}
+
+/// Renders `ContentDiff`s for `--diff`.
+enum DiffPrinter {
+  static func render(_ d: ContentDiff, output: Output) -> String {
+    switch d {
+    case .text(let path, let old, let new):
+      let text = UnifiedDiff.diff(old: old, new: new, oldName: "\(path) (before)", newName: "\(path) (after)")
+      return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        if line.hasPrefix("+") && !line.hasPrefix("+++") { return output.paint(String(line), "32") }
+        if line.hasPrefix("-") && !line.hasPrefix("---") { return output.paint(String(line), "31") }
+        return String(line)
+      }.joined(separator: "\n")
+    case .xml(let path, let changes):
+      var out = "--- \(path) (XML changes)"
+      for c in changes {
+        switch (c.old, c.new) {
+        case (nil, let n?): out += "\n  + \(c.path) = \(n)"
+        case (let o?, nil): out += "\n  - \(c.path) (was \(o))"
+        case (let o?, let n?): out += "\n  ~ \(c.path): \(o) → \(n)"
+        default: out += "\n  ~ \(c.path)"
+        }
+      }
+      return out
+    case .opaque(let path, let description):
+      return "--- \(path): \(description)"
+    }
+  }
+}

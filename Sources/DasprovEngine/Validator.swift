@@ -1,0 +1,207 @@
+import DasprovCore
+import DasprovDSL
+import DasprovTasks
+import Foundation
+
+/// Checks a project against an inventory before any host is contacted: task kinds, statement
+/// shapes, handlers, modules, variables (per host), templates and their variables.
+///
+/// Problems that repeat on many hosts are reported once, with the hosts listed.
+public struct Validator {
+  let project: Project
+  let world: World
+  let hostsByPlay: [String: [HostSpec]]
+  let selection: TagSelection
+
+  public init(project: Project, world: World, hostsByPlay: [String: [HostSpec]], selection: TagSelection = TagSelection()) {
+    self.project = project
+    self.world = world
+    self.hostsByPlay = hostsByPlay
+    self.selection = selection
+  }
+
+  /// Collects problems keyed by place and message, so one error on 8 hosts prints once.
+  struct Collector {
+    var order: [String] = []
+    var entries: [String: (Diagnostic, [String])] = [:]
+
+    mutating func add(_ d: Diagnostic, host: String?) {
+      let key = "\(d.range?.description ?? "-")|\(d.severity)|\(d.message)"
+      if entries[key] == nil {
+        order.append(key)
+        entries[key] = (d, [])
+      }
+      if let host, !entries[key]!.1.contains(host) { entries[key]!.1.append(host) }
+    }
+
+    var diagnostics: [Diagnostic] {
+      order.map { key in
+        var (d, hosts) = entries[key]!
+        if !hosts.isEmpty {
+          let shown = hosts.prefix(4).joined(separator: ", ")
+          let more = hosts.count > 4 ? " and \(hosts.count - 4) more" : ""
+          d.message += " (on host\(hosts.count > 1 ? "s" : "") \(shown)\(more))"
+        }
+        return d
+      }
+    }
+  }
+
+  public func validate() -> [Diagnostic] {
+    var c = Collector()
+    staticChecks(&c)
+    for play in project.plays {
+      let hosts = hostsByPlay[play.name] ?? []
+      if hosts.isEmpty {
+        c.add(.warning("play '\(play.name)' matches no host of the inventory", at: play.decl.name.range), host: nil)
+      }
+      for host in hosts { hostChecks(play, host, &c) }
+    }
+    return c.diagnostics
+  }
+
+  // MARK: - Once per project
+
+  private func staticChecks(_ c: inout Collector) {
+    for module in project.modules.values.sorted(by: { $0.name < $1.name }) {
+      let notifiable = Set(project.plays.filter { $0.modules.contains { $0 === module } }.flatMap { project.handlers(of: $0).keys })
+      for task in module.tasks {
+        guard let kind = TaskKinds.named(task.kind.name) else {
+          c.add(.error("unknown task kind '\(task.kind.name)'\(Suggestion.didYouMean(task.kind.name, in: TaskKinds.names))", at: task.kind.range), host: nil)
+          continue
+        }
+        if kind.target == nil, let t = task.target {
+          c.add(.error("a \(kind.name) task takes no target", at: t.range), host: nil)
+        } else if kind.target != nil, task.target == nil {
+          c.add(.error("a \(kind.name) task needs \(kind.target!) after '\(kind.name)'", at: task.kind.range), host: nil)
+        }
+        for d in StatementValidator.validate(task.statements, rules: kind.rules, owner: "a \(kind.name) task", ownerRange: task.kind.range) {
+          c.add(d, host: nil)
+        }
+        for n in task.notify where !notifiable.contains(n.name) {
+          c.add(.error("unknown handler '\(n.name)'\(Suggestion.didYouMean(n.name, in: notifiable))", at: n.range), host: nil)
+        }
+      }
+      var seen: [String: SourceRange] = [:]
+      for h in module.handlers {
+        if let first = seen[h.name.name] {
+          c.add(.error("handler '\(h.name.name)' is defined twice", at: h.name.range, notes: [.note("first defined here", at: first)]), host: nil)
+        }
+        seen[h.name.name] = h.name.range
+        guard let rules = HandlerKinds.rules(for: h.kind.name) else {
+          c.add(.error("unknown handler kind '\(h.kind.name)'\(Suggestion.didYouMean(h.kind.name, in: HandlerKinds.names))", at: h.kind.range), host: nil)
+          continue
+        }
+        for d in StatementValidator.validate(h.statements, rules: rules, owner: "a \(h.kind.name) handler", ownerRange: h.kind.range) {
+          c.add(d, host: nil)
+        }
+      }
+    }
+    if let order = project.restartOrder, let first = world.hosts.first {
+      let vars = HostVariables(host: first, play: nil, world: world)
+      do throws(Diagnostic) {
+        let names = try RestartOrder.names(order, scope: vars.root, functions: world.functions)
+        let plays = project.plays.map(\.name)
+        for n in names where !plays.contains(n) {
+          c.add(.error("restart order names '\(n)', which is not a play\(Suggestion.didYouMean(n, in: plays)); plays are: \(plays.joined(separator: ", "))", at: order.range), host: nil)
+        }
+      } catch {
+        c.add(error, host: nil)
+      }
+    }
+  }
+
+  // MARK: - Once per host
+
+  private func hostChecks(_ play: Play, _ host: HostSpec, _ c: inout Collector) {
+    let vars = HostVariables(host: host, play: play, world: world)
+    var known = vars.root.names.union(host.vars.keys)
+    // Required variables: declared without a default and not set by the inventory.
+    var missing: Set<String> = []
+    for module in play.modules {
+      for decl in module.defaults where decl.value == nil && host.vars[decl.name.name] == nil {
+        if play.decl.vars.contains(where: { $0.name.name == decl.name.name }) { continue }
+        missing.insert(decl.name.name)
+        c.add(
+          .error(
+            "variable '\(decl.name.name)' is required by module '\(module.name)' but the inventory does not set it",
+            at: decl.name.range, notes: host.location.map { [.note("host \(host.name) is declared here", at: $0)] } ?? []),
+          host: host.name)
+      }
+    }
+    known.formUnion(missing)
+    let planner = HostPlanner(host: host, plays: [play], world: world, selection: selection)
+    for module in play.modules {
+      for task in module.tasks {
+        var exprs: [Expr] = [task.target, task.when].compactMap { $0 }
+        for s in task.statements {
+          exprs += [s.positional, s.value].compactMap { $0 } + s.modifiers.map(\.value)
+        }
+        var bound = known
+        if let loop = task.loop {
+          checkUndefined([loop.sequence], known: known, host: host.name, &c)
+          bound.insert(loop.variable.name)
+        }
+        checkUndefined(exprs, known: bound, host: host.name, &c)
+        checkTemplates(task, module, known: bound, host: host.name, &c)
+      }
+      for h in module.handlers {
+        let exprs = h.statements.flatMap { s in [s.positional, s.value].compactMap { $0 } + s.modifiers.map(\.value) }
+        checkUndefined(exprs, known: known, host: host.name, &c)
+      }
+    }
+    // Evaluate what can be evaluated now: paths, loops, conditions without facts.
+    do throws(DiagnosticList) {
+      let instances = try planner.instances()
+      _ = try planner.factNeeds(instances)
+    } catch {
+      for d in error.diagnostics where !isUndefinedVariable(d) { c.add(d, host: host.name) }
+    }
+  }
+
+  private func isUndefinedVariable(_ d: Diagnostic) -> Bool { d.message.hasPrefix("undefined variable") }
+
+  private func checkUndefined(_ exprs: [Expr], known: Set<String>, host: String, _ c: inout Collector) {
+    for e in exprs {
+      for id in e.freeVariables where !known.contains(id.name) {
+        c.add(.error("undefined variable '\(id.name)'\(Suggestion.didYouMean(id.name, in: known))", at: id.range), host: host)
+      }
+    }
+  }
+
+  /// Templates named by a literal are compiled now and their variables checked per host.
+  private func checkTemplates(_ task: TaskDecl, _ module: Module, known: Set<String>, host: String, _ c: inout Collector) {
+    for s in task.statements where s.keyword.name == "from" || s.modifier("from") != nil {
+      guard task.kind.name != "copy" else { continue }
+      let expr = s.keyword.name == "from" ? s.positional : s.modifier("from")?.value
+      guard let expr, case .literal(.string(let name), let range) = expr else { continue }
+      switch module.compile(name) {
+      case .failure(let list):
+        if list.diagnostics.first?.range == nil {
+          c.add(.error(list.diagnostics.first?.message ?? "template error", at: range), host: nil)
+        } else {
+          for d in list.diagnostics { c.add(d, host: nil) }
+        }
+      case .success(let template):
+        for use in template.undefinedVariables(in: known) {
+          c.add(.error("undefined variable '\(use.name)' in template\(Suggestion.didYouMean(use.name, in: known))", at: use.range), host: host)
+        }
+      }
+    }
+  }
+}
+
+/// The role order of rolling restarts: a list of play names, or one comma-separated string
+/// (the contract's `das_restart_order=analyzers,indexers,receivers,presenters`).
+enum RestartOrder {
+  static func names(_ expr: Expr, scope: VariableScope, functions: FunctionTable) throws(Diagnostic) -> [String] {
+    let v = try Evaluator(scope: scope, functions: functions).evaluate(expr)
+    switch v {
+    case .list(let items): return items.map(\.description)
+    case .string(let s):
+      return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    default:
+      throw Diagnostic.error("the restart order must be a list of play names, got a \(v.typeName)", at: expr.range)
+    }
+  }
+}

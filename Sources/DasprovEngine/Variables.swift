@@ -1,0 +1,170 @@
+import DasprovCore
+import DasprovDSL
+import DasprovTasks
+import Foundation
+
+/// A host as the engine sees it: its inventory name, merged inventory variables and groups.
+public struct HostSpec: Sendable, Hashable {
+  public var name: String
+  public var vars: [String: Value]
+  /// Every group the host is in, ancestors included (Ansible's `group_names`).
+  public var groups: [String]
+  /// Where the inventory declares the host, for diagnostics about it.
+  public var location: SourceRange?
+  /// Where each inventory variable's winning value was set.
+  public var varOrigins: [String: SourceRange]
+
+  public init(name: String, vars: [String: Value], groups: [String], location: SourceRange? = nil, varOrigins: [String: SourceRange] = [:]) {
+    self.name = name
+    self.vars = vars
+    self.groups = groups
+    self.location = location
+    self.varOrigins = varOrigins
+  }
+}
+
+/// The inventory-wide view every host's expressions can read: `groups`, `hostvars`.
+public final class World: @unchecked Sendable {
+  // Built once before planning and only read afterwards, from any thread.
+  public let hosts: [HostSpec]
+  public let groupMembers: [String: [String]]
+  public let project: Project
+  /// Each host as a map of its inventory variables and module defaults, plus `name` and
+  /// `address`: what `groups.analyzers` and `hostvars["h1"]` return.
+  public private(set) var hostObjects: [String: Value] = [:]
+  let functions: FunctionTable
+  /// Resolves an Ansible host pattern (`analyzers`, `a:b`, `!x`) to host names.
+  let selectHosts: @Sendable (String) throws -> [String]
+
+  public init(
+    hosts: [HostSpec], groupMembers: [String: [String]], project: Project,
+    selectHosts: @escaping @Sendable (String) throws -> [String]
+  ) {
+    self.hosts = hosts
+    self.groupMembers = groupMembers
+    self.project = project
+    self.selectHosts = selectHosts
+    self.functions = FunctionTable()
+    for host in hosts {
+      hostObjects[host.name] = Self.object(for: host, world: self)
+    }
+  }
+
+  public func host(_ name: String) -> HostSpec? { hosts.first { $0.name == name } }
+
+  /// `groups` as expressions see it: every group name → its hosts' objects, in inventory order.
+  public var groupsValue: Value {
+    .map(groupMembers.mapValues { names in .list(names.compactMap { hostObjects[$0] }) })
+  }
+
+  /// A host's own variables as other hosts see them: inventory variables and every default
+  /// that does not depend on facts or on other hosts.
+  private static func object(for host: HostSpec, world: World) -> Value {
+    let scopes = HostVariables(host: host, play: nil, world: world, includeWorld: false)
+    var out = host.vars
+    for name in scopes.defaults.names where out[name] == nil {
+      if let v = try? scopes.root.lookup(name) { out[name] = v }
+    }
+    out["name"] = .string(host.name)
+    out["inventory_hostname"] = .string(host.name)
+    out["group_names"] = .list(host.groups.map { .string($0) })
+    out["address"] = out["das_address"] ?? out["ansible_host"] ?? .string(host.name)
+    return .map(out)
+  }
+}
+
+/// Answers fact lookups before facts are gathered by saying "not yet", so the engine can tell
+/// which decisions must wait for the host's fact round trip.
+final class FactGate: VariableScope {
+  static let marker = "\u{1}needs host facts"
+
+  func lookup(_ name: String) throws(Diagnostic) -> Value? {
+    if HostFacts.variableNames.contains(name) { throw Diagnostic.error(Self.marker) }
+    return nil
+  }
+
+  var names: Set<String> { HostFacts.variableNames }
+
+  static func isNeedsFacts(_ d: Diagnostic) -> Bool { d.message == marker }
+}
+
+/// The variables one host sees in one play, layered by precedence (first wins):
+/// loop variable, facts, play vars, inventory, magic variables, module defaults and playbook
+/// globals.
+public final class HostVariables {
+  public let host: HostSpec
+  let facts: VariableScope
+  let playVars: LazyScope
+  let inventory: ValueScope
+  let magic: ValueScope
+  let defaults: LazyScope
+  /// Declared secret by a module (`secret var`) or by name (contains "password" or "secret").
+  public let secretNames: Set<String>
+  /// The whole chain; defaults and play vars evaluate against it.
+  public let root: ChainScope
+  public let functions: FunctionTable
+
+  public init(host: HostSpec, play: Play?, world: World, facts: HostFacts? = nil, includeWorld: Bool = true) {
+    self.host = host
+    self.functions = world.functions
+    self.facts = facts.map { ValueScope($0.variables) } ?? FactGate()
+    var playExprs: [String: Expr] = [:]
+    for v in play?.decl.vars ?? [] { if let e = v.value { playExprs[v.name.name] = e } }
+    self.playVars = LazyScope(playExprs, functions: world.functions)
+    self.inventory = ValueScope(host.vars)
+    var magic: [String: Value] = [
+      "inventory_hostname": .string(host.name),
+      "group_names": .list(host.groups.map { .string($0) }),
+    ]
+    if includeWorld {
+      magic["groups"] = world.groupsValue
+      magic["hostvars"] = .map(world.hostObjects)
+      magic["host"] = world.hostObjects[host.name] ?? .map([:])
+    }
+    self.magic = ValueScope(magic)
+    var defaultExprs: [String: Expr] = [:]
+    var secrets: Set<String> = []
+    let modules = play?.modules ?? Array(world.project.modules.values).sorted { $0.name < $1.name }
+    for decl in world.project.globals + modules.flatMap(\.defaults) {
+      if let e = decl.value, defaultExprs[decl.name.name] == nil { defaultExprs[decl.name.name] = e }
+      if decl.secret { secrets.insert(decl.name.name) }
+    }
+    self.defaults = LazyScope(defaultExprs, functions: world.functions)
+    self.root = ChainScope([self.facts, playVars, inventory, self.magic, defaults])
+    playVars.resolver = root
+    defaults.resolver = root
+    let allNames = root.names.union(host.vars.keys)
+    self.secretNames = secrets.union(allNames.filter(Self.isSecretName))
+  }
+
+  /// Contract: any variable whose name contains `password` or `secret` is secret.
+  public static func isSecretName(_ name: String) -> Bool {
+    let n = name.lowercased()
+    return n.contains("password") || n.contains("secret")
+  }
+
+  /// The scope a task evaluates in, with its loop variable if any.
+  public func scope(loop: (String, Value)? = nil) -> VariableScope {
+    guard let (name, value) = loop else { return root }
+    return ChainScope([ValueScope([name: value]), root])
+  }
+
+  /// Every secret value this host's variables hold, for masking.
+  public func secretValues() -> [String] {
+    var out: [String] = []
+    for name in secretNames {
+      if let v = try? root.lookup(name) { collectStrings(v, into: &out) }
+    }
+    return out
+  }
+
+  private func collectStrings(_ v: Value, into out: inout [String]) {
+    switch v {
+    case .string(let s): out.append(s)
+    case .int, .double: out.append(v.description)
+    case .list(let l): for i in l { collectStrings(i, into: &out) }
+    case .map(let m): for i in m.values { collectStrings(i, into: &out) }
+    default: break
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import DasprovCore
+import DasprovDSL
+
+/// What a notified handler does on its host.
+public enum HandlerAction: Sendable, Hashable {
+  case restart(RestartSpec)
+  case run(argv: [String])
+}
+
+/// A health-gated restart: stop the old process, start the new one, and wait until it is
+/// provably up — the old PID gone, the port closed then open again, and the start-up line
+/// written to the log after the restart began.
+public struct RestartSpec: Sendable, Hashable {
+  public var pidFile: String?
+  public var stop: [String]?
+  public var start: [String]
+  public var port: Int?
+  public var address: String
+  public var logFile: String?
+  public var logLine: String?
+  public var timeoutSeconds: Int
+
+  public init(
+    pidFile: String?, stop: [String]?, start: [String], port: Int?, address: String, logFile: String?,
+    logLine: String?, timeoutSeconds: Int
+  ) {
+    self.pidFile = pidFile
+    self.stop = stop
+    self.start = start
+    self.port = port
+    self.address = address
+    self.logFile = logFile
+    self.logLine = logLine
+    self.timeoutSeconds = timeoutSeconds
+  }
+}
+
+/// Handler kinds: `service` (health-gated restart) and `command`.
+public enum HandlerKinds {
+  public static let names = ["service", "command"]
+
+  public static func rules(for kind: String) -> [StatementRule]? {
+    switch kind {
+    case "service":
+      return [
+        StatementRule("start", required: true, usage: "start [\"bin/server.sh\", \"--start\", profile]"),
+        StatementRule("stop", usage: "stop [\"bin/server.sh\", \"--stop\"]"),
+        StatementRule("pidfile", usage: "pidfile \"/path/server.pid\""),
+        StatementRule("port", modifiers: ["on"], usage: "port 9443 + offset on address"),
+        StatementRule("log", modifiers: ["contains"], usage: "log \"/path/server.log\" contains \"started\""),
+        StatementRule("timeout", usage: "timeout 300 (seconds)"),
+      ]
+    case "command":
+      return [StatementRule("run", required: true, usage: "run [\"cmd\", \"arg\"]")]
+    default:
+      return nil
+    }
+  }
+
+  /// Evaluates a handler's statements for one host.
+  public static func resolve(_ handler: HandlerDecl, context: TaskContext, defaultAddress: String) throws(Diagnostic) -> HandlerAction {
+    func stmt(_ k: String) -> Statement? { handler.statements.first { $0.keyword.name == k } }
+    switch handler.kind.name {
+    case "command":
+      return .run(argv: try context.argv(stmt("run")!.positional!, "run"))
+    default:
+      let start = try context.argv(stmt("start")!.positional!, "start")
+      let stop = try stmt("stop").map { s throws(Diagnostic) in try context.argv(s.positional!, "stop") }
+      let pidFile = try stmt("pidfile").map { s throws(Diagnostic) in try context.path(s.positional!, "pidfile") }
+      var port: Int?
+      var address = defaultAddress
+      if let p = stmt("port") {
+        let value = try context.int(p.positional!, "port")
+        guard (1...65535).contains(value) else {
+          throw Diagnostic.error("port \(value) is out of range 1-65535", at: p.positional!.range)
+        }
+        port = value
+        if let on = p.modifier("on") { address = try context.string(on.value, "port address") }
+      }
+      var logFile: String?
+      var logLine: String?
+      if let l = stmt("log") {
+        logFile = try context.path(l.positional!, "log file")
+        guard let contains = l.modifier("contains") else {
+          throw Diagnostic.error("log gate needs 'contains \"text\"'", at: l.range)
+        }
+        logLine = try context.string(contains.value, "log line")
+      }
+      let timeout = try stmt("timeout").map { s throws(Diagnostic) in try context.int(s.positional!, "timeout") } ?? 300
+      guard timeout > 0 else { throw Diagnostic.error("timeout must be positive", at: stmt("timeout")!.range) }
+      return .restart(
+        RestartSpec(
+          pidFile: pidFile, stop: stop, start: start, port: port, address: address, logFile: logFile,
+          logLine: logLine, timeoutSeconds: timeout))
+    }
+  }
+}

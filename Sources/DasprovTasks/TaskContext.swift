@@ -1,0 +1,159 @@
+import DasprovCore
+import DasprovDSL
+import DasprovTemplate
+import Foundation
+
+/// Finds a module's templates by name.
+public protocol TemplateSource: Sendable {
+  /// The compiled template `name` of the task's module; throws a diagnostic at `range` when missing.
+  func template(named name: String, at range: SourceRange) throws(Diagnostic) -> CompiledTemplate
+  /// Directory local paths (e.g. `copy from`) are resolved against.
+  var baseDirectory: String { get }
+}
+
+/// Marks a lookup that needs host facts before they have been gathered.
+public struct NeedsFacts: Error {}
+
+/// What a task sees while it is being planned on one host: its declaration, the host's
+/// variables, the host's facts (once gathered) and its module's templates.
+public final class TaskContext {
+  public let task: TaskDecl
+  public let hostName: String
+  public let scope: VariableScope
+  public let functions: FunctionTable
+  /// Nil while fact requests are being computed, before the host is contacted.
+  public let facts: HostFacts?
+  public let templates: TemplateSource
+  /// Whether file contents should be diffed (requests small files' contents for diffs).
+  public let wantDiff: Bool
+
+  public init(
+    task: TaskDecl, hostName: String, scope: VariableScope, functions: FunctionTable, facts: HostFacts?,
+    templates: TemplateSource, wantDiff: Bool = false
+  ) {
+    self.task = task
+    self.hostName = hostName
+    self.scope = scope
+    self.functions = functions
+    self.facts = facts
+    self.templates = templates
+    self.wantDiff = wantDiff
+  }
+
+  public var kindName: String { task.kind.name }
+
+  // MARK: - Statements
+
+  public func statements(_ keyword: String) -> [Statement] { task.statements.filter { $0.keyword.name == keyword } }
+  public func statement(_ keyword: String) -> Statement? { task.statements.first { $0.keyword.name == keyword } }
+
+  // MARK: - Evaluation
+
+  public func value(_ expr: Expr) throws(Diagnostic) -> Value {
+    try Evaluator(scope: scope, functions: functions).evaluate(expr)
+  }
+
+  public func string(_ expr: Expr, _ what: String) throws(Diagnostic) -> String {
+    let v = try value(expr)
+    switch v {
+    case .string(let s): return s
+    case .int, .bool, .double: return v.description
+    default: throw Diagnostic.error("\(what) must be a string, got a \(v.typeName)", at: expr.range)
+    }
+  }
+
+  public func int(_ expr: Expr, _ what: String) throws(Diagnostic) -> Int {
+    let v = try value(expr)
+    guard let i = v.intValue else { throw Diagnostic.error("\(what) must be a number, got '\(v.description)'", at: expr.range) }
+    return i
+  }
+
+  public func bool(_ expr: Expr) throws(Diagnostic) -> Bool { try value(expr).isTruthy }
+
+  /// An absolute remote path with `//` and trailing `/` normalised away.
+  public func path(_ expr: Expr, _ what: String) throws(Diagnostic) -> String {
+    let raw = try string(expr, what)
+    guard raw.hasPrefix("/") else {
+      throw Diagnostic.error("\(what) must be an absolute path, got '\(raw)'", at: expr.range)
+    }
+    guard !raw.contains("\0") else { throw Diagnostic.error("\(what) contains a NUL byte", at: expr.range) }
+    return Self.normalize(raw)
+  }
+
+  static func normalize(_ path: String) -> String {
+    var parts: [Substring] = []
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+      parts.append(part)
+    }
+    return "/" + parts.joined(separator: "/")
+  }
+
+  /// An argument vector: a list of strings, or one string split on spaces.
+  public func argv(_ expr: Expr, _ what: String) throws(Diagnostic) -> [String] {
+    let v = try value(expr)
+    switch v {
+    case .list(let items):
+      let out = items.map(\.description)
+      guard !out.isEmpty else { throw Diagnostic.error("\(what) is an empty command", at: expr.range) }
+      return out
+    case .string(let s):
+      let out = s.split(separator: " ").map(String.init)
+      guard !out.isEmpty else { throw Diagnostic.error("\(what) is an empty command", at: expr.range) }
+      return out
+    default:
+      throw Diagnostic.error("\(what) must be a list of arguments, got a \(v.typeName)", at: expr.range)
+    }
+  }
+
+  /// The task's target path (what `template "/path"` names).
+  public func targetPath() throws(Diagnostic) -> String {
+    guard let target = task.target else {
+      throw Diagnostic.error("task '\(task.name)' needs a target path after '\(task.kind.name)'", at: task.kind.range)
+    }
+    return try path(target, "the \(task.kind.name) task's path")
+  }
+
+  /// File mode from `mode "0644"` / `mode 644` / `mode 0o644`: always octal, as in chmod.
+  public func mode(_ keyword: String = "mode") throws(Diagnostic) -> Int? {
+    guard let s = statement(keyword), let p = s.positional else { return nil }
+    let text = try string(p, "mode").lowercased().replacingOccurrences(of: "0o", with: "")
+    guard let m = Int(text, radix: 8), m >= 0, m <= 0o7777 else {
+      throw Diagnostic.error("mode must be octal like \"0644\", got '\(text)'", at: p.range)
+    }
+    return m
+  }
+
+  public func optionalString(_ keyword: String, _ what: String) throws(Diagnostic) -> String? {
+    guard let s = statement(keyword), let p = s.positional else { return nil }
+    return try string(p, what)
+  }
+
+  // MARK: - Facts
+
+  /// Facts of `path`; planning without facts is a programming error in the engine.
+  public func pathFacts(_ path: String) throws(Diagnostic) -> PathFacts {
+    guard let facts else {
+      throw Diagnostic.error("internal: facts for \(path) were not gathered", at: task.range)
+    }
+    return facts.path(path)
+  }
+
+  // MARK: - Templates
+
+  /// Renders template `nameExpr` with the host's variables plus `extra`, after checking that every
+  /// variable it reads is defined.
+  public func render(_ nameExpr: Expr, extra: [String: Value] = [:]) throws(Diagnostic) -> (text: String, kind: TemplateKind) {
+    let name = try string(nameExpr, "template name")
+    let template = try templates.template(named: name, at: nameExpr.range)
+    var context: [String: Value] = extra
+    for use in template.variables where context[use.name] == nil {
+      guard let v = try scope.lookup(use.name) else {
+        throw Diagnostic.error(
+          "undefined variable '\(use.name)' in template \(name) on host \(hostName)\(Suggestion.didYouMean(use.name, in: scope.names))",
+          at: use.range)
+      }
+      context[use.name] = v
+    }
+    return (try template.render(context), template.kind)
+  }
+}
