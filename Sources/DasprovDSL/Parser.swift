@@ -28,8 +28,9 @@ public struct Parser {
   }
 
   /// Lexes and parses a whole file.
-  public static func parse(text: String, file: String) -> (SourceFile, [Diagnostic]) {
-    SourceFiles.shared.register(file: file, text: text)
+  /// `sources` receives the text so diagnostics can quote it (tests pass their own registry).
+  public static func parse(text: String, file: String, sources: SourceFiles = .shared) -> (SourceFile, [Diagnostic]) {
+    sources.register(file: file, text: text)
     var lexer = Lexer(text: text, file: file)
     let tokens = lexer.tokenize()
     var parser = Parser(tokens: tokens, file: file)

@@ -1,1 +1,1 @@
-print("dasprov")
+print("dasprov: CLI pending integration")
