@@ -13,10 +13,12 @@ public enum RemoteScripts {
   public static let contentLimit = 1 << 20
 
   /// Sets `S`, the host's dasprov state directory: pending-restart markers, backup manifests,
-  /// staged uploads. Root uses /var/lib/dasprov; other users a directory in their home.
+  /// staged uploads. Root uses /var/lib/dasprov; other users a directory in their home;
+  /// `DASPROV_STATE_DIR` (the inventory's `dasprov_state_dir`) overrides both.
   static let statePrologue = """
     LC_ALL=C; export LC_ALL
-    if [ "$(id -u)" = 0 ]; then S=/var/lib/dasprov; else S="${HOME:-/tmp}/.local/state/dasprov"; fi
+    if [ -n "${DASPROV_STATE_DIR:-}" ]; then S=$DASPROV_STATE_DIR
+    elif [ "$(id -u)" = 0 ]; then S=/var/lib/dasprov; else S="${HOME:-/tmp}/.local/state/dasprov"; fi
     """
 
   // MARK: - Facts

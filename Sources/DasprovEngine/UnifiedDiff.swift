@@ -4,8 +4,8 @@
 /// covers only the changed middle.
 public enum UnifiedDiff {
   public static func diff(old: String, new: String, oldName: String, newName: String, context: Int = 3) -> String {
-    let a = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    let b = new.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let a = lines(old)
+    let b = lines(new)
     let ops = edits(a, b)
     guard ops.contains(where: { $0.kind != .same }) else { return "" }
     var out = "--- \(oldName)\n+++ \(newName)\n"
@@ -45,6 +45,13 @@ public enum UnifiedDiff {
     return out
   }
 
+  /// Lines without their terminators; a final newline does not start another line.
+  static func lines(_ text: String) -> [String] {
+    var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if text.hasSuffix("\n") { parts.removeLast() }
+    return parts
+  }
+
   struct Op {
     enum Kind { case same, delete, insert }
     var kind: Kind
@@ -78,12 +85,13 @@ public enum UnifiedDiff {
         ops.append(Op(kind: .same, text: am[i], oldLine: prefix + i, newLine: prefix + j))
         i += 1
         j += 1
-      } else if j < m, i == n || table[i][j + 1] >= table[i + 1][j] {
-        ops.append(Op(kind: .insert, text: bm[j], oldLine: nil, newLine: prefix + j))
-        j += 1
-      } else {
+      } else if i < n, j == m || table[i + 1][j] >= table[i][j + 1] {
+        // Deletions before insertions, as diff -u prints them.
         ops.append(Op(kind: .delete, text: am[i], oldLine: prefix + i, newLine: nil))
         i += 1
+      } else {
+        ops.append(Op(kind: .insert, text: bm[j], oldLine: nil, newLine: prefix + j))
+        j += 1
       }
     }
     for k in 0..<suffix {

@@ -1,0 +1,182 @@
+import DasprovCore
+import DasprovTasks
+import Foundation
+import Testing
+
+@testable import DasprovEngine
+
+/// Runs a remote script with the local /bin/sh, as sshd would on a host, with HOME in a temp dir
+/// so the state directory is private. This tests the scripts themselves; the SSH transport is
+/// tested against real sshd in DasprovSSHTests and the integration suite.
+func runLocally(_ script: String, home: String) throws -> RemoteOutput {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: "/bin/sh")
+  p.arguments = ["-s"]
+  var env = ProcessInfo.processInfo.environment
+  env["HOME"] = home
+  env["DASPROV_STATE_DIR"] = home + "/state"
+  p.environment = env
+  let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+  p.standardInput = stdin
+  p.standardOutput = stdout
+  p.standardError = stderr
+  try p.run()
+  stdin.fileHandleForWriting.write(Data(script.utf8))
+  try stdin.fileHandleForWriting.close()
+  let out = stdout.fileHandleForReading.readDataToEndOfFile()
+  let err = stderr.fileHandleForReading.readDataToEndOfFile()
+  p.waitUntilExit()
+  return RemoteOutput(status: p.terminationStatus, stdout: Array(out), stderr: Array(err))
+}
+
+/// A scratch directory removed at the end of the test.
+final class Scratch {
+  let path: String
+  init() throws {
+    path = NSTemporaryDirectory() + "dasprov-engine-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+  func write(_ name: String, _ text: String) throws {
+    let full = path + "/" + name
+    try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try text.write(toFile: full, atomically: false, encoding: .utf8)
+  }
+  func read(_ name: String) -> String? { try? String(contentsOfFile: path + "/" + name, encoding: .utf8) }
+}
+
+/// The state directory `runLocally` gives the scripts.
+func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
+
+@Suite struct RemoteScriptTests {
+  @Test func factScriptReportsEverythingInOneRun() throws {
+    let s = try Scratch()
+    try s.write("conf/a.xml", "<a enable=\"false\"/>\n")
+    try FileManager.default.createSymbolicLink(atPath: s.path + "/link", withDestinationPath: s.path + "/conf")
+    try s.write("cep/-1234/Plan/1_Plan", "x")
+    try s.write("cep/-1234/Plan/2_Plan", "y")
+    let requests = [
+      FactRequest(s.path + "/conf/a.xml", [.stat, .hash, .content]), FactRequest(s.path + "/link", [.stat]),
+      FactRequest(s.path + "/missing file $(x)", [.stat, .hash]), FactRequest(s.path + "/cep", [.stat, .listing]),
+    ]
+    let probes = [ProbeRequest(["true"]), ProbeRequest(["sh", "-c", "exit 3"])]
+    let out = try runLocally(RemoteScripts.factScript(requests: requests, probes: probes), home: s.path + "/home")
+    #expect(out.status == 0, "\(String(decoding: out.stderr, as: UTF8.self))")
+    let (facts, _) = try RemoteScripts.parseFacts(out.stdout, requests: requests, probes: probes)
+    let a = facts.path(s.path + "/conf/a.xml")
+    #expect(a.type == .file)
+    #expect(a.mode == 0o644)
+    #expect(a.content == Array("<a enable=\"false\"/>\n".utf8))
+    #expect(a.sha256 == SHA256.hex(Array("<a enable=\"false\"/>\n".utf8)))
+    #expect(facts.path(s.path + "/link").type == .symlink)
+    #expect(facts.path(s.path + "/link").linkTarget == s.path + "/conf")
+    #expect(facts.path(s.path + "/missing file $(x)").type == .missing)
+    #expect(facts.path(s.path + "/cep").entries == ["-1234/Plan/1_Plan", "-1234/Plan/2_Plan"])
+    #expect(facts.probes[["true"]] == 0)
+    #expect(facts.probes[["sh", "-c", "exit 3"]] == 3)
+    #expect(!facts.osID.isEmpty)
+    #expect(!facts.hostname.isEmpty)
+  }
+
+  @Test func applyScriptWritesAtomicallyBacksUpAndRollsBack() throws {
+    let s = try Scratch()
+    try s.write("conf/a.xml", "old\n")
+    chmod(s.path + "/conf/a.xml", 0o600)
+    let nasty = s.path + "/conf/it's $(odd) `x`.txt"
+    let changes: [Change] = [
+      .write(path: s.path + "/conf/a.xml", content: Array("new <&>\n".utf8), mode: nil, owner: nil, group: nil),
+      .write(path: nasty, content: Array("ünïcode\n".utf8), mode: 0o640, owner: nil, group: nil),
+      .symlink(path: s.path + "/das", target: s.path + "/conf"),
+      .makeDirectory(path: s.path + "/d/e", mode: 0o750, owner: nil, group: nil),
+    ]
+    let runID = "20261125T000000000Z-\(UUID().uuidString.prefix(8))"
+    let out = try runLocally(RemoteScripts.applyScript(changes: changes, runID: runID, notify: ["test-handler-\(runID)"], stagingDirectory: "/nonexistent"), home: s.path + "/home")
+    let report = RemoteScripts.parseApply(out.stdout)
+    #expect(report.finished, "\(String(decoding: out.stdout + out.stderr, as: UTF8.self))")
+    #expect(report.done == [0, 1, 2, 3])
+    #expect(s.read("conf/a.xml") == "new <&>\n")
+    var st = stat()
+    stat(s.path + "/conf/a.xml", &st)
+    #expect(st.st_mode & 0o777 == 0o600, "the replaced file keeps its mode")
+    stat(nasty, &st)
+    #expect(st.st_mode & 0o777 == 0o640)
+    #expect(try String(contentsOfFile: nasty, encoding: .utf8) == "ünïcode\n")
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: s.path + "/das") == s.path + "/conf")
+    #expect(s.read("conf/a.xml.dasprov-\(runID).bak") == "old\n")
+    let state = stateDir(s)
+    #expect(FileManager.default.fileExists(atPath: "\(state)/pending/test-handler-\(runID)"))
+    // No temporary file is left behind.
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: s.path + "/conf").filter { $0.contains("dasprov-tmp") }
+    #expect(leftovers.isEmpty)
+    try FileManager.default.removeItem(atPath: "\(state)/pending/test-handler-\(runID)")
+
+    // Rollback restores the old content, removes what the run created, and re-marks the handler.
+    let rb = try runLocally(RemoteScripts.rollbackScript(), home: s.path + "/home")
+    let text = String(decoding: rb.stdout, as: UTF8.self)
+    #expect(text.contains("@rolled-back"), "\(text) \(String(decoding: rb.stderr, as: UTF8.self))")
+    #expect(s.read("conf/a.xml") == "old\n")
+    #expect(!FileManager.default.fileExists(atPath: nasty))
+    #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: s.path + "/das")) == nil)
+    #expect(text.contains("@notify test-handler-\(runID)"))
+
+  }
+
+  @Test func aFailedWriteLeavesTheOriginalIntact() throws {
+    let s = try Scratch()
+    try s.write("ro/a.conf", "original\n")
+    chmod(s.path + "/ro", 0o555)
+    defer { chmod(s.path + "/ro", 0o755) }
+    // Root ignores directory permissions; a missing directory fails for everyone.
+    let target = getuid() == 0 ? s.path + "/no-such-dir/a.conf" : s.path + "/ro/a.conf"
+    let out = try runLocally(
+      RemoteScripts.applyScript(changes: [.write(path: target, content: Array("new\n".utf8), mode: nil, owner: nil, group: nil)], runID: "t\(UUID().uuidString.prefix(6))", notify: [], stagingDirectory: "/x"),
+      home: s.path + "/home")
+    let report = RemoteScripts.parseApply(out.stdout)
+    #expect(!report.finished)
+    #expect(report.failure?.index == 0)
+    #expect(s.read("ro/a.conf") == "original\n")
+  }
+
+  @Test func backupsKeepTheLastFive() throws {
+    let s = try Scratch()
+    try s.write("f.conf", "v0\n")
+    for i in 1...7 {
+      let runID = String(format: "20261125T0000%02d000Z", i)
+      let out = try runLocally(
+        RemoteScripts.applyScript(changes: [.write(path: s.path + "/f.conf", content: Array("v\(i)\n".utf8), mode: nil, owner: nil, group: nil)], runID: runID, notify: [], stagingDirectory: "/x"),
+        home: s.path + "/home")
+      #expect(RemoteScripts.parseApply(out.stdout).finished)
+    }
+    let backups = try FileManager.default.contentsOfDirectory(atPath: s.path).filter { $0.hasSuffix(".bak") }.sorted()
+    #expect(backups.count == 5)
+    #expect(backups.first == "f.conf.dasprov-20261125T000003000Z.bak")
+  }
+}
+
+@Suite struct UnifiedDiffTests {
+  @Test func matchesDiffU() throws {
+    let s = try Scratch()
+    let old = (1...20).map { "line \($0)" }.joined(separator: "\n") + "\n"
+    var newLines = (1...20).map { "line \($0)" }
+    newLines[4] = "line five"
+    newLines.insert("inserted", at: 15)
+    newLines.remove(at: 18)
+    let new = newLines.joined(separator: "\n") + "\n"
+    try s.write("a", old)
+    try s.write("b", new)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/diff")
+    p.arguments = ["-u", "--label", "a", "--label", "b", s.path + "/a", s.path + "/b"]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    let expected = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    let ours = UnifiedDiff.diff(old: old, new: new, oldName: "a", newName: "b")
+    #expect(ours == expected)
+  }
+
+  @Test func identicalTextsHaveNoDiff() {
+    #expect(UnifiedDiff.diff(old: "a\n", new: "a\n", oldName: "x", newName: "y") == "")
+  }
+}
