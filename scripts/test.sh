@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command (make test): unit tests, the sandbox's self-test, then the integration suite
+# against 8 real sshd hosts. The sandbox is always torn down, even when a test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+section() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - started))"; }
+
+section "unit tests"
+swift test --skip IntegrationTests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|^(Building|Compiling|Write|Emitting|Linking)' | grep -vE '^(◇|↳)'
+[[ ${1:-} == --unit-only ]] && exit 0
+
+section "sandbox self-test"
+bash sandbox/tests/sandbox-test.sh
+
+section "integration tests against the sandbox"
+state=/var/tmp/dasprov-test-sandbox
+cleanup() { bash sandbox/sandbox.sh down --state "$state" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+bash sandbox/sandbox.sh up --hosts 8 --state "$state" --net 127.0.2
+DASPROV_TEST_SANDBOX=$state DASPROV_BIN=$PWD/.build/debug/dasprov DASPROV_DAS_PACK=$PWD/../shared/das-pack/3.1.0 \
+  swift test --filter IntegrationTests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|^(Building|Compiling|Write|Emitting|Linking)' | grep -vE '^(◇|↳)'
+cleanup
+trap - EXIT
+
+section "no process left behind"
+if pgrep -af "dasprov-test-sandbox" >/dev/null; then
+  echo "processes of the test sandbox are still running:" >&2
+  pgrep -af "dasprov-test-sandbox" >&2
+  exit 1
+fi
+echo "none"
+section "all tests passed"
