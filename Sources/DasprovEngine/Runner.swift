@@ -100,6 +100,17 @@ public final class Runner: @unchecked Sendable {
     }
   }
 
+  /// Runs one of dasprov's scripts on a host, with the host's state directory when the inventory
+  /// sets `dasprov_state_dir`.
+  func runScript(_ script: String, on host: HostSpec, _ connection: HostConnection, timeout: Double?) throws -> RemoteOutput {
+    var text = script
+    if let dir = host.vars["dasprov_state_dir"]?.description, !dir.isEmpty {
+      text = "DASPROV_STATE_DIR=\(dir.shellQuoted); export DASPROV_STATE_DIR\n" + script
+    }
+    output.verbose(3, "\(host.name): script:\n\(text)")
+    return try connection.runScript(text, timeout: timeout)
+  }
+
   // MARK: - Run
 
   public func run() -> RunReport {
@@ -162,7 +173,7 @@ public final class Runner: @unchecked Sendable {
     let facts: HostFacts
     let stateDirectory: String
     do {
-      let result = try connection.runScript(script, timeout: 120)
+      let result = try runScript(script, on: host, connection, timeout: 120)
       guard result.status == 0 || !result.stdout.isEmpty else {
         outcome.failure = "gathering facts failed (status \(result.status)): \(result.stderrTail)"
         return outcome
@@ -191,7 +202,7 @@ public final class Runner: @unchecked Sendable {
       }
       let apply = RemoteScripts.applyScript(
         changes: plan.changes, runID: runID, notify: plan.notified, stagingDirectory: "\(stateDirectory)/staging")
-      let result = try connection.runScript(apply, timeout: 600)
+      let result = try runScript(apply, on: host, connection, timeout: 600)
       let report = RemoteScripts.parseApply(result.stdout)
       if let failure = report.failure {
         let what = failure.index >= 0 && failure.index < plan.changes.count ? plan.changes[failure.index].summary : "apply"
@@ -210,7 +221,7 @@ public final class Runner: @unchecked Sendable {
   private func rollback(_ host: HostSpec, _ connection: HostConnection, _ outcome: HostOutcome) -> HostOutcome {
     var outcome = outcome
     do {
-      let result = try connection.runScript(RemoteScripts.rollbackScript(), timeout: 300)
+      let result = try runScript(RemoteScripts.rollbackScript(), on: host, connection, timeout: 300)
       let text = String(decoding: result.stdout, as: UTF8.self)
       for line in text.split(separator: "\n") {
         if line.hasPrefix("@notify ") { outcome.handlersDue.append(String(line.dropFirst(8))) }
@@ -332,7 +343,7 @@ public final class Runner: @unchecked Sendable {
           script = RemoteScripts.commandHandlerScript(handler: name, argv: argv)
           timeout = 600
         }
-        let result = try connection.runScript(script, timeout: timeout)
+        let result = try runScript(script, on: outcome.host, connection, timeout: timeout)
         let text = String(decoding: result.stdout, as: UTF8.self)
         if let fail = text.split(separator: "\n").first(where: { $0.hasPrefix("@fail ") }) {
           outcome.restartFailure = "\(name): \(fail.dropFirst(6))"
