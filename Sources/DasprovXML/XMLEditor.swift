@@ -441,15 +441,18 @@ struct Edit {
         XMLChange(
           path: where_ + "/" + wanted.name, kind: .inserted,
           new: String(decoding: inserted, as: UTF8.self).trimmingXMLSpace), inserted: at)
-      let file = self.file
-      plan.check = { (next: SpannedDocument) throws(XMLError) in
-        let now = try next.nodes(xpath).filter(DOM.isElement)
-        guard now.count == 1, DOM.canonical(now[0]) == wanted else {
-          throw XMLError(
-            .notIdempotent, file: file,
-            "after inserting the fragment, xpath '\(xpath)' selects \(now.count) matching elements "
-              + "instead of the fragment; every run would insert it again", xpath: xpath)
-        }
+    }
+    // Whether inserted or replaced, the xpath must now select exactly the fragment; otherwise
+    // the next run would insert (or replace) it again.
+    let file = self.file
+    plan.check = { (next: SpannedDocument) throws(XMLError) in
+      let now = try next.nodes(xpath).filter(DOM.isElement)
+      guard now.count == 1, DOM.canonical(now[0]) == wanted else {
+        let found = now.count == 1 ? "an element that differs from it" : "\(now.count) elements"
+        throw XMLError(
+          .notIdempotent, file: file,
+          "after writing the fragment, xpath '\(xpath)' selects \(found) instead of the fragment; "
+            + "every run would write it again", xpath: xpath)
       }
     }
   }

@@ -237,6 +237,15 @@ import Testing
     #expect(e?.kind == .notIdempotent)
   }
 
+  @Test func replacementThatTheXPathNoLongerSelectsIsAnError() {
+    let e = #expect(throws: XMLError.self) {
+      try XMLEditor.apply(
+        [.ensureFragment(xpath: "/r/a[@name='1']", fragment: "<a name=\"9\"/>", position: .appendTo(parentXPath: "/r"))],
+        to: Array(xml.utf8), file: "t.xml")
+    }
+    #expect(e?.kind == .notIdempotent)
+  }
+
   @Test func anchorMustBeOneElement() {
     let two = "<r><a/><a/></r>"
     let e = #expect(throws: XMLError.self) {
