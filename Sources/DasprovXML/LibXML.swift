@@ -10,8 +10,10 @@ private let libxml2Initialised: Void = { xmlInitParser() }()
 
 /// What libxml2 reported during one parse or one XPath evaluation.
 ///
-/// Collected per context (the parser's SAX `serror`, the XPath context's `error`), never from
-/// libxml2's global last-error, so hosts planned on parallel threads cannot see each other's errors.
+/// Collected per call — parser errors through the parser context's own SAX `serror`, XPath and
+/// stray errors through the calling thread's structured handler, installed for that call only —
+/// never from libxml2's global last-error, so hosts planned on parallel threads cannot see each
+/// other's errors.
 final class ErrorCollector {
   struct Entry {
     var message: String
@@ -105,6 +107,9 @@ final class SpanRecorder {
   private var open: [Int] = []
   /// The first offset check that failed; the parse is then rejected as an internal error.
   var failure: String?
+  /// The context parsing the file itself. libxml2 parses internal entity text in a context of
+  /// its own that shares this SAX handler; offsets from there are not offsets in the file.
+  var mainContext: xmlParserCtxtPtr?
 
   init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -185,7 +190,7 @@ private let onStartElement: startElementNsSAX2Func = {
   guard let (ctxt, state) = recorder(ctx) else { return }
   state.startElement(
     node: ctxt.pointee.node, name: qualifiedName(localname, prefix),
-    position: currentOffset(ctxt), inEntity: ctxt.pointee.inputNr > 1)
+    position: currentOffset(ctxt), inEntity: ctxt != state.mainContext || ctxt.pointee.inputNr > 1)
 }
 
 /// SAX2 end-element: record where the end tag is, then let libxml2 close the node.
@@ -254,6 +259,7 @@ enum LibXML {
     sax.pointee.startElementNs = onStartElement
     sax.pointee.endElementNs = onEndElement
     sax.pointee.serror = onParserError
+    state.mainContext = ctxt
     ctxt.pointee._private = Unmanaged.passUnretained(state).toOpaque()
     let status = withExtendedLifetime(state) {
       state.errors.whileInstalled { xmlParseDocument(ctxt) }
@@ -282,12 +288,6 @@ enum LibXML {
   }
 }
 
-/// XPath errors arrive with the collector as `userData`.
-private let onXPathError: xmlStructuredErrorFunc = { userData, error in
-  guard let userData, let error else { return }
-  Unmanaged<ErrorCollector>.fromOpaque(userData).takeUnretainedValue().record(error)
-}
-
 /// Owns an `xmlXPathContext` over one document; freed with `xmlXPathFreeContext`.
 /// Holds the document so the context can never outlive it.
 final class XPathContext {
@@ -305,8 +305,6 @@ final class XPathContext {
     }
     self.document = document
     self.raw = raw
-    raw.pointee.error = onXPathError
-    raw.pointee.userData = Unmanaged.passUnretained(errors).toOpaque()
     for (prefix, uri) in namespaces where xmlXPathRegisterNs(raw, prefix, uri) != 0 {
       throw XMLError(.invalidXPath, file: file, "cannot register namespace prefix '\(prefix)'")
     }
@@ -315,6 +313,10 @@ final class XPathContext {
   deinit { xmlXPathFreeContext(raw) }
 
   /// Evaluates `expression` with `node` as the context node (the document when `nil`).
+  ///
+  /// Errors are caught by the calling thread's structured handler, installed for this call
+  /// only: libxml2 2.9 formats an XPath error's text only on that path (a per-context
+  /// `error` callback receives it without a message), and the handler is per thread.
   /// The corresponding C function is `xmlXPathEvalExpression`.
   func evaluate(_ expression: String, at node: xmlNodePtr?, file: String) throws(XMLError)
     -> XPathObject

@@ -37,14 +37,18 @@ import Testing
     #expect(try doc.values("/a") == ["&x;"])
   }
 
-  @Test(arguments: ["/a/[", "//*[", "/a/b[@x='1'", "count(", "/a/b/@"])
-  func invalidXPath(_ xpath: String) {
+  @Test(arguments: [
+    ("/a/[", "Invalid expression at character 4"), ("//*[", "Invalid expression at character 5"),
+    ("/a/b[@x='1'", "Invalid predicate at character 12"), ("count(", "Invalid number of arguments"),
+    ("/a/b/@", "Invalid expression"), ("/x:a", "Undefined namespace prefix"), ("nosuch(1)", "Unregistered function"),
+  ])
+  func invalidXPathCarriesLibxml2sMessage(_ xpath: String, _ libxml2: String) {
     let e = #expect(throws: XMLError.self) {
       try XMLEditor.apply([.setText(xpath: xpath, value: "v")], to: Array("<a><b/></a>".utf8), file: "x.xml")
     }
     #expect(e?.kind == .invalidXPath)
     #expect(e?.xpath == xpath)
-    #expect(e?.message.hasPrefix("invalid xpath '\(xpath)'") == true)
+    #expect(e?.message.hasPrefix("invalid xpath '\(xpath)': \(libxml2)") == true, "\(e?.message ?? "")")
   }
 
   @Test func xpathThatComputesAValueCannotBeEdited() {
@@ -73,5 +77,16 @@ import Testing
     #expect(try doc.count("//b") == 2)
     #expect(try doc.count("/nothing") == 0)
     #expect(doc.rootName == "a")
+  }
+}
+
+@Suite struct EntityTests {
+  /// Internal entities with markup are parsed by libxml2 in a separate context that shares the
+  /// SAX handler: their elements must not be mistaken for elements of the file.
+  @Test func internalEntityMarkupDoesNotConfuseOffsets() throws {
+    let xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE a [<!ENTITY e \"<b>inner</b>\">]>\n<a>\n  <p>&e;</p>\n  <c>old</c>\n</a>\n"
+    let r = try applyChecked([.setText(xpath: "/a/c", value: "new")], to: Array(xml.utf8), file: "ent.xml", within: nil)
+    #expect(r.bytes.text == xml.replacingOccurrences(of: "old", with: "new"))
+    #expect(try ParsedXML(bytes: r.bytes, file: "ent.xml").values("/a/p") == ["&e;"])
   }
 }
