@@ -75,7 +75,9 @@ struct ElementPath {
           if isAttribute { i += 1 }
           let key = try name()
           skipSpaces()
-          guard i < c.count, c[i] == "=" else { throw fail("expected '=' (only equality predicates can be created)") }
+          guard i < c.count, c[i] == "=" else {
+            throw fail("expected '=' (only equality predicates can be created)")
+          }
           i += 1
           skipSpaces()
           let value = try literal()
@@ -89,7 +91,9 @@ struct ElementPath {
             i += 1
             break
           }
-          guard i + 3 <= c.count, String(c[i..<(i + 3)]) == "and" else { throw fail("expected ']' or 'and'") }
+          guard i + 3 <= c.count, String(c[i..<(i + 3)]) == "and" else {
+            throw fail("expected ']' or 'and'")
+          }
           i += 3
         }
       }

@@ -45,11 +45,14 @@ enum DeclaredEncoding: Sendable, Equatable {
   private static func declaredLabel(_ b: [UInt8]) -> String? {
     guard b.starts(with: Array("<?xml".utf8)) else { return nil }
     let limit = min(b.count, 512)
-    guard let end = (0..<limit).first(where: { $0 + 1 < limit && b[$0] == 0x3F && b[$0 + 1] == 0x3E })
+    guard
+      let end = (0..<limit).first(where: { $0 + 1 < limit && b[$0] == 0x3F && b[$0 + 1] == 0x3E })
     else { return nil }
     let decl = String(decoding: b[0..<end], as: UTF8.self)
     guard let range = decl.range(of: "encoding") else { return nil }
-    var rest = decl[range.upperBound...].drop { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+    var rest = decl[range.upperBound...].drop {
+      $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n"
+    }
     guard rest.first == "=" else { return nil }
     rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
     guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }

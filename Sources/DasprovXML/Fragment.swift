@@ -47,7 +47,7 @@ struct Fragment {
     }
     for child in DOM.children(root) {
       let t = child.pointee.type
-      if (t == XML_TEXT_NODE || t == XML_CDATA_SECTION_NODE),
+      if t == XML_TEXT_NODE || t == XML_CDATA_SECTION_NODE,
         !DOM.textContent(child).utf8.allSatisfy(isXMLSpace)
       {
         throw XMLError(.malformed, file: label, "the fragment has text outside its elements")
@@ -74,7 +74,8 @@ struct Fragment {
       guard token.kind == .text || token.kind == .tag else {
         throw XMLError(
           .unsupportedEncoding, file: label,
-          "the fragment has characters the file's encoding cannot hold inside a comment, CDATA or PI")
+          "the fragment has characters the file's encoding cannot hold inside a comment, CDATA or PI"
+        )
       }
       for scalar in s.unicodeScalars {
         if scalar.value > encoding.maxScalar {
@@ -131,7 +132,8 @@ struct Fragment {
 
     // The indentation every non-blank layout line shares is the fragment's own margin.
     var margin: [UInt8]? = nil
-    for i in layoutBreaks.sorted() where !(b[i] == ASCII.cr && i + 1 < b.count && b[i + 1] == ASCII.lf) {
+    for i in layoutBreaks.sorted()
+    where !(b[i] == ASCII.cr && i + 1 < b.count && b[i + 1] == ASCII.lf) {
       let ind = indentation(after: i + 1)
       if ind.endIndex < b.count, isBreak(ind.endIndex) { continue }  // blank line
       if let m = margin {

@@ -322,8 +322,10 @@ final class XPathContext {
     -> XPathObject
   {
     errors.entries.removeAll()
-    raw.pointee.node = node ?? UnsafeMutableRawPointer(document.raw).assumingMemoryBound(
-      to: xmlNode.self)
+    raw.pointee.node =
+      node
+      ?? UnsafeMutableRawPointer(document.raw).assumingMemoryBound(
+        to: xmlNode.self)
     let result = errors.whileInstalled { xmlXPathEvalExpression(expression, raw) }
     guard let result else {
       var message = "invalid xpath '\(expression)'"

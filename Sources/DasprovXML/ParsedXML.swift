@@ -38,7 +38,8 @@ final class SpannedDocument {
     let result = try select(expression, at: node)
     guard result.isNodeSet else {
       throw XMLError(
-        .invalidXPath, file: file, "xpath '\(expression)' computes a value instead of selecting nodes",
+        .invalidXPath, file: file,
+        "xpath '\(expression)' computes a value instead of selecting nodes",
         xpath: expression)
     }
     return result.nodes
@@ -56,7 +57,8 @@ final class SpannedDocument {
   func startTag(of element: xmlNodePtr) throws(XMLError) -> StartTag {
     let s = try span(of: element)
     guard let tag = TagScanner.startTag(in: bytes, at: s.start) else {
-      throw XMLError(.internal, file: file, "cannot read the start tag of \(DOM.readablePath(element))")
+      throw XMLError(
+        .internal, file: file, "cannot read the start tag of \(DOM.readablePath(element))")
     }
     return tag
   }
@@ -64,7 +66,9 @@ final class SpannedDocument {
   /// The element whose start tag begins at `offset`, to name freshly inserted elements.
   func element(startingAt offset: Int) -> xmlNodePtr? {
     guard let root else { return nil }
-    return DOM.elements(under: root).first { indexByNode[UnsafeMutableRawPointer($0)].map { spans[$0].start } == offset }
+    return DOM.elements(under: root).first {
+      indexByNode[UnsafeMutableRawPointer($0)].map { spans[$0].start } == offset
+    }
   }
 
   /// Text of elements, values of attributes, or the scalar an expression computes.

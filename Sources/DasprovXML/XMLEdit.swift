@@ -69,7 +69,8 @@ public struct XMLChange: Sendable, Hashable, CustomStringConvertible {
   public var description: String {
     switch kind {
     case .text, .attribute:
-      return "\(path): \(old.map { "'\($0)'" } ?? "(absent)") → \(new.map { "'\($0)'" } ?? "(absent)")"
+      return
+        "\(path): \(old.map { "'\($0)'" } ?? "(absent)") → \(new.map { "'\($0)'" } ?? "(absent)")"
     case .inserted: return "\(path): inserted"
     case .replaced: return "\(path): replaced"
     case .removed: return "\(path): removed"

@@ -68,7 +68,9 @@ struct Splice {
   static func apply(_ splices: [Splice], to b: [UInt8], file: String) throws(XMLError) -> (
     [UInt8], (Int) -> Int
   ) {
-    let sorted = splices.sorted { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }
+    let sorted = splices.sorted {
+      ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound)
+    }
     var out: [UInt8] = []
     out.reserveCapacity(b.count + sorted.reduce(0) { $0 + $1.replacement.count })
     var cursor = 0
@@ -107,7 +109,8 @@ struct EditPlan {
 
   mutating func add(_ splice: Splice, _ change: XMLChange, inserted inside: Int? = nil) {
     splices.append(splice)
-    changes.append(Pending(change: change, insertedAt: inside.map { (splice.range.lowerBound, $0) }))
+    changes.append(
+      Pending(change: change, insertedAt: inside.map { (splice.range.lowerBound, $0) }))
   }
 }
 
@@ -236,7 +239,8 @@ struct Edit {
     guard !name.isEmpty, !name.contains(where: forbidden.contains), name != "xmlns",
       !name.hasPrefix("xmlns:")
     else {
-      throw XMLError(.unsupported, file: file, "'\(name)' is not an attribute name this edit can set")
+      throw XMLError(
+        .unsupported, file: file, "'\(name)' is not an attribute name this edit can set")
     }
   }
 
@@ -279,7 +283,8 @@ struct Edit {
       ?? String(decoding: bytes[attr.valueStart..<attr.valueEnd], as: UTF8.self)
     plan.add(
       Splice(range: attr.leadingStart..<attr.end, replacement: []),
-      XMLChange(path: DOM.readablePath(element) + "/@" + name, kind: .attribute, old: current, new: nil))
+      XMLChange(
+        path: DOM.readablePath(element) + "/@" + name, kind: .attribute, old: current, new: nil))
   }
 
   // MARK: Removing
@@ -309,7 +314,9 @@ struct Edit {
       guard range.lowerBound >= coveredUpTo else { continue }
       coveredUpTo = range.upperBound
       var cut = range
-      if Lines.isFirstOnLine(bytes, range.lowerBound), let lineEnd = Lines.restOfLineBlank(bytes, range.upperBound) {
+      if Lines.isFirstOnLine(bytes, range.lowerBound),
+        let lineEnd = Lines.restOfLineBlank(bytes, range.upperBound)
+      {
         cut = Lines.lineStart(bytes, range.lowerBound)..<lineEnd
       }
       plan.add(
@@ -362,10 +369,13 @@ struct Edit {
     guard let step = steps.first else { return [] }
     var out = "<\(step.name)"
     for a in step.attributes {
-      out += " \(a.name)=\"\((try? Escape.attribute(a.value, quote: ASCII.quote, maxScalar: encoding.maxScalar, file: file)) ?? a.value)\""
+      out +=
+        " \(a.name)=\"\((try? Escape.attribute(a.value, quote: ASCII.quote, maxScalar: encoding.maxScalar, file: file)) ?? a.value)\""
     }
     var lines: [[UInt8]] = step.children.map { c in
-      Array("<\(c.name)>\((try? Escape.text(c.value, maxScalar: encoding.maxScalar, file: file)) ?? c.value)</\(c.name)>".utf8)
+      Array(
+        "<\(c.name)>\((try? Escape.text(c.value, maxScalar: encoding.maxScalar, file: file)) ?? c.value)</\(c.name)>"
+          .utf8)
     }
     if steps.count > 1 { lines.append(render(Array(steps.dropFirst()), unit: unit)) }
     guard !lines.isEmpty else { return Array((out + "/>").utf8) }
@@ -420,26 +430,26 @@ struct Edit {
     } else {
       let splice: Splice
       let at: Int
-      let where_: String
+      let parentPath: String
       switch position {
       case .appendTo(let parentXPath):
         let parent = try single(parentXPath, "the parent of an ensured fragment")
         (splice, at) = try appendChild(fragment.bytes, to: parent)
-        where_ = DOM.readablePath(parent)
+        parentPath = DOM.readablePath(parent)
       case .after(let anchorXPath):
         let anchor = try sibling(anchorXPath)
         (splice, at) = try insert(fragment.bytes, after: anchor)
-        where_ = DOM.parentElement(anchor).map(DOM.readablePath) ?? ""
+        parentPath = DOM.parentElement(anchor).map(DOM.readablePath) ?? ""
       case .before(let anchorXPath):
         let anchor = try sibling(anchorXPath)
         (splice, at) = try insert(fragment.bytes, before: anchor)
-        where_ = DOM.parentElement(anchor).map(DOM.readablePath) ?? ""
+        parentPath = DOM.parentElement(anchor).map(DOM.readablePath) ?? ""
       }
       let inserted = splice.replacement
       plan.add(
         splice,
         XMLChange(
-          path: where_ + "/" + wanted.name, kind: .inserted,
+          path: parentPath + "/" + wanted.name, kind: .inserted,
           new: String(decoding: inserted, as: UTF8.self).trimmingXMLSpace), inserted: at)
     }
     // Whether inserted or replaced, the xpath must now select exactly the fragment; otherwise
@@ -466,7 +476,8 @@ struct Edit {
     return anchor
   }
 
-  private func setChildren(xpath: String, text: String, into plan: inout EditPlan) throws(XMLError) {
+  private func setChildren(xpath: String, text: String, into plan: inout EditPlan) throws(XMLError)
+  {
     let fragment = try self.fragment(text)
     for target in try elements(xpath, required: "set children") {
       let kids = DOM.elementChildren(target)
@@ -476,7 +487,9 @@ struct Edit {
         let (splice, _) = try appendChild(fragment.bytes, to: target)
         plan.add(
           splice,
-          XMLChange(path: path, kind: .replaced, old: "", new: String(decoding: fragment.bytes, as: UTF8.self)))
+          XMLChange(
+            path: path, kind: .replaced, old: "",
+            new: String(decoding: fragment.bytes, as: UTF8.self)))
         continue
       }
       let first = try document.span(of: firstKid)
@@ -492,10 +505,12 @@ struct Edit {
         let base =
           Lines.isFirstOnLine(bytes, first.start)
           ? Lines.leadingWhitespace(bytes, first.start) : childIndent(of: target)
-        let rendered = Fragment.render(fragment.bytes, base: base, unit: indentUnit(under: target), eol: eol)
+        let rendered = Fragment.render(
+          fragment.bytes, base: base, unit: indentUnit(under: target), eol: eol)
         plan.add(
           Splice(range: first.start..<last.end, replacement: rendered),
-          XMLChange(path: path, kind: .replaced, old: old, new: String(decoding: rendered, as: UTF8.self)))
+          XMLChange(
+            path: path, kind: .replaced, old: old, new: String(decoding: rendered, as: UTF8.self)))
       }
     }
   }
@@ -516,10 +531,13 @@ struct Edit {
     var counts: [[UInt8]: Int] = [:]
     if let root = document.root {
       for element in DOM.elements(under: root) {
-        if let unit = try? unitBetween(element, DOM.elementChildren(element)) { counts[unit, default: 0] += 1 }
+        if let unit = try? unitBetween(element, DOM.elementChildren(element)) {
+          counts[unit, default: 0] += 1
+        }
       }
     }
-    return counts.max { ($0.value, $1.key.count) < ($1.value, $0.key.count) }?.key ?? Array("    ".utf8)
+    return counts.max { ($0.value, $1.key.count) < ($1.value, $0.key.count) }?.key
+      ?? Array("    ".utf8)
   }
 
   private func unitBetween(_ parent: xmlNodePtr, _ children: [xmlNodePtr]) throws -> [UInt8]? {
@@ -530,7 +548,9 @@ struct Edit {
       let c = try document.span(of: child).start
       guard Lines.isFirstOnLine(bytes, c) else { continue }
       let inner = Lines.leadingWhitespace(bytes, c)
-      if inner.count > outer.count, inner.starts(with: outer) { return Array(inner.dropFirst(outer.count)) }
+      if inner.count > outer.count, inner.starts(with: outer) {
+        return Array(inner.dropFirst(outer.count))
+      }
     }
     return nil
   }
@@ -555,7 +575,8 @@ struct Edit {
 
   /// Inserts `xml` as the last child of `parent`, after any trailing comment, on its own line.
   /// Returns the splice and where the new element's `<` sits inside its replacement.
-  private func appendChild(_ xml: [UInt8], to parent: xmlNodePtr) throws(XMLError) -> (Splice, Int) {
+  private func appendChild(_ xml: [UInt8], to parent: xmlNodePtr) throws(XMLError) -> (Splice, Int)
+  {
     let span = try document.span(of: parent)
     let parentIndent = Lines.leadingWhitespace(bytes, span.start)
     let indent = childIndent(of: parent)
@@ -565,7 +586,8 @@ struct Edit {
       // <parent/> opens up: <parent>⏎  new⏎</parent>
       let tag = try document.startTag(of: parent)
       let cut = trimmedBack(tag.closeStart, notBefore: tag.attributesEnd)
-      let replacement = [ASCII.gt] + lead + rendered + eol + parentIndent + Array("</\(span.name)>".utf8)
+      let replacement =
+        [ASCII.gt] + lead + rendered + eol + parentIndent + Array("</\(span.name)>".utf8)
       return (Splice(range: cut..<span.end, replacement: replacement), 1 + lead.count)
     }
     let content = span.content
@@ -595,7 +617,9 @@ struct Edit {
     if Lines.isFirstOnLine(bytes, span.start) {
       // A line of its own above the anchor's line.
       let lineStart = Lines.lineStart(bytes, span.start)
-      return (Splice(range: lineStart..<lineStart, replacement: indent + rendered + eol), indent.count)
+      return (
+        Splice(range: lineStart..<lineStart, replacement: indent + rendered + eol), indent.count
+      )
     }
     return (Splice(range: span.start..<span.start, replacement: rendered + eol + indent), 0)
   }
@@ -604,7 +628,9 @@ struct Edit {
 extension String {
   var trimmingXMLSpace: String {
     let u = Array(utf8)
-    guard let first = u.firstIndex(where: { !isXMLSpace($0) }), let last = u.lastIndex(where: { !isXMLSpace($0) }) else { return "" }
+    guard let first = u.firstIndex(where: { !isXMLSpace($0) }),
+      let last = u.lastIndex(where: { !isXMLSpace($0) })
+    else { return "" }
     return String(decoding: u[first...last], as: UTF8.self)
   }
 }

@@ -27,16 +27,22 @@ import Testing
     var jobs: [Job] = []
     let names = Pack.files + ["synthetic.xml"]
     for (i, name) in names.enumerated() {
-      let bytes = name == "synthetic.xml" ? Array("<r>\n  <a>x</a>\n</r>\n".utf8) : try Pack.bytes(name)
+      let bytes =
+        name == "synthetic.xml" ? Array("<r>\n  <a>x</a>\n</r>\n".utf8) : try Pack.bytes(name)
       let root = "/" + (try ParsedXML(bytes: bytes, file: name).rootName)
       let ops: [XMLEditOperation] = [
         .setAttribute(xpath: root, name: "thread", value: "\(i)"),
-        .ensureFragment(xpath: "\(root)/dasprovThread", fragment: "<dasprovThread n=\"\(i)\">t&lt;\(i)</dasprovThread>", position: .appendTo(parentXPath: root)),
+        .ensureFragment(
+          xpath: "\(root)/dasprovThread",
+          fragment: "<dasprovThread n=\"\(i)\">t&lt;\(i)</dasprovThread>",
+          position: .appendTo(parentXPath: root)),
       ]
       let expected = try XMLEditor.apply(ops, to: bytes, file: name).bytes
       let line = 2 + i
       let broken = Array(("<a>" + String(repeating: "\n", count: line - 1) + "<b></c></a>").utf8)
-      jobs.append(Job(name: name, bytes: bytes, ops: ops, expected: expected, broken: broken, brokenLine: line))
+      jobs.append(
+        Job(
+          name: name, bytes: bytes, ops: ops, expected: expected, broken: broken, brokenLine: line))
     }
 
     let failures = Failures()
@@ -51,7 +57,9 @@ import Testing
             let r = try XMLEditor.apply(job.ops, to: job.bytes, file: job.name)
             if r.bytes != job.expected { failures.add("\(job.name) #\(n): different bytes") }
             let doc = try ParsedXML(bytes: r.bytes, file: job.name)
-            if try doc.values("//dasprovThread/@n") != ["\(i)"] { failures.add("\(job.name) #\(n): wrong value") }
+            if try doc.values("//dasprovThread/@n") != ["\(i)"] {
+              failures.add("\(job.name) #\(n): wrong value")
+            }
           } catch {
             failures.add("\(job.name) #\(n): \(error)")
           }
@@ -60,7 +68,9 @@ import Testing
             failures.add("broken-\(i).xml parsed")
           } catch {
             let expected = "Opening and ending tag mismatch: b line \(job.brokenLine) and c"
-            if error.file != "broken-\(i).xml" || error.line != job.brokenLine || error.message != expected {
+            if error.file != "broken-\(i).xml" || error.line != job.brokenLine
+              || error.message != expected
+            {
               failures.add("thread \(i) saw someone else's error: \(error)")
             }
           }

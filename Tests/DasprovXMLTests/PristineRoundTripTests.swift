@@ -23,7 +23,8 @@ import Testing
     let tree = doc.tree
     return try DOM.elements(under: try #require(tree.root)).enumerated().map { index, node in
       Element(
-        path: DOM.readablePath(node), position: "(//*)[\(index + 1)]", span: try tree.span(of: node),
+        path: DOM.readablePath(node), position: "(//*)[\(index + 1)]",
+        span: try tree.span(of: node),
         hasChildren: !DOM.elementChildren(node).isEmpty,
         attributes: DOM.attributes(node).map(DOM.qualifiedName), text: DOM.textContent(node),
         isRoot: DOM.parentElement(node) == nil,
@@ -61,15 +62,19 @@ import Testing
     // Asking for what is already there, element by element, changes nothing at all.
     var ops: [XMLEditOperation] = []
     for e in try Self.elements(bytes, name) {
-      if (try? ElementPath.parse(e.path, file: name)) != nil { ops.append(.ensureElement(path: e.path)) }
+      if (try? ElementPath.parse(e.path, file: name)) != nil {
+        ops.append(.ensureElement(path: e.path))
+      }
       if !e.hasChildren { ops.append(.setText(xpath: e.path, value: e.text)) }
       let doc = try ParsedXML(bytes: bytes, file: name)
       for a in e.attributes {
-        ops.append(.setAttribute(xpath: e.path, name: a, value: try doc.values("\(e.path)/@\(a)")[0]))
+        ops.append(
+          .setAttribute(xpath: e.path, name: a, value: try doc.values("\(e.path)/@\(a)")[0]))
       }
       if !e.isRoot {
         let own = Array(bytes[e.span.range]).text
-        ops.append(.ensureFragment(xpath: e.path, fragment: own, position: .appendTo(parentXPath: "/*")))
+        ops.append(
+          .ensureFragment(xpath: e.path, fragment: own, position: .appendTo(parentXPath: "/*")))
       }
     }
     let r = try XMLEditor.apply(ops, to: bytes, file: name)
@@ -82,7 +87,8 @@ import Testing
     let bytes = try Pack.bytes(name)
     for e in Self.sample(try Self.elements(bytes, name).filter { !$0.hasChildren }) {
       let value = "dasprov <&> \"π\" \(e.span.start)"
-      let r = try applyChecked([.setText(xpath: e.position, value: value)], to: bytes, file: name, within: e.span.range)
+      let r = try applyChecked(
+        [.setText(xpath: e.position, value: value)], to: bytes, file: name, within: e.span.range)
       #expect(try ParsedXML(bytes: r.bytes, file: name).values(e.position) == [value])
       #expect(r.changes == [XMLChange(path: e.path, kind: .text, old: e.text, new: value)])
     }
@@ -94,11 +100,16 @@ import Testing
     for e in Self.sample(try Self.elements(bytes, name)) {
       let startTag = e.span.start..<e.span.startTagEnd
       let added = try applyChecked(
-        [.setAttribute(xpath: e.path, name: "dasprov", value: "a<b&c\"d'")], to: bytes, file: name, within: startTag)
-      #expect(try ParsedXML(bytes: added.bytes, file: name).values("\(e.path)/@dasprov") == ["a<b&c\"d'"])
+        [.setAttribute(xpath: e.path, name: "dasprov", value: "a<b&c\"d'")], to: bytes, file: name,
+        within: startTag)
+      #expect(
+        try ParsedXML(bytes: added.bytes, file: name).values("\(e.path)/@dasprov") == ["a<b&c\"d'"])
       if let a = e.attributes.first {
-        try applyChecked([.setAttribute(xpath: e.position, name: a, value: "changed")], to: bytes, file: name, within: startTag)
-        let removed = try applyChecked([.removeAttribute(xpath: e.position, name: a)], to: bytes, file: name, within: startTag)
+        try applyChecked(
+          [.setAttribute(xpath: e.position, name: a, value: "changed")], to: bytes, file: name,
+          within: startTag)
+        let removed = try applyChecked(
+          [.removeAttribute(xpath: e.position, name: a)], to: bytes, file: name, within: startTag)
         #expect(try ParsedXML(bytes: removed.bytes, file: name).count("\(e.position)/@\(a)") == 0)
       }
     }
@@ -107,10 +118,14 @@ import Testing
   @Test(arguments: Pack.files)
   func ensureElementUnderElements(_ name: String) throws {
     let bytes = try Pack.bytes(name)
-    for e in Self.sample(try Self.elements(bytes, name)) where e.path.allSatisfy({ $0 != "(" }) && !e.path.contains("]/") && !e.path.hasSuffix("]") || e.path.hasSuffix("']") {
+    for e in Self.sample(try Self.elements(bytes, name))
+    where e.path.allSatisfy({ $0 != "(" }) && !e.path.contains("]/") && !e.path.hasSuffix("]")
+      || e.path.hasSuffix("']")
+    {
       guard (try? ElementPath.parse(e.path, file: name)) != nil else { continue }
       let path = e.path + "/dasprovNew[@k='v'][name='n']/leaf"
-      let r = try applyChecked([.ensureElement(path: path)], to: bytes, file: name, within: e.span.range)
+      let r = try applyChecked(
+        [.ensureElement(path: path)], to: bytes, file: name, within: e.span.range)
       #expect(try ParsedXML(bytes: r.bytes, file: name).count(path) == 1)
       #expect(try XMLLint.parses(r.bytes))
     }
@@ -123,22 +138,31 @@ import Testing
     for e in Self.sample(try Self.elements(bytes, name)) {
       let xpath = "//dasprovFragment"
       try applyChecked(
-        [.ensureFragment(xpath: xpath, fragment: fragment, position: .appendTo(parentXPath: e.path))],
+        [
+          .ensureFragment(
+            xpath: xpath, fragment: fragment, position: .appendTo(parentXPath: e.path))
+        ],
         to: bytes, file: name, within: e.span.range)
       guard let parent = e.parentSpan else { continue }
       for position in [FragmentPosition.after(xpath: e.path), .before(xpath: e.path)] {
         let r = try applyChecked(
-          [.ensureFragment(xpath: xpath, fragment: fragment, position: position)], to: bytes, file: name,
+          [.ensureFragment(xpath: xpath, fragment: fragment, position: position)], to: bytes,
+          file: name,
           within: parent.range)
-        #expect(try ParsedXML(bytes: r.bytes, file: name).values("//dasprovFragment/x") == ["y & z"])
+        #expect(
+          try ParsedXML(bytes: r.bytes, file: name).values("//dasprovFragment/x") == ["y & z"])
       }
       // Replacing the element with a different one (here: an extra attribute, so its path still
       // selects it) touches only it.
       let own = Array(bytes[e.span.range])
       let nameEnd = 1 + e.span.name.utf8.count
-      let replacement = (Array(own[..<nameEnd]) + Array(" dasprov=\"replaced\"".utf8) + Array(own[nameEnd...])).text
+      let replacement =
+        (Array(own[..<nameEnd]) + Array(" dasprov=\"replaced\"".utf8) + Array(own[nameEnd...])).text
       let r = try applyChecked(
-        [.ensureFragment(xpath: e.path, fragment: replacement, position: .appendTo(parentXPath: "/*"))],
+        [
+          .ensureFragment(
+            xpath: e.path, fragment: replacement, position: .appendTo(parentXPath: "/*"))
+        ],
         to: bytes, file: name, within: e.span.range)
       #expect(r.changes.map(\.kind) == [.replaced])
       #expect(try XMLLint.parses(r.bytes))
@@ -150,9 +174,15 @@ import Testing
     let bytes = try Pack.bytes(name)
     for e in Self.sample(try Self.elements(bytes, name).filter(\.hasChildren), 6) {
       let r = try applyChecked(
-        [.setChildren(xpath: e.position, fragment: "<m><h>10.0.0.1</h></m>\n<m><h>10.0.0.2</h></m>")], to: bytes,
+        [
+          .setChildren(
+            xpath: e.position, fragment: "<m><h>10.0.0.1</h></m>\n<m><h>10.0.0.2</h></m>")
+        ], to: bytes,
         file: name, within: e.span.range)
-      #expect(try ParsedXML(bytes: r.bytes, file: name).values("\(e.position)/m/h") == ["10.0.0.1", "10.0.0.2"])
+      #expect(
+        try ParsedXML(bytes: r.bytes, file: name).values("\(e.position)/m/h") == [
+          "10.0.0.1", "10.0.0.2",
+        ])
     }
   }
 
@@ -161,9 +191,12 @@ import Testing
     let bytes = try Pack.bytes(name)
     // A positional path such as Action[1] selects the next sibling once the first is gone, so
     // removing by position is not idempotent by nature; sample named elements.
-    let named = try Self.elements(bytes, name).filter { !$0.isRoot && !$0.path.contains(where: \.isNumber) }
+    let named = try Self.elements(bytes, name).filter {
+      !$0.isRoot && !$0.path.contains(where: \.isNumber)
+    }
     for e in Self.sample(named) {
-      let r = try applyChecked([.remove(xpath: e.path)], to: bytes, file: name, within: lineRange(bytes, e.span))
+      let r = try applyChecked(
+        [.remove(xpath: e.path)], to: bytes, file: name, within: lineRange(bytes, e.span))
       #expect(r.changes.map(\.kind) == [.removed])
       #expect(r.bytes.count < bytes.count)
     }

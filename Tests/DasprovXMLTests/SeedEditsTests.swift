@@ -19,13 +19,18 @@ import Testing
       .joined(separator: "\n")
   }
 
-  @Test(arguments: [["10.0.0.21", "10.0.0.22"], ["10.0.0.11", "10.0.0.12", "10.0.0.1", "10.0.0.2"]])
+  @Test(arguments: [
+    ["10.0.0.21", "10.0.0.22"], ["10.0.0.11", "10.0.0.12", "10.0.0.1", "10.0.0.2"],
+  ])
   func axis2Clustering(_ hosts: [String]) throws {
     let name = "axis2/axis2.xml"
     let original = try Pack.bytes(name)
     let clustering = try onlySpan("/axisconfig/clustering", in: original)
     let ops: [XMLEditOperation] = [
-      .setAttribute(xpath: "/axisconfig/clustering[@class='org.wso2.carbon.core.clustering.hazelcast.HazelcastClusteringAgent']", name: "enable", value: "true"),
+      .setAttribute(
+        xpath:
+          "/axisconfig/clustering[@class='org.wso2.carbon.core.clustering.hazelcast.HazelcastClusteringAgent']",
+        name: "enable", value: "true"),
       .setText(xpath: "/axisconfig/clustering/parameter[@name='membershipScheme']", value: "wka"),
       .setText(xpath: "/axisconfig/clustering/parameter[@name='localMemberHost']", value: hosts[0]),
       .setChildren(xpath: "/axisconfig/clustering/members", fragment: Self.members(hosts)),
@@ -33,12 +38,21 @@ import Testing
     let r = try applyChecked(ops, to: original, file: name, within: clustering.range)
     #expect(allCRLF(original) && allCRLF(r.bytes))
     #expect(try xmllint("string(/axisconfig/clustering/@enable)", r.bytes) == "true")
-    #expect(try xmllint("string(/axisconfig/clustering/parameter[@name='membershipScheme'])", r.bytes) == "wka")
-    #expect(try xmllint("string(/axisconfig/clustering/parameter[@name='localMemberHost'])", r.bytes) == hosts[0])
-    #expect(try xmllint("count(/axisconfig/clustering/members/member)", r.bytes) == "\(hosts.count)")
+    #expect(
+      try xmllint("string(/axisconfig/clustering/parameter[@name='membershipScheme'])", r.bytes)
+        == "wka")
+    #expect(
+      try xmllint("string(/axisconfig/clustering/parameter[@name='localMemberHost'])", r.bytes)
+        == hosts[0])
+    #expect(
+      try xmllint("count(/axisconfig/clustering/members/member)", r.bytes) == "\(hosts.count)")
     for (i, host) in hosts.enumerated() {
-      #expect(try xmllint("string(/axisconfig/clustering/members/member[\(i + 1)]/hostName)", r.bytes) == host)
-      #expect(try xmllint("string(/axisconfig/clustering/members/member[\(i + 1)]/port)", r.bytes) == "4000")
+      #expect(
+        try xmllint("string(/axisconfig/clustering/members/member[\(i + 1)]/hostName)", r.bytes)
+          == host)
+      #expect(
+        try xmllint("string(/axisconfig/clustering/members/member[\(i + 1)]/port)", r.bytes)
+          == "4000")
     }
     #expect(
       r.changes.map(\.description).prefix(3) == [
@@ -47,7 +61,10 @@ import Testing
         "/axisconfig/clustering/parameter[@name='localMemberHost']: '127.0.0.1' → '\(hosts[0])'",
       ])
     // The new members sit where the old one did, with the file's indentation.
-    #expect(r.bytes.text.contains("        <members>\r\n            <member>\r\n                <hostName>\(hosts[0])</hostName>\r\n"))
+    #expect(
+      r.bytes.text.contains(
+        "        <members>\r\n            <member>\r\n                <hostName>\(hosts[0])</hostName>\r\n"
+      ))
     #expect(try XMLLint.parses(r.bytes))
   }
 
@@ -55,26 +72,45 @@ import Testing
     let name = "event-processor.xml"
     let original = try Pack.bytes(name)
     let from = try onlySpan("/eventProcessorConfiguration/mode[@name='HA']", in: original).start
-    let to = try onlySpan("/eventProcessorConfiguration/mode[@name='Distributed']", in: original).end
+    let to = try onlySpan("/eventProcessorConfiguration/mode[@name='Distributed']", in: original)
+      .end
     let ops: [XMLEditOperation] = [
-      .setAttribute(xpath: "/eventProcessorConfiguration/mode[@name='HA']", name: "enable", value: "true"),
-      .setAttribute(xpath: "/eventProcessorConfiguration/mode[@name='Distributed']", name: "enable", value: "true"),
-      .setText(xpath: "/eventProcessorConfiguration/mode[@name='HA']/nodeType/presenter/@enable", value: "true"),
-      .setText(xpath: "/eventProcessorConfiguration/mode[@name='HA']/presentation/port", value: "11002"),
-      .setText(xpath: "/eventProcessorConfiguration/mode[@name='HA']/eventSync/hostName", value: "10.0.0.1"),
-      .setAttribute(xpath: "/eventProcessorConfiguration/mode[@name='HA']/persistence", name: "enable", value: "false"),
+      .setAttribute(
+        xpath: "/eventProcessorConfiguration/mode[@name='HA']", name: "enable", value: "true"),
+      .setAttribute(
+        xpath: "/eventProcessorConfiguration/mode[@name='Distributed']", name: "enable",
+        value: "true"),
+      .setText(
+        xpath: "/eventProcessorConfiguration/mode[@name='HA']/nodeType/presenter/@enable",
+        value: "true"),
+      .setText(
+        xpath: "/eventProcessorConfiguration/mode[@name='HA']/presentation/port", value: "11002"),
+      .setText(
+        xpath: "/eventProcessorConfiguration/mode[@name='HA']/eventSync/hostName", value: "10.0.0.1"
+      ),
+      .setAttribute(
+        xpath: "/eventProcessorConfiguration/mode[@name='HA']/persistence", name: "enable",
+        value: "false"),
     ]
     let r = try applyChecked(ops, to: original, file: name, within: from..<to)
     let ha = "/eventProcessorConfiguration/mode[@name='HA']"
     #expect(try xmllint("string(\(ha)/@enable)", r.bytes) == "true")
-    #expect(try xmllint("string(/eventProcessorConfiguration/mode[@name='Distributed']/@enable)", r.bytes) == "true")
+    #expect(
+      try xmllint("string(/eventProcessorConfiguration/mode[@name='Distributed']/@enable)", r.bytes)
+        == "true")
     #expect(try xmllint("string(\(ha)/nodeType/presenter/@enable)", r.bytes) == "true")
-    #expect(try xmllint("string(/eventProcessorConfiguration/mode[@name='Distributed']/nodeType/presenter/@enable)", r.bytes) == "false")
+    #expect(
+      try xmllint(
+        "string(/eventProcessorConfiguration/mode[@name='Distributed']/nodeType/presenter/@enable)",
+        r.bytes) == "false")
     #expect(try xmllint("string(\(ha)/presentation/port)", r.bytes) == "11002")
     #expect(try xmllint("string(\(ha)/eventSync/hostName)", r.bytes) == "10.0.0.1")
     #expect(try xmllint("string(\(ha)/persistence/@enable)", r.bytes) == "false")
     // The self-closing presenter stays self-closing.
-    #expect(r.bytes.text.contains("            <presenter enable=\"true\"/>\n        </nodeType>\n        <checkMemberUpdateInterval>"))
+    #expect(
+      r.bytes.text.contains(
+        "            <presenter enable=\"true\"/>\n        </nodeType>\n        <checkMemberUpdateInterval>"
+      ))
     #expect(r.changes.count == 6)
   }
 
@@ -82,15 +118,24 @@ import Testing
     let name = "user-mgt.xml"
     let original = try Pack.bytes(name)
     let xpath = "/UserManager/Realm/Configuration/Property[@name='dataSource']"
-    let r = try applyChecked([.setText(xpath: xpath, value: "jdbc/WSO2UM_DB")], to: original, file: name, within: try onlySpan(xpath, in: original).range)
+    let r = try applyChecked(
+      [.setText(xpath: xpath, value: "jdbc/WSO2UM_DB")], to: original, file: name,
+      within: try onlySpan(xpath, in: original).range)
     #expect(try xmllint("string(\(xpath))", r.bytes) == "jdbc/WSO2UM_DB")
-    #expect(r.bytes.count == original.count + "jdbc/WSO2UM_DB".utf8.count - "jdbc/WSO2CarbonDB".utf8.count)
+    #expect(
+      r.bytes.count == original.count + "jdbc/WSO2UM_DB".utf8.count - "jdbc/WSO2CarbonDB".utf8.count
+    )
   }
 
   /// The seed's registry snippet, tabs and all, with the contract's cacheId and URL.
   static let registryFragments: [(xpath: String, fragment: String)] = [
-    ("/wso2registry/dbConfig[@name='govregistry']", "<dbConfig name=\"govregistry\">\n\t<dataSource>jdbc/WSO2REG_DB</dataSource>\n</dbConfig>"),
-    ("/wso2registry/remoteInstance[@url='https://localhost:9443/registry']", """
+    (
+      "/wso2registry/dbConfig[@name='govregistry']",
+      "<dbConfig name=\"govregistry\">\n\t<dataSource>jdbc/WSO2REG_DB</dataSource>\n</dbConfig>"
+    ),
+    (
+      "/wso2registry/remoteInstance[@url='https://localhost:9443/registry']",
+      """
       <remoteInstance url="https://localhost:9443/registry">
       \t<id>gov</id>
       \t<cacheId>das&amp;user@jdbc:mysql://db.example:3306/regdb</cacheId>
@@ -99,9 +144,16 @@ import Testing
       \t<enableCache>true</enableCache>
       \t<registryRoot>/</registryRoot>
       </remoteInstance>
-      """),
-    ("/wso2registry/mount[@path='/_system/governance']", "<mount path=\"/_system/governance\" overwrite=\"true\">\n\t<instanceId>gov</instanceId>\n\t<targetPath>/_system/governance</targetPath>\n</mount>"),
-    ("/wso2registry/mount[@path='/_system/config']", "<mount path=\"/_system/config\" overwrite=\"true\">\n\t<instanceId>gov</instanceId>\n\t<targetPath>/_system/config</targetPath>\n</mount>"),
+      """
+    ),
+    (
+      "/wso2registry/mount[@path='/_system/governance']",
+      "<mount path=\"/_system/governance\" overwrite=\"true\">\n\t<instanceId>gov</instanceId>\n\t<targetPath>/_system/governance</targetPath>\n</mount>"
+    ),
+    (
+      "/wso2registry/mount[@path='/_system/config']",
+      "<mount path=\"/_system/config\" overwrite=\"true\">\n\t<instanceId>gov</instanceId>\n\t<targetPath>/_system/config</targetPath>\n</mount>"
+    ),
   ]
 
   @Test func registryMounts() throws {
@@ -109,27 +161,48 @@ import Testing
     let original = try Pack.bytes(name)
     let anchor = try onlySpan("/wso2registry/indexingConfiguration", in: original)
     let ops = Self.registryFragments.map {
-      XMLEditOperation.ensureFragment(xpath: $0.xpath, fragment: $0.fragment, position: .before(xpath: "/wso2registry/indexingConfiguration"))
+      XMLEditOperation.ensureFragment(
+        xpath: $0.xpath, fragment: $0.fragment,
+        position: .before(xpath: "/wso2registry/indexingConfiguration"))
     }
     // Pure insertion just before the indexingConfiguration line: the rest is untouched.
     let lineStart = Lines.lineStart(original, anchor.start)
     let r = try applyChecked(ops, to: original, file: name, within: lineStart..<lineStart)
-    #expect(r.bytes.starts(with: Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\n<!--".utf8)))
-    #expect(try xmllint("string(/wso2registry/dbConfig[@name='govregistry']/dataSource)", r.bytes) == "jdbc/WSO2REG_DB")
-    #expect(try xmllint("string(/wso2registry/dbConfig[@name='wso2registry']/dataSource)", r.bytes) == "jdbc/WSO2CarbonDB")
-    #expect(try xmllint("string(/wso2registry/remoteInstance/cacheId)", r.bytes) == "das&user@jdbc:mysql://db.example:3306/regdb")
-    #expect(try xmllint("string(/wso2registry/remoteInstance/@url)", r.bytes) == "https://localhost:9443/registry")
+    #expect(
+      r.bytes.starts(with: Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\n<!--".utf8)))
+    #expect(
+      try xmllint("string(/wso2registry/dbConfig[@name='govregistry']/dataSource)", r.bytes)
+        == "jdbc/WSO2REG_DB")
+    #expect(
+      try xmllint("string(/wso2registry/dbConfig[@name='wso2registry']/dataSource)", r.bytes)
+        == "jdbc/WSO2CarbonDB")
+    #expect(
+      try xmllint("string(/wso2registry/remoteInstance/cacheId)", r.bytes)
+        == "das&user@jdbc:mysql://db.example:3306/regdb")
+    #expect(
+      try xmllint("string(/wso2registry/remoteInstance/@url)", r.bytes)
+        == "https://localhost:9443/registry")
     #expect(try xmllint("count(/wso2registry/mount)", r.bytes) == "2")
-    #expect(try xmllint("string(/wso2registry/mount[@path='/_system/config']/targetPath)", r.bytes) == "/_system/config")
-    #expect(try xmllint("string(/wso2registry/mount[@path='/_system/governance']/@overwrite)", r.bytes) == "true")
-    #expect(try xmllint("name(/wso2registry/indexingConfiguration/preceding-sibling::*[1])", r.bytes) == "mount")
+    #expect(
+      try xmllint("string(/wso2registry/mount[@path='/_system/config']/targetPath)", r.bytes)
+        == "/_system/config")
+    #expect(
+      try xmllint("string(/wso2registry/mount[@path='/_system/governance']/@overwrite)", r.bytes)
+        == "true")
+    #expect(
+      try xmllint("name(/wso2registry/indexingConfiguration/preceding-sibling::*[1])", r.bytes)
+        == "mount")
     // Tabs became the file's four-space levels.
-    #expect(r.bytes.text.contains("\n    <mount path=\"/_system/config\" overwrite=\"true\">\n        <instanceId>gov</instanceId>\n        <targetPath>/_system/config</targetPath>\n    </mount>\n    <indexingConfiguration>"))
+    #expect(
+      r.bytes.text.contains(
+        "\n    <mount path=\"/_system/config\" overwrite=\"true\">\n        <instanceId>gov</instanceId>\n        <targetPath>/_system/config</targetPath>\n    </mount>\n    <indexingConfiguration>"
+      ))
     #expect(r.changes.map(\.kind) == [.inserted, .inserted, .inserted, .inserted])
     // Paths carry a predicate only where same-named siblings exist at that moment.
     #expect(
       r.changes.map(\.path) == [
-        "/wso2registry/dbConfig[@name='govregistry']", "/wso2registry/remoteInstance", "/wso2registry/mount",
+        "/wso2registry/dbConfig[@name='govregistry']", "/wso2registry/remoteInstance",
+        "/wso2registry/mount",
         "/wso2registry/mount[@path='/_system/config']",
       ])
   }
@@ -162,34 +235,53 @@ import Testing
   @Test func masterDatasourcesGainSharedDatabases() throws {
     let name = "datasources/master-datasources.xml"
     let original = try Pack.bytes(name)
-    let carbon = try onlySpan("/datasources-configuration/datasources/datasource[name='WSO2_CARBON_DB']", in: original)
+    let carbon = try onlySpan(
+      "/datasources-configuration/datasources/datasource[name='WSO2_CARBON_DB']", in: original)
     let ds = "/datasources-configuration/datasources/datasource"
     // The template layer escapes values; this is `a<b&c"d'` escaped for text.
     let escaped = "a&lt;b&amp;c\"d'"
     let ops: [XMLEditOperation] = [
-      .ensureFragment(xpath: "\(ds)[name='WSO2UM_DB']", fragment: Self.datasource("WSO2UM_DB", "userdb", password: escaped), position: .after(xpath: "\(ds)[name='WSO2_CARBON_DB']")),
-      .ensureFragment(xpath: "\(ds)[name='WSO2REG_DB']", fragment: Self.datasource("WSO2REG_DB", "regdb", password: escaped), position: .after(xpath: "\(ds)[name='WSO2UM_DB']")),
+      .ensureFragment(
+        xpath: "\(ds)[name='WSO2UM_DB']",
+        fragment: Self.datasource("WSO2UM_DB", "userdb", password: escaped),
+        position: .after(xpath: "\(ds)[name='WSO2_CARBON_DB']")),
+      .ensureFragment(
+        xpath: "\(ds)[name='WSO2REG_DB']",
+        fragment: Self.datasource("WSO2REG_DB", "regdb", password: escaped),
+        position: .after(xpath: "\(ds)[name='WSO2UM_DB']")),
     ]
     let r = try applyChecked(ops, to: original, file: name, within: carbon.end..<carbon.end)
     #expect(try xmllint("count(\(ds))", r.bytes) == "3")
     #expect(try xmllint("string(\(ds)[2]/name)", r.bytes) == "WSO2UM_DB")
     #expect(try xmllint("string(\(ds)[3]/name)", r.bytes) == "WSO2REG_DB")
-    #expect(try xmllint("string(\(ds)[name='WSO2UM_DB']/jndiConfig/name)", r.bytes) == "jdbc/WSO2UM_DB")
-    #expect(try xmllint("string(\(ds)[name='WSO2REG_DB']/definition/configuration/url)", r.bytes) == "jdbc:mysql://db.example:3306/regdb")
-    #expect(try xmllint("string(\(ds)[name='WSO2REG_DB']/definition/configuration/password)", r.bytes) == "a<b&c\"d'")
-    #expect(try xmllint("string(\(ds)[name='WSO2_CARBON_DB']/jndiConfig/name)", r.bytes) == "jdbc/WSO2CarbonDB")
-    #expect(r.bytes.text.contains("        </datasource>\n        <datasource>\n            <name>WSO2UM_DB</name>\n"))
+    #expect(
+      try xmllint("string(\(ds)[name='WSO2UM_DB']/jndiConfig/name)", r.bytes) == "jdbc/WSO2UM_DB")
+    #expect(
+      try xmllint("string(\(ds)[name='WSO2REG_DB']/definition/configuration/url)", r.bytes)
+        == "jdbc:mysql://db.example:3306/regdb")
+    #expect(
+      try xmllint("string(\(ds)[name='WSO2REG_DB']/definition/configuration/password)", r.bytes)
+        == "a<b&c\"d'")
+    #expect(
+      try xmllint("string(\(ds)[name='WSO2_CARBON_DB']/jndiConfig/name)", r.bytes)
+        == "jdbc/WSO2CarbonDB")
+    #expect(
+      r.bytes.text.contains(
+        "        </datasource>\n        <datasource>\n            <name>WSO2UM_DB</name>\n"))
 
     // A changed password (re-rendered fragment) replaces just that datasource.
     let rotated = ops.map { op -> XMLEditOperation in
       guard case .ensureFragment(let x, let f, let p) = op else { return op }
-      return .ensureFragment(xpath: x, fragment: f.replacingOccurrences(of: escaped, with: "n3w"), position: p)
+      return .ensureFragment(
+        xpath: x, fragment: f.replacingOccurrences(of: escaped, with: "n3w"), position: p)
     }
     let um = try onlySpan("\(ds)[name='WSO2UM_DB']", in: r.bytes)
     let reg = try onlySpan("\(ds)[name='WSO2REG_DB']", in: r.bytes)
     let again = try applyChecked(rotated, to: r.bytes, file: name, within: um.start..<reg.end)
     #expect(again.changes.map(\.kind) == [.replaced, .replaced])
-    #expect(try xmllint("string(\(ds)[name='WSO2UM_DB']/definition/configuration/password)", again.bytes) == "n3w")
+    #expect(
+      try xmllint("string(\(ds)[name='WSO2UM_DB']/definition/configuration/password)", again.bytes)
+        == "n3w")
   }
 
   @Test func analyticsDatasourcesPointAtMySQL() throws {
@@ -198,9 +290,12 @@ import Testing
     let block = try onlySpan("/datasources-configuration/datasources", in: original)
     var ops: [XMLEditOperation] = []
     for store in ["WSO2_ANALYTICS_EVENT_STORE_DB", "WSO2_ANALYTICS_PROCESSED_DATA_STORE_DB"] {
-      let conf = "/datasources-configuration/datasources/datasource[name='\(store)']/definition[@type='RDBMS']/configuration"
+      let conf =
+        "/datasources-configuration/datasources/datasource[name='\(store)']/definition[@type='RDBMS']/configuration"
       ops += [
-        .setText(xpath: "\(conf)/url", value: "jdbc:mysql://db.example:3306/\(store)?useSSL=false&autoReconnect=true"),
+        .setText(
+          xpath: "\(conf)/url",
+          value: "jdbc:mysql://db.example:3306/\(store)?useSSL=false&autoReconnect=true"),
         .setText(xpath: "\(conf)/username", value: "das"),
         .setText(xpath: "\(conf)/password", value: "a<b&c\"d'"),
         .setText(xpath: "\(conf)/driverClassName", value: "com.mysql.jdbc.Driver"),
@@ -212,17 +307,27 @@ import Testing
     }
     let r = try applyChecked(ops, to: original, file: name, within: block.range)
     for store in ["WSO2_ANALYTICS_EVENT_STORE_DB", "WSO2_ANALYTICS_PROCESSED_DATA_STORE_DB"] {
-      let conf = "/datasources-configuration/datasources/datasource[name='\(store)']/definition/configuration"
-      #expect(try xmllint("string(\(conf)/url)", r.bytes) == "jdbc:mysql://db.example:3306/\(store)?useSSL=false&autoReconnect=true")
+      let conf =
+        "/datasources-configuration/datasources/datasource[name='\(store)']/definition/configuration"
+      #expect(
+        try xmllint("string(\(conf)/url)", r.bytes)
+          == "jdbc:mysql://db.example:3306/\(store)?useSSL=false&autoReconnect=true")
       #expect(try xmllint("string(\(conf)/password)", r.bytes) == "a<b&c\"d'")
       #expect(try xmllint("string(\(conf)/driverClassName)", r.bytes) == "com.mysql.jdbc.Driver")
       #expect(try xmllint("string(\(conf)/testOnBorrow)", r.bytes) == "true")
       #expect(try xmllint("string(\(conf)/validationInterval)", r.bytes) == "30000")
-      #expect(try xmllint("string(\(conf)/defaultTransactionIsolation)", r.bytes) == "READ_COMMITTED")
+      #expect(
+        try xmllint("string(\(conf)/defaultTransactionIsolation)", r.bytes) == "READ_COMMITTED")
       #expect(try xmllint("string(\(conf)/initialSize)", r.bytes) == "0")
     }
-    #expect(r.bytes.text.contains("<url>jdbc:mysql://db.example:3306/WSO2_ANALYTICS_EVENT_STORE_DB?useSSL=false&amp;autoReconnect=true</url>"))
-    #expect(r.bytes.text.contains("                    <defaultTransactionIsolation>READ_COMMITTED</defaultTransactionIsolation>\n                    <testOnBorrow>true</testOnBorrow>\n                    <validationInterval>30000</validationInterval>\n                </configuration>"))
+    #expect(
+      r.bytes.text.contains(
+        "<url>jdbc:mysql://db.example:3306/WSO2_ANALYTICS_EVENT_STORE_DB?useSSL=false&amp;autoReconnect=true</url>"
+      ))
+    #expect(
+      r.bytes.text.contains(
+        "                    <defaultTransactionIsolation>READ_COMMITTED</defaultTransactionIsolation>\n                    <testOnBorrow>true</testOnBorrow>\n                    <validationInterval>30000</validationInterval>\n                </configuration>"
+      ))
   }
 
   @Test func carbonOffsetAndDeploymentSynchronizer() throws {
@@ -247,11 +352,16 @@ import Testing
     #expect(try xmllint(carbon("Server/Ports/Offset"), r.bytes) == "2")
     #expect(try xmllint(carbon("Server/DeploymentSynchronizer/Enabled"), r.bytes) == "true")
     #expect(try xmllint(carbon("Server/DeploymentSynchronizer/AutoCommit"), r.bytes) == "true")
-    #expect(try xmllint(carbon("Server/DeploymentSynchronizer/SvnUrl"), r.bytes) == "http://svn.example/repos/das/")
-    #expect(try xmllint(carbon("Server/DeploymentSynchronizer/SvnPassword"), r.bytes) == "p&ss<w>rd")
-    #expect(try xmllint("namespace-uri(/*)", r.bytes) == "http://wso2.org/projects/carbon/carbon.xml")
+    #expect(
+      try xmllint(carbon("Server/DeploymentSynchronizer/SvnUrl"), r.bytes)
+        == "http://svn.example/repos/das/")
+    #expect(
+      try xmllint(carbon("Server/DeploymentSynchronizer/SvnPassword"), r.bytes) == "p&ss<w>rd")
+    #expect(
+      try xmllint("namespace-uri(/*)", r.bytes) == "http://wso2.org/projects/carbon/carbon.xml")
     #expect(r.bytes.starts(with: Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n".utf8)))
-    #expect(r.changes.first == XMLChange(path: "/Server/Ports/Offset", kind: .text, old: "0", new: "2"))
+    #expect(
+      r.changes.first == XMLChange(path: "/Server/Ports/Offset", kind: .text, old: "0", new: "2"))
     // The commented-out registry-based DeploymentSynchronizer is not an element: untouched.
     #expect(r.bytes.text.contains("<!--<DeploymentSynchronizer>\n        <Enabled>true</Enabled>"))
   }

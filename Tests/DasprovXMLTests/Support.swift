@@ -94,7 +94,8 @@ func applyChecked(
       "bytes outside the edited region \(allowed) changed", sourceLocation: sourceLocation)
   }
   let again = try XMLEditor.apply(ops, to: result.bytes, file: file)
-  #expect(again.changes == [], "second run changed: \(again.changes)", sourceLocation: sourceLocation)
+  #expect(
+    again.changes == [], "second run changed: \(again.changes)", sourceLocation: sourceLocation)
   #expect(again.bytes == result.bytes, "second run altered bytes", sourceLocation: sourceLocation)
   _ = try ParsedXML(bytes: result.bytes, file: file)
   return result
