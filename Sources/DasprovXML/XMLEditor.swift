@@ -291,10 +291,10 @@ struct Edit {
 
   private func remove(xpath: String, into plan: inout EditPlan) throws(XMLError) {
     var ranges: [(Range<Int>, xmlNodePtr)] = []
+    var attributes: [xmlNodePtr] = []
     for node in try document.nodes(xpath) {
       if DOM.isAttribute(node) {
-        guard let owner = node.pointee.parent else { continue }
-        try removeAttribute(owner, name: DOM.qualifiedName(node), into: &plan)
+        attributes.append(node)
         continue
       }
       guard DOM.isElement(node) else {
@@ -309,10 +309,10 @@ struct Edit {
       ranges.append(((try document.span(of: node)).range, node))
     }
     // A selected descendant of a selected element goes with its ancestor.
-    var coveredUpTo = -1
+    var kept: [Range<Int>] = []
     for (range, node) in ranges.sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) {
-      guard range.lowerBound >= coveredUpTo else { continue }
-      coveredUpTo = range.upperBound
+      guard range.lowerBound >= (kept.last?.upperBound ?? 0) else { continue }
+      kept.append(range)
       var cut = range
       if Lines.isFirstOnLine(bytes, range.lowerBound),
         let lineEnd = Lines.restOfLineBlank(bytes, range.upperBound)
@@ -325,6 +325,13 @@ struct Edit {
           path: DOM.readablePath(node), kind: .removed,
           old: String(decoding: bytes[range], as: UTF8.self)))
     }
+    // So does a selected attribute of a removed element.
+    for attribute in attributes {
+      guard let owner = attribute.pointee.parent else { continue }
+      let start = try document.span(of: owner).start
+      guard !kept.contains(where: { $0.contains(start) }) else { continue }
+      try removeAttribute(owner, name: DOM.qualifiedName(attribute), into: &plan)
+    }
   }
 
   // MARK: Creating
@@ -333,9 +340,10 @@ struct Edit {
     let path = try ElementPath.parse(text, file: file)
     guard let root = document.root, let first = path.steps.first else { return }
     guard try !document.nodes("/" + first.xpath).isEmpty else {
+      let rootName = DOM.qualifiedName(root)
       throw XMLError(
         .noMatch, file: file,
-        "element path '\(text)' starts at '\(first.xpath)', but the document root is <\(DOM.qualifiedName(root))>",
+        "element path '\(text)' starts at '\(first.xpath)', but the document root is <\(rootName)>",
         xpath: text)
     }
     var current = root
@@ -345,7 +353,7 @@ struct Edit {
         continue
       }
       let unit = indentUnit(under: current)
-      let xml = render(Array(path.steps[i...]), unit: unit)
+      let xml = try render(Array(path.steps[i...]), unit: unit)
       let (splice, at) = try appendChild(xml, to: current)
       plan.add(
         splice,
@@ -365,19 +373,20 @@ struct Edit {
   }
 
   /// The missing steps as nested XML, one level of `unit` per step.
-  private func render(_ steps: [ElementPath.Step], unit: [UInt8]) -> [UInt8] {
+  private func render(_ steps: [ElementPath.Step], unit: [UInt8]) throws(XMLError) -> [UInt8] {
     guard let step = steps.first else { return [] }
+    let limit = encoding.maxScalar
     var out = "<\(step.name)"
     for a in step.attributes {
-      out +=
-        " \(a.name)=\"\((try? Escape.attribute(a.value, quote: ASCII.quote, maxScalar: encoding.maxScalar, file: file)) ?? a.value)\""
+      let value = try Escape.attribute(a.value, quote: ASCII.quote, maxScalar: limit, file: file)
+      out += " \(a.name)=\"\(value)\""
     }
-    var lines: [[UInt8]] = step.children.map { c in
-      Array(
-        "<\(c.name)>\((try? Escape.text(c.value, maxScalar: encoding.maxScalar, file: file)) ?? c.value)</\(c.name)>"
-          .utf8)
+    var lines: [[UInt8]] = []
+    for c in step.children {
+      let text = try Escape.text(c.value, maxScalar: limit, file: file)
+      lines.append(Array("<\(c.name)>\(text)</\(c.name)>".utf8))
     }
-    if steps.count > 1 { lines.append(render(Array(steps.dropFirst()), unit: unit)) }
+    if steps.count > 1 { lines.append(try render(Array(steps.dropFirst()), unit: unit)) }
     guard !lines.isEmpty else { return Array((out + "/>").utf8) }
     var result = Array((out + ">").utf8)
     for line in lines {
@@ -479,7 +488,17 @@ struct Edit {
   private func setChildren(xpath: String, text: String, into plan: inout EditPlan) throws(XMLError)
   {
     let fragment = try self.fragment(text)
-    for target in try elements(xpath, required: "set children") {
+    let targets = try elements(xpath, required: "set children")
+    let spans = try targets.map { (t: xmlNodePtr) throws(XMLError) in try document.span(of: t) }
+    for (i, outer) in spans.enumerated() {
+      for inner in spans[(i + 1)...] where outer.range.contains(inner.start) {
+        throw XMLError(
+          .ambiguous, file: file,
+          "xpath '\(xpath)' selects <\(inner.name)> inside <\(outer.name)>; set children "
+            + "needs elements that do not contain each other", xpath: xpath)
+      }
+    }
+    for target in targets {
       let kids = DOM.elementChildren(target)
       guard kids.map(DOM.canonical) != fragment.elements else { continue }
       let path = DOM.readablePath(target)

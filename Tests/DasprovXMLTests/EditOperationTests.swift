@@ -198,6 +198,14 @@ import Testing
       try edit("<r>\n  <a></a>\n</r>", "/r/a/b").bytes.text == "<r>\n  <a>\n    <b/>\n  </a>\n</r>")
   }
 
+  @Test func unrepresentablePredicateValueIsAnError() {
+    // libxml2's XPath parser refuses it before the escaper would.
+    #expect(throws: XMLError.self) {
+      try XMLEditor.apply(
+        [.ensureElement(path: "/r/p[@v='\u{1}']")], to: Array("<r/>".utf8), file: "t.xml")
+    }
+  }
+
   @Test func escapesPredicateValues() throws {
     let r = try edit("<r/>", "/r/p[@v='a<b&c\"d']")
     #expect(try ParsedXML(bytes: r.bytes, file: "t").values("/r/p/@v") == ["a<b&c\"d"])
@@ -406,6 +414,15 @@ import Testing
     #expect(r.changes[0].kind == .replaced)
   }
 
+  @Test func nestedTargetsAreAmbiguous() {
+    let e = #expect(throws: XMLError.self) {
+      try XMLEditor.apply(
+        [.setChildren(xpath: "//m", fragment: "<x/>")], to: Array("<r><m><m/></m></r>".utf8),
+        file: "t.xml")
+    }
+    #expect(e?.kind == .ambiguous)
+  }
+
   @Test func equivalentChildrenAreNoChange() throws {
     let input = Array(xml.utf8)
     let r = try XMLEditor.apply(
@@ -453,6 +470,14 @@ import Testing
       [.remove(xpath: "//b | //c | /a/@x")], to: Array("<a x='1'><b><c/></b><c/></a>".utf8),
       file: "t.xml", within: nil)
     #expect(r.bytes.text == "<a></a>")
+  }
+
+  @Test func attributesOfRemovedElementsGoWithThem() throws {
+    let r = try applyChecked(
+      [.remove(xpath: "//b | //b/@x | /a/@y")], to: Array("<a y='1'><b x='1'/></a>".utf8),
+      file: "t.xml", within: nil)
+    #expect(r.bytes.text == "<a></a>")
+    #expect(r.changes.map(\.path) == ["/a/b", "/a/@y"])
   }
 
   @Test func rootCannotBeRemoved() {
