@@ -42,9 +42,10 @@ final class ErrorCollector {
         str1: e.pointee.str1.map { String(cString: $0) }, int1: Int(e.pointee.int1)))
   }
 
-  /// Runs `body` with this collector as the calling thread's structured error handler, for the
-  /// few libxml2 errors (memory, tree) that bypass the per-context handlers. libxml2 keeps this
-  /// handler per thread, and `body` is synchronous, so no other thread is affected.
+  /// Runs `body` with this collector as the calling thread's structured error handler: XPath
+  /// errors arrive here, as do the few errors (memory, tree) that bypass a parser context's own
+  /// handler. libxml2 keeps this handler per thread, and `body` is synchronous, so no other
+  /// thread is affected; the previous handler is restored afterwards.
   /// The corresponding C function is `xmlSetStructuredErrorFunc`.
   func whileInstalled<R>(_ body: () -> R) -> R {
     let savedHandler = __xmlStructuredError().pointee
