@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// Read-only walks over libxml2's tree. The nodes belong to a `DocumentHandle` that the caller
 /// keeps alive; nothing here frees or allocates libxml2 memory.

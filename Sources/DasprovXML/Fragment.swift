@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// XML text the caller rendered (from a template) for `ensureFragment` / `setChildren`,
 /// checked for well-formedness and reduced to canonical form before anything is spliced.

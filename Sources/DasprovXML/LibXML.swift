@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 // The only file that calls libxml2's parser and XPath engine. Every handle has one `final class`
 // owner that frees it in `deinit`; owners of dependent handles keep their parent alive.

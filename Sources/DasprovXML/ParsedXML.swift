@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// One parse of UTF-8 bytes: libxml2's tree, each element's byte span, and an XPath context.
 ///

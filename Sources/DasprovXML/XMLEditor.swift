@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// Applies `XMLEditOperation`s by splicing bytes into the original text.
 ///
