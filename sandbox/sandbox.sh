@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# dasprov sandbox: N real OpenSSH hosts on this machine, each with its own /opt, /root, /etc
+# (a mount namespace per sshd), RedHat- and Debian-family, each with a stock DAS home whose
+# bin/wso2server.sh starts a stand-in server. See docs/sandbox.md.
+#
+#   sandbox.sh up [--hosts N] [--state DIR] [--net A.B.C] [--das-pack DIR] [--start-delay S]
+#   sandbox.sh down | status | reset [--das-pack DIR] | ssh I [command…]      (all take --state)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+state=${DASPROV_SANDBOX_DIR:-/var/tmp/dasprov-sandbox}
+net=127.0.0
+count=8
+das_pack=""
+start_delay=0.5
+os_cycle=(rhel debian rocky ubuntu centos debian ol ubuntu)
+
+die() { echo "sandbox: $*" >&2; exit 1; }
+
+# Reads the options shared by every subcommand; the rest stay in $rest.
+parse_options() {
+  rest=()
+  while (($#)); do
+    case "$1" in
+      --hosts) count=$2; shift 2 ;;
+      --state) state=$2; shift 2 ;;
+      --net) net=$2; shift 2 ;;
+      --das-pack) das_pack=$2; shift 2 ;;
+      --start-delay) start_delay=$2; shift 2 ;;
+      -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+      *) rest+=("$1"); shift ;;
+    esac
+  done
+  [[ $count =~ ^[0-9]+$ ]] && ((count >= 1 && count <= 200)) || die "--hosts must be a number from 1 to 200"
+  [[ $net =~ ^127\.[0-9]+\.[0-9]+$ ]] || die "--net must be three loopback octets such as 127.0.0 (only 127.0.0.0/8 is used)"
+}
+
+require_root() {
+  [[ $(id -u) == 0 ]] || die "the sandbox needs root (mount namespaces, sshd on port 22): run it with sudo"
+  [[ -x /usr/sbin/sshd ]] || die "sshd is missing: apt-get install openssh-server"
+  command -v unshare >/dev/null || die "unshare is missing: apt-get install util-linux"
+  command -v python3 >/dev/null || die "python3 is missing (the stand-in DAS server): apt-get install python3"
+}
+
+os_of() { echo "${os_cycle[$((($1 - 1) % ${#os_cycle[@]}))]}"; }
+family_of() { case $1 in rhel|centos|rocky|ol|almalinux|fedora) echo RedHat ;; *) echo Debian ;; esac; }
+
+# Whether addr:port can be bound right now (nothing else listens there).
+can_bind() {
+  python3 - "$1" "$2" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+PY
+}
+
+# Host i listens on <net>.(10+i):22, or on 127.0.0.1:(2200+i) when that cannot be bound.
+endpoint() {
+  local i=$1 addr="$net.$((10 + i))"
+  if [[ -f $state/hosts/host$i/endpoint ]]; then cat "$state/hosts/host$i/endpoint"; return; fi
+  if can_bind "$addr" 22; then echo "$addr 22"; else echo "127.0.0.1 $((2200 + i))"; fi
+}
+
+sshd_pid() { local f=$state/run/host$1.pid; [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
+
+# The /etc of host i: a copy of this machine's, with its own OS identity, host keys and users.
+seed_etc() {
+  local i=$1 os=$2 etc=$3 addr=$4
+  rm -rf "$etc"; mkdir -p "$etc"
+  cp -a /etc/. "$etc/"
+  local family; family=$(family_of "$os")
+  case $os in
+    rhel) name="Red Hat Enterprise Linux"; like="fedora"; ver="8.9"; pretty="Red Hat Enterprise Linux 8.9 (Ootpa)" ;;
+    centos) name="CentOS Linux"; like="rhel fedora"; ver="7"; pretty="CentOS Linux 7 (Core)" ;;
+    rocky) name="Rocky Linux"; like="rhel centos fedora"; ver="9.3"; pretty="Rocky Linux 9.3 (Blue Onyx)" ;;
+    ol) name="Oracle Linux Server"; like="fedora"; ver="8.9"; pretty="Oracle Linux Server 8.9" ;;
+    ubuntu) name="Ubuntu"; like="debian"; ver="22.04"; pretty="Ubuntu 22.04.4 LTS" ;;
+    *) name="Debian GNU/Linux"; like=""; ver="12"; pretty="Debian GNU/Linux 12 (bookworm)" ;;
+  esac
+  rm -f "$etc/os-release"
+  {
+    echo "NAME=\"$name\""; echo "VERSION_ID=\"$ver\""; echo "ID=$os"
+    [[ -n $like ]] && echo "ID_LIKE=\"$like\""
+    echo "PRETTY_NAME=\"$pretty\""
+  } > "$etc/os-release"
+  if [[ $family == RedHat ]]; then echo "$pretty" > "$etc/redhat-release"; rm -f "$etc/debian_version"
+  else rm -f "$etc/redhat-release"; fi
+  echo "host$i" > "$etc/hostname"
+  printf '127.0.0.1 localhost\n%s host%s\n' "$addr" "$i" > "$etc/hosts"
+  rm -f "$etc"/ssh/ssh_host_*
+  ssh-keygen -q -t ed25519 -N '' -C "host$i" -f "$etc/ssh/ssh_host_ed25519_key"
+  ssh-keygen -q -t ecdsa -b 256 -N '' -C "host$i" -f "$etc/ssh/ssh_host_ecdsa_key"
+  # A non-root login with passwordless sudo, for become tests, and a password for password auth.
+  local hash; hash=$(openssl passwd -6 dasuser-pw)
+  grep -q '^dasuser:' "$etc/passwd" || echo "dasuser:x:1500:1500:dasprov sandbox user:/opt/home/dasuser:/bin/bash" >> "$etc/passwd"
+  grep -q '^dasuser:' "$etc/group" || echo "dasuser:x:1500:" >> "$etc/group"
+  sed -i '/^dasuser:/d' "$etc/shadow"; echo "dasuser:$hash:19000:0:99999:7:::" >> "$etc/shadow"
+  mkdir -p "$etc/sudoers.d"; echo "dasuser ALL=(ALL) NOPASSWD:ALL" > "$etc/sudoers.d/dasuser"; chmod 0440 "$etc/sudoers.d/dasuser"
+  mkdir -p "$etc/dasprov-sandbox"
+  echo "$addr" > "$etc/dasprov-sandbox/address"
+  echo "$start_delay" > "$etc/dasprov-sandbox/start-delay"
+}
+
+# A stock DAS home: our fixture, with the pristine product conf files laid over it if asked.
+seed_das() {
+  local opt=$1
+  rm -rf "$opt/wso2das-3.1.0" "$opt/wso2das"
+  cp -a "$here/fixture/wso2das-3.1.0" "$opt/"
+  if [[ -n $das_pack ]]; then
+    [[ -d $das_pack/repository/conf ]] || die "--das-pack $das_pack has no repository/conf"
+    cp -a "$das_pack/repository/conf/." "$opt/wso2das-3.1.0/repository/conf/"
+  fi
+}
+
+prepare_host() {
+  local i=$1 root=$state/hosts/host$i os; os=$(os_of "$i")
+  read -r addr port < <(endpoint "$i")
+  mkdir -p "$root"/{opt,root,etc,var-lib-dasprov}
+  echo "$addr $port" > "$root/endpoint"
+  if [[ ! -f $root/etc/.dasprov-seeded ]]; then
+    seed_etc "$i" "$os" "$root/etc" "$addr"
+    touch "$root/etc/.dasprov-seeded"
+  fi
+  mkdir -p "$root/root/.ssh" "$root/opt/home/dasuser/.ssh"
+  cp "$state/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
+  cp "$state/id_ed25519.pub" "$root/opt/home/dasuser/.ssh/authorized_keys"
+  chown -R 1500:1500 "$root/opt/home/dasuser"
+  [[ -d $root/opt/wso2das-3.1.0 ]] || seed_das "$root/opt"
+  cat > "$state/sshd/host$i.conf" <<CONF
+# sshd of sandbox host$i ($os), inside its own mount namespace
+ListenAddress $addr:$port
+HostKey /etc/ssh/ssh_host_ed25519_key
+HostKey /etc/ssh/ssh_host_ecdsa_key
+PidFile $state/run/host$i.sshd-own.pid
+UsePAM no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+AuthorizedKeysFile .ssh/authorized_keys
+StrictModes no
+UseDNS no
+PrintMotd no
+LogLevel VERBOSE
+MaxStartups 300:30:600
+MaxSessions 30
+Subsystem sftp internal-sftp
+CONF
+  echo "$os"
+}
+
+start_host() {
+  local i=$1 root=$state/hosts/host$i
+  if sshd_pid "$i" >/dev/null; then return 0; fi
+  read -r addr port < "$root/endpoint"
+  mkdir -p /run/sshd /var/lib/dasprov
+  # The namespace's mounts vanish with its last process; nothing is mounted on the real system.
+  setsid unshare --mount --uts --propagation private -- /bin/sh -c '
+    mount --bind "$1/etc" /etc && mount --bind "$1/opt" /opt && mount --bind "$1/root" /root &&
+    mount --bind "$1/var-lib-dasprov" /var/lib/dasprov && hostname "$2" &&
+    exec /usr/sbin/sshd -D -f "$3" -E "$4"' sh "$root" "host$i" "$state/sshd/host$i.conf" "$state/logs/host$i.sshd.log" \
+    </dev/null >>"$state/logs/host$i.start.log" 2>&1 &
+  echo $! > "$state/run/host$i.pid"
+}
+
+wait_up() {
+  local i=$1 addr port
+  read -r addr port < "$state/hosts/host$i/endpoint"
+  for _ in $(seq 1 100); do
+    if ! sshd_pid "$i" >/dev/null; then
+      die "host$i's sshd exited: $(tail -3 "$state/logs/host$i.start.log" "$state/logs/host$i.sshd.log" 2>/dev/null | tr '\n' ' ')
+(mount namespaces need root and CAP_SYS_ADMIN; if unshare is not permitted here the sandbox cannot run)"
+    fi
+    if ! can_bind "$addr" "$port"; then return 0; fi
+    sleep 0.05
+  done
+  die "host$i did not start listening on $addr:$port"
+}
+
+# The sandbox's inventory. With "primary", addresses follow the scheme without probing ports
+# (Inventories/sandbox.ini is this for the defaults).
+write_inventory() {
+  local primary=${1:-} groups=(analyzers indexers receivers presenters)
+  {
+    echo "# dasprov sandbox: $count hosts (written by sandbox.sh up; roles assigned in turn)"
+    for g in "${!groups[@]}"; do
+      echo "[${groups[$g]}]"
+      for i in $(seq 1 "$count"); do
+        # 8 hosts: consecutive pairs, so each role has a RedHat and a Debian host; else round-robin.
+        if ((count == 8)); then role=$(((i - 1) / 2)); else role=$(((i - 1) % 4)); fi
+        ((role == g)) || continue
+        if [[ -n $primary ]]; then addr="$net.$((10 + i))"; port=22; else read -r addr port < "$state/hosts/host$i/endpoint"; fi
+        line="host$i ansible_host=$addr"; [[ $port != 22 ]] && line+=" ansible_port=$port"
+        echo "$line"
+      done
+      echo
+    done
+    echo "[das:children]"; printf '%s\n' "${groups[@]}"; echo
+    echo "[all:vars]"
+    echo "ansible_user=root"
+    echo "ansible_ssh_private_key_file=$state/id_ed25519"
+    echo "dasprov_known_hosts=$state/known_hosts"
+    echo "db_host=127.0.0.1"
+    echo "db_port=3306"
+    echo "db_user=dasuser"
+    echo "db_password=Das-Sandbox-Pw1"
+  }
+}
+
+write_known_hosts() {
+  : > "$state/known_hosts"
+  for i in $(seq 1 "$count"); do
+    read -r addr port < "$state/hosts/host$i/endpoint"
+    local name=$addr; [[ $port != 22 ]] && name="[$addr]:$port"
+    for k in "$state/hosts/host$i/etc/ssh/"ssh_host_*_key.pub; do
+      echo "$name $(cut -d' ' -f1,2 "$k")" >> "$state/known_hosts"
+    done
+  done
+}
+
+cmd_up() {
+  require_root
+  mkdir -p "$state"/{hosts,run,logs,sshd}
+  [[ -f $state/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C dasprov-sandbox -f "$state/id_ed25519"
+  printf '# index\tname\taddress\tport\tos\tfamily\troot\tsshd_pid\n' > "$state/hosts.tsv.new"
+  for i in $(seq 1 "$count"); do
+    os=$(prepare_host "$i")
+    start_host "$i"
+  done
+  for i in $(seq 1 "$count"); do wait_up "$i"; done
+  for i in $(seq 1 "$count"); do
+    read -r addr port < "$state/hosts/host$i/endpoint"
+    os=$(os_of "$i")
+    printf '%s\thost%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$i" "$addr" "$port" "$os" "$(family_of "$os")" "$state/hosts/host$i" "$(sshd_pid "$i")" >> "$state/hosts.tsv.new"
+  done
+  mv "$state/hosts.tsv.new" "$state/hosts.tsv"
+  echo "$count" > "$state/count"
+  write_known_hosts
+  write_inventory > "$state/inventory.ini"
+  echo "sandbox: $count hosts up (state $state); inventory $state/inventory.ini"
+}
+
+# Every process in host i's mount namespace: its sshd, sessions, and the stand-in DAS server.
+namespace_pids() {
+  local pid; pid=$(sshd_pid "$1") || return 0
+  local ns; ns=$(readlink "/proc/$pid/ns/mnt") || return 0
+  for p in /proc/[0-9]*; do
+    [[ $(readlink "$p/ns/mnt" 2>/dev/null) == "$ns" ]] && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+stop_das() {
+  local root=$1
+  for f in "$root/opt/wso2das-3.1.0/wso2carbon.pid"; do
+    [[ -f $f ]] || continue
+    local p; p=$(cat "$f")
+    # Only a process whose command line is the stand-in server of this host.
+    if [[ -r /proc/$p/cmdline ]] && tr '\0' ' ' < "/proc/$p/cmdline" | grep -q "fake-carbon.py"; then kill -TERM "$p" 2>/dev/null || true; fi
+  done
+}
+
+cmd_down() {
+  [[ -d $state/run ]] || { echo "sandbox: nothing running (no $state)"; return 0; }
+  local n; n=$(cat "$state/count" 2>/dev/null || ls "$state/run" | grep -c '\.pid$' || true)
+  for f in "$state"/run/host*.pid; do
+    [[ -f $f ]] || continue
+    local i=${f##*/host}; i=${i%.pid}; [[ $i =~ ^[0-9]+$ ]] || continue
+    stop_das "$state/hosts/host$i"
+    local pids; pids=$(namespace_pids "$i")
+    [[ -n $pids ]] && kill -TERM $pids 2>/dev/null || true
+  done
+  sleep 0.2
+  for f in "$state"/run/host*.pid; do
+    [[ -f $f ]] || continue
+    local i=${f##*/host}; i=${i%.pid}; [[ $i =~ ^[0-9]+$ ]] || continue
+    local pids; pids=$(namespace_pids "$i")
+    [[ -n $pids ]] && kill -KILL $pids 2>/dev/null || true
+    rm -f "$f"
+  done
+  # Stand-in servers reparented out of a namespace that is already gone.
+  for d in "$state"/hosts/host*; do [[ -d $d ]] && stop_das "$d"; done
+  echo "sandbox: down (${n:-0} hosts)"
+}
+
+cmd_status() {
+  [[ -f $state/hosts.tsv ]] || { echo "sandbox: not set up (no $state/hosts.tsv)"; return 1; }
+  local down=0
+  while IFS=$'\t' read -r i name addr port os family root _; do
+    [[ $i == \#* ]] && continue
+    local up=down das=stopped
+    if sshd_pid "$i" >/dev/null; then up=up; else down=1; fi
+    f=$root/opt/wso2das-3.1.0/wso2carbon.pid
+    [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null && das="running (pid $(cat "$f"))"
+    printf '%-7s %-17s %-8s %-7s %-5s DAS %s\n' "$name" "$addr:$port" "$os" "$family" "$up" "$das"
+  done < "$state/hosts.tsv"
+  echo "shell on host I: $0 ssh I --state $state"
+  return $down
+}
+
+cmd_reset() {
+  require_root
+  [[ -f $state/hosts.tsv ]] || die "not set up: run 'sandbox.sh up' first"
+  while IFS=$'\t' read -r i _ _ _ _ _ root _; do
+    [[ $i == \#* ]] && continue
+    stop_das "$root"
+    sleep 0.05
+    seed_das "$root/opt"
+    rm -rf "$root/var-lib-dasprov"/* "$root/root/.local/state/dasprov" "$root/opt/home/dasuser/.local/state/dasprov"
+    rm -f "$root/etc/dasprov-sandbox/fail-start"
+  done < "$state/hosts.tsv"
+  echo "sandbox: DAS homes re-seeded${das_pack:+ from $das_pack}"
+}
+
+cmd_ssh() {
+  local i=${rest[0]:-}; [[ $i =~ ^[0-9]+$ ]] || die "usage: sandbox.sh ssh I [command…]"
+  read -r addr port < "$state/hosts/host$i/endpoint" || die "no host $i"
+  exec ssh -i "$state/id_ed25519" -o UserKnownHostsFile="$state/known_hosts" -o StrictHostKeyChecking=yes \
+    -o IdentitiesOnly=yes -p "$port" "root@$addr" "${rest[@]:1}"
+}
+
+main() {
+  local cmd=${1:-}; shift || true
+  parse_options "$@"
+  case "$cmd" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    reset) cmd_reset ;;
+    ssh) cmd_ssh ;;
+    inventory) write_inventory primary ;;
+    *) die "usage: sandbox.sh up|down|status|reset|ssh I [--hosts N] [--state DIR] [--net A.B.C] [--das-pack DIR]" ;;
+  esac
+}
+
+main "$@"
