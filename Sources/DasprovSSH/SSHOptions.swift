@@ -1,0 +1,144 @@
+import Foundation
+
+/// How to treat a host key that is not in the known-hosts file, or differs from it.
+public enum HostKeyPolicy: String, Sendable, CaseIterable {
+  /// Refuse unknown and changed keys (OpenSSH `StrictHostKeyChecking yes`). The default.
+  case strict
+  /// Record unknown keys in the known-hosts file; still refuse changed ones (`accept-new`).
+  case acceptNew = "accept-new"
+  /// Check nothing. Only when asked for explicitly; `SSHSession.warnings` says so.
+  case off
+}
+
+/// How to reach and log in to one host. Unset values come from `~/.ssh/config`, then defaults.
+///
+/// Secrets (password, passphrase) are never taken from command-line flags: the engine fills
+/// `password` from the inventory's `ansible_password`, and the environment supplies
+/// `DASPROV_SSH_PASSWORD` / `DASPROV_SSH_PASSPHRASE`.
+public struct SSHOptions: Sendable {
+  /// The address to connect to (`ansible_host`, else the inventory name). Also what `Host`
+  /// patterns in `~/.ssh/config` are matched against.
+  public var host: String
+  /// The name used in messages (the inventory host name). Defaults to `host`.
+  public var name: String?
+  /// `ansible_port`; else `Port` from the SSH config; else 22.
+  public var port: Int?
+  /// `ansible_user`; else `User` from the SSH config; else the local user name.
+  public var user: String?
+  /// `ansible_ssh_private_key_file`. When empty: `IdentityFile` from the SSH config, else
+  /// `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` (as OpenSSH does when none is given).
+  public var privateKeyFiles: [String]
+  /// `ansible_password`; else `DASPROV_SSH_PASSWORD`.
+  public var password: String?
+  /// For encrypted keys; else `DASPROV_SSH_PASSPHRASE`; else a prompt, only if stdin is a TTY.
+  public var passphrase: String?
+  /// Defaults to `~/.ssh/known_hosts`.
+  public var knownHostsFile: String?
+  public var hostKeyPolicy: HostKeyPolicy
+  /// Bounds TCP connect, key exchange and authentication together.
+  public var connectTimeout: Duration
+  /// Seconds between keepalives while waiting on the server (0 disables). Three unanswered
+  /// intervals in a row mean the connection is dead.
+  public var keepaliveInterval: Int
+  /// Run commands and write files through `sudo -n` (`ansible_become`).
+  public var become: Bool
+  /// Try keys held by ssh-agent (`SSH_AUTH_SOCK`) first.
+  public var useAgent: Bool
+  /// The SSH config to read; `nil` means `~/.ssh/config`, `""` means none.
+  public var sshConfigFile: String?
+  /// The environment to read `HOME`, `USER`, `SSH_AUTH_SOCK` and the `DASPROV_SSH_*` variables
+  /// from; `nil` means the process environment. Lets tests run in parallel without `setenv`.
+  public var environment: [String: String]?
+
+  public init(
+    host: String, name: String? = nil, port: Int? = nil, user: String? = nil,
+    privateKeyFiles: [String] = [], password: String? = nil, passphrase: String? = nil,
+    knownHostsFile: String? = nil, hostKeyPolicy: HostKeyPolicy = .strict,
+    connectTimeout: Duration = .seconds(10), keepaliveInterval: Int = 15, become: Bool = false,
+    useAgent: Bool = true, sshConfigFile: String? = nil, environment: [String: String]? = nil
+  ) {
+    self.host = host
+    self.name = name
+    self.port = port
+    self.user = user
+    self.privateKeyFiles = privateKeyFiles
+    self.password = password
+    self.passphrase = passphrase
+    self.knownHostsFile = knownHostsFile
+    self.hostKeyPolicy = hostKeyPolicy
+    self.connectTimeout = connectTimeout
+    self.keepaliveInterval = keepaliveInterval
+    self.become = become
+    self.useAgent = useAgent
+    self.sshConfigFile = sshConfigFile
+    self.environment = environment
+  }
+
+  /// The name for messages.
+  public var displayName: String { name ?? host }
+
+  var env: [String: String] { environment ?? ProcessInfo.processInfo.environment }
+
+  var home: String {
+    if let h = env["HOME"], !h.isEmpty { return h }
+    return NSHomeDirectory()
+  }
+
+  var localUser: String {
+    if let u = env["USER"] ?? env["LOGNAME"], !u.isEmpty { return u }
+    return NSUserName()
+  }
+
+  /// The options with every unset value filled from the SSH config and the defaults.
+  func resolved() -> ResolvedSSHOptions {
+    let configPath = sshConfigFile ?? (home + "/.ssh/config")
+    let config = configPath.isEmpty ? nil : SSHConfig.load(path: configPath)
+    let match = config?.resolve(host: host, home: home, localUser: localUser)
+    let user = self.user ?? match?.user ?? localUser
+    var keys = privateKeyFiles.map { expandTilde($0) }
+    if keys.isEmpty {
+      keys = match?.identityFiles.map { $0.replacingOccurrences(of: "%r", with: user) } ?? []
+    }
+    let explicitKeys = !keys.isEmpty
+    if keys.isEmpty { keys = ["id_ed25519", "id_ecdsa", "id_rsa"].map { home + "/.ssh/" + $0 } }
+    return ResolvedSSHOptions(
+      name: displayName, address: match?.hostName ?? host, port: port ?? match?.port ?? 22, user: user,
+      keyFiles: keys, keyFilesExplicit: explicitKeys,
+      password: password ?? env["DASPROV_SSH_PASSWORD"],
+      passphrase: passphrase ?? env["DASPROV_SSH_PASSPHRASE"],
+      knownHostsFile: expandTilde(knownHostsFile ?? "~/.ssh/known_hosts"),
+      hostKeyPolicy: hostKeyPolicy, connectTimeout: connectTimeout,
+      keepaliveInterval: max(0, keepaliveInterval), become: become,
+      agentSocket: useAgent ? env["SSH_AUTH_SOCK"].flatMap { $0.isEmpty ? nil : $0 } : nil)
+  }
+
+  func expandTilde(_ path: String) -> String {
+    if path == "~" { return home }
+    if path.hasPrefix("~/") { return home + path.dropFirst(1) }
+    return path
+  }
+}
+
+/// `SSHOptions` after the SSH config and defaults are applied: every value the session needs.
+struct ResolvedSSHOptions: Sendable {
+  var name: String
+  var address: String
+  var port: Int
+  var user: String
+  var keyFiles: [String]
+  /// Whether `keyFiles` were named (so a missing one is worth mentioning).
+  var keyFilesExplicit: Bool
+  var password: String?
+  var passphrase: String?
+  var knownHostsFile: String
+  var hostKeyPolicy: HostKeyPolicy
+  var connectTimeout: Duration
+  var keepaliveInterval: Int
+  var become: Bool
+  var agentSocket: String?
+
+  /// The host as OpenSSH writes it in known_hosts: `host`, or `[host]:port` off port 22.
+  var knownHostsName: String {
+    port == 22 ? address.lowercased() : "[\(address.lowercased())]:\(port)"
+  }
+}
