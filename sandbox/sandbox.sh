@@ -204,6 +204,9 @@ write_inventory() {
     echo "db_port=3306"
     echo "db_user=dasuser"
     echo "db_password=Das-Sandbox-Pw1"
+    # Other sizes than 8 put N/4 hosts in each role.
+    ((count != 8 && count % 4 == 0)) && echo "das_nodes_per_role=$((count / 4))"
+    return 0
   }
 }
 
