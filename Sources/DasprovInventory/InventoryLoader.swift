@@ -52,7 +52,7 @@ public enum InventoryLoader {
         lines.append(line)
       } else {
         throw .error(
-          "line \(n + 1) of inventory '\(file)' is not valid UTF-8",
+          "this line is not valid UTF-8 (Ansible allows other bytes only on comment lines)",
           at: SourceRange(file: file, line: n + 1, column: 1))
       }
     }

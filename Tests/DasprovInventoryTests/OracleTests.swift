@@ -102,8 +102,10 @@ struct OracleTests {
     #expect(ours.hostVarsJSON(host).map { $0 + "\n" } == oracle.stdout)
   }
 
+  /// Not 26-children-order: there Ansible's order depends on Python set iteration (two
+  /// parents at the same level), and changes from run to run.
   @Test("hosts come in the order `ansible all --list-hosts` prints", arguments: [
-    "03-children-chain", "11-multi-group", "20-das", "26-children-order",
+    "03-children-chain", "11-multi-group", "20-das", "30-group-vars-precedence",
   ])
   func hostOrderMatchesAnsible(_ name: String) async throws {
     guard let tool = await oracleTool() else { return }

@@ -32,6 +32,8 @@ struct IniReader {
   private var groupName = "ungrouped"
   private var state = State.hosts
   private var sectionLocation: SourceRange?
+  /// Set once the file turns out to be YAML: one error says so, the rest would be noise.
+  private var stopped = false
 
   // MARK: - Lines
 
@@ -62,6 +64,7 @@ struct IniReader {
   }
 
   private mutating func readLine(_ raw: Line) {
+    guard !stopped else { return }
     let line = raw.stripped()
     guard let first = line.first, first != "#", first != ";" else { return }
     if first == "[" {
@@ -251,8 +254,9 @@ struct IniReader {
     }
     if expanded.names.contains(where: { $0.trimmingPythonWhitespace() == "---" }) {
       sink.error(
-        "'---' is not a host name: this looks like YAML, but dasprov reads INI inventories",
+        "'---' is not a host name: this looks like a YAML inventory, and dasprov reads INI inventories",
         at: wordRange)
+      stopped = true
       return
     }
 

@@ -118,16 +118,16 @@ struct VarsFileReader {
   }
 
   private mutating func read(_ path: String) -> FileVars {
+    let whole = SourceRange(file: path, line: 1, column: 1)
     guard let data = fm.contents(atPath: path) else {
-      diagnostics.error("cannot read variables file '\(path)'", at: nil)
+      diagnostics.error("cannot read variables file '\(path)'", at: whole)
       return FileVars()
     }
     guard let text = String(validating: data, as: UTF8.self) else {
-      diagnostics.error("variables file '\(path)' is not valid UTF-8", at: nil)
+      diagnostics.error("variables file '\(path)' is not valid UTF-8", at: whole)
       return FileVars()
     }
     SourceFiles.shared.register(file: path, text: text.replacingOccurrences(of: "\r\n", with: "\n"))
-    let whole = SourceRange(file: path, line: 1, column: 1)
 
     // Ansible tries JSON first, whatever the file is called.
     if let (value, keys) = PyJSON.parse(text) {
