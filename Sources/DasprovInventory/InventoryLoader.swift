@@ -1,0 +1,142 @@
+import DasprovCore
+import Foundation
+
+/// Loads Ansible INI inventories.
+public enum InventoryLoader {
+  /// Reads an INI inventory and the `group_vars/` and `host_vars/` beside it.
+  ///
+  /// Warnings are returned; errors are thrown all at once (with the warnings found so far), so
+  /// one run shows every problem. A malformed inventory is an error, never an empty inventory.
+  public static func load(path: String) throws(DiagnosticList) -> (
+    inventory: Inventory, warnings: [Diagnostic]
+  ) {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+      throw DiagnosticList([.error("cannot read inventory '\(path)': no such file")])
+    }
+    guard !isDir.boolValue else {
+      throw DiagnosticList([
+        .error("inventory '\(path)' is a directory; dasprov reads one INI inventory file")
+      ])
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DiagnosticList([.error("cannot read inventory '\(path)': permission denied")])
+    }
+    let text: String
+    do {
+      text = try decode(data, file: path)
+    } catch {
+      throw DiagnosticList([error])
+    }
+    let directory = (path as NSString).deletingLastPathComponent
+    return try build(text: text, file: path, varsDirectory: directory)
+  }
+
+  /// Parses inventory text without looking for group_vars/host_vars.
+  public static func parse(text: String, file: String) throws(DiagnosticList) -> (
+    inventory: Inventory, warnings: [Diagnostic]
+  ) {
+    try build(text: text, file: file, varsDirectory: nil)
+  }
+
+  /// Ansible reads the file as UTF-8 but tolerates other bytes on comment lines.
+  private static func decode(_ data: Data, file: String) throws(Diagnostic) -> String {
+    if let text = String(validating: data, as: UTF8.self) { return text }
+    var lines: [String] = []
+    for (n, bytes) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+      .enumerated()
+    {
+      if let first = bytes.first, first == UInt8(ascii: "#") || first == UInt8(ascii: ";") {
+        lines.append("")
+      } else if let line = String(validating: bytes, as: UTF8.self) {
+        lines.append(line)
+      } else {
+        throw .error(
+          "this line is not valid UTF-8 (Ansible allows other bytes only on comment lines)",
+          at: SourceRange(file: file, line: n + 1, column: 1))
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  static func build(text: String, file: String, varsDirectory: String?) throws(DiagnosticList) -> (
+    inventory: Inventory, warnings: [Diagnostic]
+  ) {
+    // SourceFiles splits on "\n" only; give it LF line ends so CRLF files quote correctly.
+    SourceFiles.shared.register(file: file, text: text.replacingOccurrences(of: "\r\n", with: "\n"))
+    var reader = IniReader(file: file)
+    reader.read(text)
+    var diagnostics = reader.sink
+    let graph = reader.graph
+
+    var files = varsDirectory.map { VarsFileReader(baseDirectory: $0) }
+    let depths = graph.depths()
+    let groupFiles: [FileVars] = graph.groups.map { g in
+      files?.vars(for: .group, named: g.name) ?? FileVars()
+    }
+
+    let ancestorsOf = graph.groups.indices.map { graph.ancestors(of: $0) }
+    var byGroupSet: [[Int]: FileVars] = [:]
+    var hostsByName: [String: InventoryHost] = [:]
+    for h in graph.hosts.indices {
+      let host = graph.hosts[h]
+      let mine = graph.memberships(of: h, ancestors: ancestorsOf).subtracting([InventoryGraph.all])
+      let sorted = mine.sorted { a, b in
+        let (ga, gb) = (graph.groups[a], graph.groups[b])
+        if depths[a] != depths[b] { return depths[a] < depths[b] }
+        if ga.priority != gb.priority { return ga.priority < gb.priority }
+        return PyFormat.codePointLess(ga.name, gb.name)
+      }
+      var merged: FileVars
+      if let cached = byGroupSet[sorted] {
+        merged = cached
+      } else {
+        merged = groupLayers(sorted, graph: graph, groupFiles: groupFiles)
+        byGroupSet[sorted] = merged
+      }
+      merged.merge(FileVars(values: host.vars, origins: host.varOrigins))
+      if let hostFiles = files?.vars(for: .host, named: host.name) { merged.merge(hostFiles) }
+      hostsByName[host.name] = InventoryHost(
+        name: host.name, vars: merged.values,
+        groups: PyFormat.sortedKeys(sorted.map { graph.groups[$0].name }),
+        location: host.location, varOrigins: merged.origins)
+    }
+    if let files { diagnostics.add(contentsOf: files.diagnostics.diagnostics) }
+
+    var groups: [String: InventoryGroup] = [:]
+    for (g, group) in graph.groups.enumerated() {
+      var vars = group.vars
+      for (k, v) in groupFiles[g].values { vars[k] = v }
+      if group.priority != 1 { vars["ansible_group_priority"] = .int(group.priority) }
+      groups[group.name] = InventoryGroup(
+        name: group.name, hosts: group.hosts.map { graph.hosts[$0].name },
+        children: group.children.map { graph.groups[$0].name }, vars: vars,
+        location: group.location, depth: depths[g], priority: group.priority)
+    }
+
+    let list = diagnostics.diagnostics
+    if diagnostics.hasErrors { throw DiagnosticList(list) }
+    let skeleton = Inventory(
+      sourceFile: file, hosts: [], groups: groups, groupOrder: graph.groups.map(\.name),
+      hostCreationOrder: graph.hosts.map(\.name))
+    let inventory = Inventory(
+      sourceFile: file, hosts: skeleton.hostNames(inGroup: "all").compactMap { hostsByName[$0] },
+      groups: groups, groupOrder: skeleton.groupOrder, hostCreationOrder: skeleton.hostCreationOrder)
+    return (inventory, list)
+  }
+
+  /// Ansible's group precedence for one host (its `VARIABLE_PRECEDENCE` default):
+  /// `[all:vars]` < every other group's `[g:vars]` by (depth, priority, name) <
+  /// `group_vars/all` < every other group's `group_vars` files in the same order.
+  private static func groupLayers(_ sorted: [Int], graph: InventoryGraph, groupFiles: [FileVars])
+    -> FileVars
+  {
+    var out = FileVars()
+    let all = graph.groups[InventoryGraph.all]
+    out.merge(FileVars(values: all.vars, origins: all.varOrigins))
+    for g in sorted { out.merge(FileVars(values: graph.groups[g].vars, origins: graph.groups[g].varOrigins)) }
+    out.merge(groupFiles[InventoryGraph.all])
+    for g in sorted { out.merge(groupFiles[g]) }
+    return out
+  }
+}
