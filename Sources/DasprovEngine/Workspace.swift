@@ -1,0 +1,92 @@
+import DasprovCore
+import DasprovInventory
+import Foundation
+
+/// An inventory and a project loaded together: the starting point of every command.
+public struct Workspace: Sendable {
+  public let inventory: Inventory
+  public let project: Project?
+  public let world: World
+  /// The hosts this run touches, after `--limit`.
+  public let targets: [HostSpec]
+  public let warnings: [Diagnostic]
+
+  /// Reads the inventory (and, when `root` is given, the project), applying `limit`.
+  public static func load(inventory path: String, root: String?, playbook: String?, limit: String?) throws(DiagnosticList) -> Workspace {
+    let (inventory, warnings) = try InventoryLoader.load(path: path)
+    var project: Project?
+    if let root { project = try ProjectLoader.load(root: root, playbook: playbook) }
+    let hosts = inventory.hosts.map(HostSpec.init(inventoryHost:))
+    var members: [String: [String]] = [:]
+    for host in hosts {
+      for g in host.groups + ["all"] { members[g, default: []].append(host.name) }
+    }
+    for name in inventory.groups.keys where members[name] == nil { members[name] = [] }
+    let selector: @Sendable (String) throws -> [String] = { pattern in
+      try inventory.hosts(matching: pattern).map(\.name)
+    }
+    let world = World(
+      hosts: hosts, groupMembers: members, project: project ?? Project.empty(root: root ?? "."), selectHosts: selector)
+    var targets = hosts
+    if let limit {
+      do {
+        let names = Set(try inventory.hosts(matching: limit).map(\.name))
+        targets = hosts.filter { names.contains($0.name) }
+      } catch {
+        throw DiagnosticList([.error("--limit '\(limit)': \(error)")])
+      }
+      if targets.isEmpty { throw DiagnosticList([.error("--limit '\(limit)' matches no host of \(path)")]) }
+    }
+    return Workspace(inventory: inventory, project: project, world: world, targets: targets, warnings: warnings)
+  }
+
+  /// Hosts of each play (after `--limit`), by play name.
+  public func hostsByPlay() -> [String: [HostSpec]] {
+    var out: [String: [HostSpec]] = [:]
+    for play in project?.plays ?? [] {
+      let members = (try? Runner.hosts(of: play, in: world)) ?? []
+      out[play.name] = members.filter { m in targets.contains { $0.name == m.name } }
+    }
+    return out
+  }
+
+  /// Every check that needs no host: the playbooks against the inventory, and the cluster's shape.
+  public func validate(selection: TagSelection = TagSelection()) -> [Diagnostic] {
+    var out = warnings
+    if let project {
+      for play in project.plays {
+        do throws(Diagnostic) { _ = try Runner.hosts(of: play, in: world) } catch { out.append(error) }
+      }
+      out += Validator(project: project, world: world, hostsByPlay: hostsByPlay(), selection: selection).validate()
+    }
+    if ClusterTopology.applies(to: world) {
+      out += ClusterTopology(world: world, restartOrder: restartOrderNames()).validate(world: world)
+    }
+    return out
+  }
+
+  public func restartOrderNames() -> [String] {
+    guard let project else { return [] }
+    let runner = Runner(project: project, world: world, targets: targets, options: RunOptions(mode: .plan), connector: NoConnector(), output: Output())
+    return runner.restartOrder().map(\.name)
+  }
+}
+
+/// For objects that need a connector but never connect (topology, validation).
+struct NoConnector: Connector {
+  func connect(_ host: HostSpec) throws(ConnectError) -> HostConnection {
+    throw ConnectError(.configuration, "not connecting during validation")
+  }
+}
+
+extension HostSpec {
+  init(inventoryHost h: InventoryHost) {
+    self.init(name: h.name, vars: h.vars, groups: h.groups, location: h.location, varOrigins: h.varOrigins)
+  }
+}
+
+extension Project {
+  static func empty(root: String) -> Project {
+    Project(root: root, playbook: "", plays: [], modules: [:], restartOrder: nil, globals: [])
+  }
+}

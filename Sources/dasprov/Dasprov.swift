@@ -1,0 +1,26 @@
+import ArgumentParser
+
+/// `dasprov`: provisions WSO2 DAS clusters over SSH from an Ansible-style inventory.
+@main
+struct Dasprov: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "dasprov",
+    abstract: "Provision WSO2 DAS 3.1.0 clusters over SSH: plan, apply, restart in role order.",
+    discussion: """
+      dasprov reads an Ansible INI inventory and the playbooks in Playbooks/ (the site playbook
+      fixes the play order), connects to every host with one SSH session, gathers all facts in one
+      round trip, plans every change on this machine, applies them atomically, and restarts the nodes
+      whose configuration changed, role by role, one at a time, behind health gates.
+
+      Exit codes:
+        0  success (for plan: nothing would change)
+        1  an error found before any host was touched (usage, parse, validation)
+        2  plan found changes to make
+        3  a host failed, was unreachable, or a rolling restart halted
+      """,
+    version: "0.1.0",
+    subcommands: [
+      ApplyCommand.self, PlanCommand.self, ValidateCommand.self, InventoryCommand.self, FactsCommand.self,
+      TopologyCommand.self, RollbackCommand.self, SandboxCommand.self,
+    ])
+}

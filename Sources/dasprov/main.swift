@@ -1,1 +1,0 @@
-print("dasprov: CLI pending integration")
