@@ -123,7 +123,9 @@ public final class Runner: @unchecked Sendable {
     let outcomes = Locked<[HostOutcome?]>(Array(repeating: nil, count: targets.count))
     let targets = self.targets
     ThreadPool.run(count: targets.count, limit: options.forks) { [self] index in
-      let outcome = self.converge(targets[index])
+      let started = Date()
+      var outcome = self.converge(targets[index])
+      outcome.seconds = Date().timeIntervalSince(started)
       outcomes.withLock { $0[index] = outcome }
       self.progress(outcome)
     }
@@ -145,8 +147,6 @@ public final class Runner: @unchecked Sendable {
   /// Connect, gather facts, plan and (in apply mode) change one host.
   private func converge(_ host: HostSpec) -> HostOutcome {
     var outcome = HostOutcome(host: host)
-    let started = Date()
-    defer { outcome.seconds = Date().timeIntervalSince(started) }
     let plays = plays(of: host)
     let planner = HostPlanner(host: host, plays: plays, world: world, selection: options.selection, wantDiff: options.diff)
     let instances: [TaskInstance]

@@ -95,7 +95,7 @@ struct SeedChecks {
         #expect(exports.isEmpty, "\(host) is not RedHat but exports CARBON_HOME", sourceLocation: sourceLocation)
       }
       // The port offset.
-      let carbonOffset = try sandbox.run("/usr/bin/xmllint", ["--xpath", "string(/*[local-name()='Server']/*[local-name()='Ports']/*[local-name()='Offset'])", sandbox.local(host, "\(das)/repository/conf/carbon.xml")]).stdout
+      let carbonOffset = try sandbox.run("/usr/bin/xmllint", ["--xpath", "string(/*[local-name()='Server']/*[local-name()='Ports']/*[local-name()='Offset'])", sandbox.local(host, "\(das)/repository/conf/carbon.xml")]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
       #expect(carbonOffset == String(offset(host)), sourceLocation: sourceLocation)
     }
   }

@@ -52,7 +52,11 @@ struct Sandbox {
   func host(_ name: String) -> Host { hosts.first { $0.name == name }! }
 
   /// The path on this machine of `path` on host `name` (for /opt, /root, /etc, /var/lib/dasprov).
-  func local(_ name: String, _ path: String) -> String { host(name).root + path }
+  func local(_ name: String, _ path: String) -> String {
+    // /var/lib/dasprov is bind-mounted from the host's var-lib-dasprov directory.
+    if path.hasPrefix("/var/lib/dasprov") { return host(name).root + "/var-lib-dasprov" + path.dropFirst(16) }
+    return host(name).root + path
+  }
 
   func read(_ name: String, _ path: String) -> String? { try? String(contentsOfFile: local(name, path), encoding: .utf8) }
 
