@@ -7,10 +7,7 @@ struct Dasprov: ParsableCommand {
     commandName: "dasprov",
     abstract: "Provision WSO2 DAS 3.1.0 clusters over SSH: plan, apply, restart in role order.",
     discussion: """
-      dasprov reads an Ansible INI inventory and the playbooks in Playbooks/ (the site playbook
-      fixes the play order), connects to every host with one SSH session, gathers all facts in one
-      round trip, plans every change on this machine, applies them atomically, and restarts the nodes
-      whose configuration changed, role by role, one at a time, behind health gates.
+      dasprov reads an Ansible INI inventory and the playbooks in Playbooks/ (the site playbook fixes the play order), connects to every host with one SSH session, gathers all facts in one round trip, plans every change on this machine, applies them atomically, and restarts the nodes whose configuration changed, role by role, one at a time, behind health gates.
 
       Exit codes:
         0  success (for plan: nothing would change)
