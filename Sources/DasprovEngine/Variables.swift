@@ -35,6 +35,9 @@ public final class World: @unchecked Sendable {
   let functions: FunctionTable
   /// Resolves an Ansible host pattern (`analyzers`, `a:b`, `!x`) to host names.
   let selectHosts: @Sendable (String) throws -> [String]
+  /// The inventory file's directory: relative local paths in variables are relative to it
+  /// (Ansible's `inventory_dir`).
+  public var inventoryDirectory = "."
 
   public init(
     hosts: [HostSpec], groupMembers: [String: [String]], project: Project,
@@ -115,6 +118,7 @@ public final class HostVariables {
     var magic: [String: Value] = [
       "inventory_hostname": .string(host.name),
       "group_names": .list(host.groups.map { .string($0) }),
+      "inventory_dir": .string(world.inventoryDirectory),
     ]
     if includeWorld {
       magic["groups"] = world.groupsValue

@@ -27,6 +27,8 @@ public struct Workspace: Sendable {
     }
     let world = World(
       hosts: hosts, groupMembers: members, project: project ?? Project.empty(root: root ?? "."), selectHosts: selector)
+    let directory = (path as NSString).deletingLastPathComponent
+    world.inventoryDirectory = URL(fileURLWithPath: directory.isEmpty ? "." : directory).standardizedFileURL.path
     var targets = hosts
     if let limit {
       do {

@@ -34,9 +34,11 @@ public enum CopyTask: TaskKind {
   static func items(_ context: TaskContext) throws(Diagnostic) -> (items: [Item], directory: String?) {
     let target = try context.targetPath()
     let fromExpr = context.statement("from")!.positional!
-    var local = try context.string(fromExpr, "copy source")
+    var local = (try context.string(fromExpr, "copy source") as NSString).expandingTildeInPath
     if !local.hasPrefix("/") {
-      local = (context.templates.baseDirectory as NSString).appendingPathComponent(local)
+      // Paths from the inventory are relative to it, as in Ansible; else to the module.
+      let base = (try? context.scope.lookup("inventory_dir"))??.stringValue ?? context.templates.baseDirectory
+      local = (base as NSString).appendingPathComponent(local)
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: local, isDirectory: &isDirectory) else {
