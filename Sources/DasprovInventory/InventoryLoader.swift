@@ -63,7 +63,9 @@ public enum InventoryLoader {
     inventory: Inventory, warnings: [Diagnostic]
   ) {
     // SourceFiles splits on "\n" only; give it LF line ends so CRLF files quote correctly.
-    SourceFiles.shared.register(file: file, text: text.replacingOccurrences(of: "\r\n", with: "\n"))
+    SourceFiles.shared.register(
+      file: file,
+      text: text.utf8.contains(13) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text)
     var reader = IniReader(file: file)
     reader.read(text)
     var diagnostics = reader.sink
