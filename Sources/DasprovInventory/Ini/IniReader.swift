@@ -31,7 +31,6 @@ struct IniReader {
   private var group = InventoryGraph.ungrouped
   private var groupName = "ungrouped"
   private var state = State.hosts
-  private var sectionLocation: SourceRange?
   /// Set once the file turns out to be YAML: one error says so, the rest would be noise.
   private var stopped = false
 
@@ -130,7 +129,6 @@ struct IniReader {
     group = graph.groupIndex[name]!
     groupName = name
     state = kind == "hosts" ? .hosts : kind == "vars" ? .vars : .children
-    sectionLocation = location
   }
 
   private mutating func addPending(_ p: Pending) {
@@ -253,12 +251,17 @@ struct IniReader {
       }
       return
     }
-    if expanded.port == nil, word.text.trimmingPythonWhitespace().hasSuffix(":") {
+    if expanded.port == nil, word.text.utf8.contains(UInt8(ascii: ":")),
+      word.text.trimmingPythonWhitespace().hasSuffix(":")
+    {
       sink.error(
         "host '\(word.text)' ends in ':': expected a port number after ':'", at: wordRange)
       return
     }
-    if expanded.names.contains(where: { $0.trimmingPythonWhitespace() == "---" }) {
+    // Ranges only add letters and digits, so only a lone name can be "---".
+    if expanded.names.count == 1, expanded.names[0].utf8.contains(UInt8(ascii: "-")),
+      expanded.names[0].trimmingPythonWhitespace() == "---"
+    {
       sink.error(
         "'---' is not a host name: this looks like a YAML inventory, and dasprov reads INI inventories",
         at: wordRange)
