@@ -15,6 +15,14 @@ public struct Inventory: Sendable {
   var hostCreationOrder: [String]
   private var hostIndex: [String: Int]
 
+  /// An inventory built in code (for tests and tools). Pattern matching takes groups in name
+  /// order and hosts in the given order.
+  public init(sourceFile: String, hosts: [InventoryHost], groups: [String: InventoryGroup]) {
+    self.init(
+      sourceFile: sourceFile, hosts: hosts, groups: groups,
+      groupOrder: PyFormat.sortedKeys(groups.keys), hostCreationOrder: hosts.map(\.name))
+  }
+
   init(
     sourceFile: String, hosts: [InventoryHost], groups: [String: InventoryGroup],
     groupOrder: [String], hostCreationOrder: [String]
@@ -38,6 +46,10 @@ public struct Inventory: Sendable {
   /// Ansible walks child groups level by level; within a level it iterates a Python set, whose
   /// order depends on memory addresses. dasprov takes the groups in declaration order there.
   func hostNames(inGroup name: String) -> [String] {
+    Self.hostNames(inGroup: name, groups: groups)
+  }
+
+  static func hostNames(inGroup name: String, groups: [String: InventoryGroup]) -> [String] {
     guard let start = groups[name] else { return [] }
     var ordered = [start.name] + start.children
     var seen: Set<String> = []

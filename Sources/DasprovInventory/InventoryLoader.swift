@@ -7,6 +7,8 @@ public enum InventoryLoader {
   ///
   /// Warnings are returned; errors are thrown all at once (with the warnings found so far), so
   /// one run shows every problem. A malformed inventory is an error, never an empty inventory.
+  /// Values of variables named like `*password*` or `*secret*` are registered with
+  /// `SecretMasker.shared`.
   public static func load(path: String) throws(DiagnosticList) -> (
     inventory: Inventory, warnings: [Diagnostic]
   ) {
@@ -63,43 +65,21 @@ public enum InventoryLoader {
     inventory: Inventory, warnings: [Diagnostic]
   ) {
     // SourceFiles splits on "\n" only; give it LF line ends so CRLF files quote correctly.
-    SourceFiles.shared.register(file: file, text: text.replacingOccurrences(of: "\r\n", with: "\n"))
+    SourceFiles.shared.register(
+      file: file,
+      text: text.utf8.contains(13) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text)
     var reader = IniReader(file: file)
     reader.read(text)
     var diagnostics = reader.sink
     let graph = reader.graph
+    let depths = graph.depths()
 
     var files = varsDirectory.map { VarsFileReader(baseDirectory: $0) }
-    let depths = graph.depths()
     let groupFiles: [FileVars] = graph.groups.map { g in
       files?.vars(for: .group, named: g.name) ?? FileVars()
     }
-
-    let ancestorsOf = graph.groups.indices.map { graph.ancestors(of: $0) }
-    var byGroupSet: [[Int]: FileVars] = [:]
-    var hostsByName: [String: InventoryHost] = [:]
-    for h in graph.hosts.indices {
-      let host = graph.hosts[h]
-      let mine = graph.memberships(of: h, ancestors: ancestorsOf).subtracting([InventoryGraph.all])
-      let sorted = mine.sorted { a, b in
-        let (ga, gb) = (graph.groups[a], graph.groups[b])
-        if depths[a] != depths[b] { return depths[a] < depths[b] }
-        if ga.priority != gb.priority { return ga.priority < gb.priority }
-        return PyFormat.codePointLess(ga.name, gb.name)
-      }
-      var merged: FileVars
-      if let cached = byGroupSet[sorted] {
-        merged = cached
-      } else {
-        merged = groupLayers(sorted, graph: graph, groupFiles: groupFiles)
-        byGroupSet[sorted] = merged
-      }
-      merged.merge(FileVars(values: host.vars, origins: host.varOrigins))
-      if let hostFiles = files?.vars(for: .host, named: host.name) { merged.merge(hostFiles) }
-      hostsByName[host.name] = InventoryHost(
-        name: host.name, vars: merged.values,
-        groups: PyFormat.sortedKeys(sorted.map { graph.groups[$0].name }),
-        location: host.location, varOrigins: merged.origins)
+    let hosts = mergedHosts(graph, depths: depths, groupFiles: groupFiles) { name in
+      files?.vars(for: .host, named: name)
     }
     if let files { diagnostics.add(contentsOf: files.diagnostics.diagnostics) }
 
@@ -116,13 +96,72 @@ public enum InventoryLoader {
 
     let list = diagnostics.diagnostics
     if diagnostics.hasErrors { throw DiagnosticList(list) }
-    let skeleton = Inventory(
-      sourceFile: file, hosts: [], groups: groups, groupOrder: graph.groups.map(\.name),
-      hostCreationOrder: graph.hosts.map(\.name))
+    registerSecrets(hosts: hosts.values, groups: groups.values)
+    let order = Inventory.hostNames(inGroup: "all", groups: groups)
     let inventory = Inventory(
-      sourceFile: file, hosts: skeleton.hostNames(inGroup: "all").compactMap { hostsByName[$0] },
-      groups: groups, groupOrder: skeleton.groupOrder, hostCreationOrder: skeleton.hostCreationOrder)
+      sourceFile: file, hosts: order.compactMap { hosts[$0] }, groups: groups,
+      groupOrder: graph.groups.map(\.name), hostCreationOrder: graph.hosts.map(\.name))
     return (inventory, list)
+  }
+
+  /// Every host with its variables merged by Ansible's precedence (see `groupLayers`), then
+  /// its inline variables, then its host_vars files.
+  private static func mergedHosts(
+    _ graph: InventoryGraph, depths: [Int], groupFiles: [FileVars],
+    hostFiles: (String) -> FileVars?
+  ) -> [String: InventoryHost] {
+    let ancestorsOf = graph.groups.indices.map { graph.ancestors(of: $0) }
+    // Hosts in the same groups share the group layers; compute them once per group set.
+    var byGroupSet: [[Int]: FileVars] = [:]
+    var result: [String: InventoryHost] = [:]
+    for h in graph.hosts.indices {
+      let host = graph.hosts[h]
+      let mine = graph.memberships(of: h, ancestors: ancestorsOf).subtracting([InventoryGraph.all])
+      // Ansible's sort_groups: depth, then priority, then name.
+      let sorted = mine.sorted { a, b in
+        let (ga, gb) = (graph.groups[a], graph.groups[b])
+        if depths[a] != depths[b] { return depths[a] < depths[b] }
+        if ga.priority != gb.priority { return ga.priority < gb.priority }
+        return PyFormat.codePointLess(ga.name, gb.name)
+      }
+      var merged: FileVars
+      if let cached = byGroupSet[sorted] {
+        merged = cached
+      } else {
+        merged = groupLayers(sorted, graph: graph, groupFiles: groupFiles)
+        byGroupSet[sorted] = merged
+      }
+      merged.merge(FileVars(values: host.vars, origins: host.varOrigins))
+      if let files = hostFiles(host.name) { merged.merge(files) }
+      result[host.name] = InventoryHost(
+        name: host.name, vars: merged.values,
+        groups: PyFormat.sortedKeys(sorted.map { graph.groups[$0].name }),
+        location: host.location, varOrigins: merged.origins)
+    }
+    return result
+  }
+
+  /// The contract masks every variable whose name contains `password` or `secret` wherever
+  /// dasprov prints; the inventory is where most of them come from, so register them here.
+  private static func registerSecrets(
+    hosts: some Sequence<InventoryHost>, groups: some Sequence<InventoryGroup>
+  ) {
+    func isSecret(_ name: String) -> Bool {
+      let lowered = name.lowercased()
+      return lowered.contains("password") || lowered.contains("secret")
+    }
+    func register(_ value: Value) {
+      switch value {
+      case .string(let s): SecretMasker.shared.add(s)
+      case .int, .double: SecretMasker.shared.add(value.description)
+      case .list(let items): items.forEach(register)
+      case .map(let m): m.values.forEach(register)
+      case .null, .bool: break
+      }
+    }
+    for vars in hosts.map(\.vars) + groups.map(\.vars) {
+      for (name, value) in vars where isSecret(name) { register(value) }
+    }
   }
 
   /// Ansible's group precedence for one host (its `VARIABLE_PRECEDENCE` default):

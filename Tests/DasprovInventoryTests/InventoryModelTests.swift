@@ -21,6 +21,8 @@ struct InventoryModelTests {
     #expect(ana.vars["ansible_user"] == .string("centos"))
     #expect(inventory.host(named: "db01")?.groups == ["mysql"])
     #expect(try inventory.hosts(matching: "das").count == 7)
+    // Variables named like *password* are secrets: whatever dasprov prints is masked.
+    #expect(SecretMasker.shared.mask("pw=s3cr3t#pass") == "pw=********")
   }
 
   @Test("ungrouped hosts carry 'ungrouped' in group_names, as in Ansible")

@@ -76,8 +76,8 @@ struct PythonEmulationTests {
   func floatReprMatchesPython() async throws {
     guard let tool = await oracleTool() else { return }
     var samples: [Double] = [
-      0, -0.0, 1, 1.5, 0.1, 0.2 + 0.1, 100, 1e15, 1e16, 1.5e16, 123456789012345678, 1e-4, 1e-5,
-      1.0e-7, 5e-324, .greatestFiniteMagnitude, 2.5e-3, 1234.5678, 9007199254740993, 1e22, 1e21,
+      0, -0.0, 1, 1.5, 0.1, 0.2 + 0.1, 100, 1e15, 1e16, 1.5e16, 123456789012345680, 1e-4, 1e-5,
+      1.0e-7, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 2.5e-3, 1234.5678, 9007199254740992, 1e22, 1e21,
       0.000123, -7.25, 3.141592653589793, 2.0 / 3.0,
     ]
     var rng = SystemRandomNumberGenerator()

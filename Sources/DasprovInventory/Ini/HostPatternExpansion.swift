@@ -19,6 +19,10 @@ enum HostWord {
   static let maxHostsPerLine = 1_000_000
 
   static func expand(_ word: String) throws(RangeError) -> Expanded {
+    // Without ':' there is no port and without '[' no range: the word is the name either way.
+    if !word.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") }) {
+      return Expanded(names: [word], port: nil)
+    }
     let (pattern, port) = parseAddress(word) ?? (word, nil)
     guard pattern.contains("[") else { return Expanded(names: [pattern], port: port) }
     var names: [String] = []

@@ -31,25 +31,30 @@ struct IniReader {
   private var group = InventoryGraph.ungrouped
   private var groupName = "ungrouped"
   private var state = State.hosts
-  private var sectionLocation: SourceRange?
   /// Set once the file turns out to be YAML: one error says so, the rest would be noise.
   private var stopped = false
 
   // MARK: - Lines
 
   mutating func read(_ text: String) {
+    let all = Array(text.unicodeScalars)
     var lineNumber = 0
-    for physical in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    var lineStart = 0
+    while lineStart <= all.count {
+      var end = lineStart
+      while end < all.count, all[end] != "\n" { end += 1 }
       lineNumber += 1
-      var scalars = Array(physical.unicodeScalars)
-      if scalars.last == "\r" { scalars.removeLast() }
-      // Python's splitlines() also breaks at \r, \v, \f, \x1c-\x1e, \x85, \u2028 and \u2029.
-      var start = 0
-      for (i, c) in scalars.enumerated() where Self.isPythonLineBreak(c) {
-        readLine(Line(scalars: scalars, start: start, end: i, number: lineNumber, file: file))
-        start = i + 1
+      var contentEnd = end
+      if contentEnd > lineStart, all[contentEnd - 1] == "\r" { contentEnd -= 1 }
+      // Python's splitlines() also breaks at \r, \v, \f, \x1c-\x1e, \x85, \u2028 and \u2029;
+      // the pieces keep the physical line's number.
+      var start = lineStart
+      for k in lineStart..<contentEnd where Self.isPythonLineBreak(all[k]) {
+        readLine(Line(scalars: all, lineStart: lineStart, start: start, end: k, number: lineNumber, file: file))
+        start = k + 1
       }
-      readLine(Line(scalars: scalars, start: start, end: scalars.count, number: lineNumber, file: file))
+      readLine(Line(scalars: all, lineStart: lineStart, start: start, end: contentEnd, number: lineNumber, file: file))
+      lineStart = end + 1
     }
     finishPending()
     graph.reconcile()
@@ -124,7 +129,6 @@ struct IniReader {
     group = graph.groupIndex[name]!
     groupName = name
     state = kind == "hosts" ? .hosts : kind == "vars" ? .vars : .children
-    sectionLocation = location
   }
 
   private mutating func addPending(_ p: Pending) {
@@ -247,12 +251,17 @@ struct IniReader {
       }
       return
     }
-    if expanded.port == nil, word.text.trimmingPythonWhitespace().hasSuffix(":") {
+    if expanded.port == nil, word.text.utf8.contains(UInt8(ascii: ":")),
+      word.text.trimmingPythonWhitespace().hasSuffix(":")
+    {
       sink.error(
         "host '\(word.text)' ends in ':': expected a port number after ':'", at: wordRange)
       return
     }
-    if expanded.names.contains(where: { $0.trimmingPythonWhitespace() == "---" }) {
+    // Ranges only add letters and digits, so only a lone name can be "---".
+    if expanded.names.count == 1, expanded.names[0].utf8.contains(UInt8(ascii: "-")),
+      expanded.names[0].trimmingPythonWhitespace() == "---"
+    {
       sink.error(
         "'---' is not a host name: this looks like a YAML inventory, and dasprov reads INI inventories",
         at: wordRange)
@@ -265,7 +274,7 @@ struct IniReader {
     var failed = false
     for token in tokens.dropFirst() {
       let range = line.range(token.start, token.end - token.start)
-      guard let eq = token.text.firstIndex(of: "=") else {
+      guard let eq = token.text.utf8.firstIndex(of: UInt8(ascii: "=")) else {
         sink.error(
           "expected key=value after the host name, got '\(token.text)'", at: range)
         failed = true
@@ -326,9 +335,8 @@ struct IniReader {
   /// `[web] ; note` or `[web]x`: Ansible reads these as host lines and fails on the range.
   private func looksLikeHeaderWithTrailingText(_ line: Line) -> Bool {
     guard let close = line.firstIndex(of: "]") else { return false }
-    let candidate = Line(
-      scalars: line.scalars, start: line.start, end: line.start + close + 1, number: line.number,
-      file: file)
+    var candidate = line
+    candidate.end = line.start + close + 1
     return SectionHeader.parse(candidate) != nil
   }
 
@@ -421,16 +429,24 @@ struct IniReader {
       at: range)
   }
 
+  /// Jinja's keywords, which Ansible refuses as variable names.
+  private static let jinjaKeywords: Set<String> = [
+    "True", "False", "None", "true", "false", "none", "and", "or", "not", "if", "else", "in", "is",
+    "for", "import", "with", "as", "block", "endblock", "macro", "endmacro", "set", "recursive",
+  ]
+
+  /// Python's `isidentifier() and isascii()`, minus Jinja keywords.
   static func isValidVariableName(_ name: String) -> Bool {
-    guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
-    else { return false }
-    let keywords: Set<String> = [
-      "True", "False", "None", "true", "false", "none", "and", "or", "not", "if", "else", "in", "is",
-      "for", "import", "with", "as", "block", "endblock", "macro", "endmacro", "set", "recursive",
-    ]
-    return name.unicodeScalars.allSatisfy {
-      $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ($0 >= "0" && $0 <= "9")))
-    } && !keywords.contains(name)
+    guard let first = name.utf8.first, first == UInt8(ascii: "_") || isASCIILetter(first) else {
+      return false
+    }
+    return name.utf8.allSatisfy {
+      $0 == UInt8(ascii: "_") || isASCIILetter($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+    } && !jinjaKeywords.contains(name)
+  }
+
+  private static func isASCIILetter(_ b: UInt8) -> Bool {
+    (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
   }
 
   private mutating func warnAboutNames() {
@@ -458,16 +474,19 @@ struct IniReader {
 
 // MARK: - Helpers
 
-/// One logical line (a slice of a physical line), with column arithmetic for diagnostics.
+/// One logical line: `start..<end` of the file's scalars, with column arithmetic for
+/// diagnostics (columns count characters from `lineStart`, the start of the physical line).
 struct Line {
   let scalars: [Unicode.Scalar]
+  let lineStart: Int
   var start: Int
   var end: Int
   let number: Int
   let file: String
 
-  init(scalars: [Unicode.Scalar], start: Int, end: Int, number: Int, file: String) {
+  init(scalars: [Unicode.Scalar], lineStart: Int, start: Int, end: Int, number: Int, file: String) {
     self.scalars = scalars
+    self.lineStart = lineStart
     self.start = start
     self.end = end
     self.number = number
@@ -505,8 +524,8 @@ struct Line {
   /// that `SourceLocation` uses.
   func range(_ offset: Int, _ length: Int) -> SourceRange {
     let from = start + offset
-    let to = min(scalars.count, from + max(1, length))
-    let column = Self.characterCount(scalars, 0, from) + 1
+    let to = min(end, from + max(1, length))
+    let column = Self.characterCount(scalars, lineStart, from) + 1
     let width = Self.characterCount(scalars, from, to)
     return SourceRange(file: file, line: number, column: column, length: max(1, width))
   }

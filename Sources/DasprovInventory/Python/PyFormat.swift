@@ -90,24 +90,36 @@ enum PyFormat {
     case .list(let items):
       if items.isEmpty { out += "[]"; return }
       out += "["
+      let pad = padding(indent + 1)
       for (n, item) in items.enumerated() {
         out += n == 0 ? "\n" : ",\n"
-        out += String(repeating: " ", count: (indent + 1) * 4)
+        out += pad
         writeJSON(item, into: &out, indent: indent + 1)
       }
-      out += "\n" + String(repeating: " ", count: indent * 4) + "]"
+      out += "\n"
+      out += padding(indent)
+      out += "]"
     case .map(let m):
       if m.isEmpty { out += "{}"; return }
       out += "{"
-      for (n, key) in sortedKeys(m.keys).enumerated() {
+      let pad = padding(indent + 1)
+      for (n, entry) in m.sorted(by: { codePointLess($0.key, $1.key) }).enumerated() {
         out += n == 0 ? "\n" : ",\n"
-        out += String(repeating: " ", count: (indent + 1) * 4)
-        quote(key, into: &out)
+        out += pad
+        quote(entry.key, into: &out)
         out += ": "
-        writeJSON(m[key]!, into: &out, indent: indent + 1)
+        writeJSON(entry.value, into: &out, indent: indent + 1)
       }
-      out += "\n" + String(repeating: " ", count: indent * 4) + "}"
+      out += "\n"
+      out += padding(indent)
+      out += "}"
     }
+  }
+
+  private static let paddings = (0..<16).map { String(repeating: " ", count: $0 * 4) }
+
+  private static func padding(_ level: Int) -> String {
+    level < paddings.count ? paddings[level] : String(repeating: " ", count: level * 4)
   }
 
   /// Python sorts strings by code point; Swift's `<` compares canonical equivalents as equal.
@@ -115,22 +127,19 @@ enum PyFormat {
     keys.sorted { codePointLess($0, $1) }
   }
 
+  /// UTF-8 byte order is code point order, so compare the bytes.
   static func codePointLess(_ a: String, _ b: String) -> Bool {
-    var ia = a.unicodeScalars.makeIterator()
-    var ib = b.unicodeScalars.makeIterator()
-    while true {
-      switch (ia.next(), ib.next()) {
-      case (nil, nil): return false
-      case (nil, _): return true
-      case (_, nil): return false
-      case (let x?, let y?): if x != y { return x.value < y.value }
-      }
-    }
+    a.utf8.lexicographicallyPrecedes(b.utf8)
   }
 
   /// A JSON string literal: quotes, backslashes and control characters escaped, nothing else.
   static func quote(_ s: String, into out: inout String) {
     out += "\""
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+      out += s
+      out += "\""
+      return
+    }
     for scalar in s.unicodeScalars {
       switch scalar {
       case "\"": out += "\\\""

@@ -31,6 +31,7 @@ enum PyLiteral {
 
   static func outcome(_ text: String) -> Outcome {
     if let fast = fastPath(text) { return .value(fast) }
+    if obviouslyRaw(text) { return .raw }
     var parser = Parser(Array(text.unicodeScalars))
     guard let node = parser.parseInput() else { return .raw }
     do throws(EvalFailure) {
@@ -58,7 +59,30 @@ enum PyLiteral {
     let isLowerWord = utf8.allSatisfy {
       ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || $0 == UInt8(ascii: "_")
     }
-    return isLowerWord ? .string(text) : nil
+    if isLowerWord { return .string(text) }
+    return nil
+  }
+
+  /// Text that cannot be a literal, found without parsing: no quotes, and either an address-like
+  /// run of digits and dots (`10.0.0.1`), or no digits, brackets or literal keywords at all
+  /// (`/opt/wso2das`, `analyzers,indexers`).
+  private static func obviouslyRaw(_ text: String) -> Bool {
+    var dots = 0
+    var digitsAndDotsOnly = true
+    var hasDigit = false
+    for b in text.utf8 {
+      switch b {
+      case UInt8(ascii: "'"), UInt8(ascii: "\""): return false
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): hasDigit = true
+      case UInt8(ascii: "."): dots += 1
+      case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"): return false
+      default: digitsAndDotsOnly = false
+      }
+    }
+    if digitsAndDotsOnly { return dots >= 2 }
+    if hasDigit { return false }
+    return !(text.contains("True") || text.contains("False") || text.contains("None")
+      || text.contains("..."))
   }
 }
 

@@ -29,7 +29,8 @@ enum Shlex {
       while i < n, isSpace(line[i]) { i += 1 }
       if i >= n || line[i] == "#" { break }
       let start = i
-      var text = String.UnicodeScalarView()
+      // UTF-8 bytes, turned into a String once: far cheaper than appending scalars.
+      var text: [UInt8] = []
       var quoted = false
       word: while i < n {
         let c = line[i]
@@ -41,7 +42,7 @@ enum Shlex {
         }
         if c == "\\" {
           guard i + 1 < n else { throw .danglingEscape(at: i) }
-          text.append(line[i + 1])
+          append(line[i + 1], to: &text)
           i += 2
           continue
         }
@@ -56,25 +57,33 @@ enum Shlex {
             if c == "\"", q == "\\" {
               guard i + 1 < n else { throw .danglingEscape(at: i) }
               let next = line[i + 1]
-              if next != "\\" && next != "\"" { text.append("\\") }
-              text.append(next)
+              if next != "\\" && next != "\"" { text.append(UInt8(ascii: "\\")) }
+              append(next, to: &text)
               i += 2
               continue
             }
-            text.append(q)
+            append(q, to: &text)
             i += 1
           }
           continue
         }
-        text.append(c)
+        append(c, to: &text)
         i += 1
       }
       if !text.isEmpty || quoted {
-        tokens.append(Token(text: String(text), start: start, end: min(i, n)))
+        tokens.append(Token(text: String(decoding: text, as: UTF8.self), start: start, end: min(i, n)))
       }
       if i >= n { break }
     }
     return tokens
+  }
+
+  private static func append(_ c: Unicode.Scalar, to bytes: inout [UInt8]) {
+    if c.isASCII {
+      bytes.append(UInt8(c.value))
+    } else {
+      bytes.append(contentsOf: UTF8.encode(c)!)
+    }
   }
 
   private static func isSpace(_ c: Unicode.Scalar) -> Bool {

@@ -7,8 +7,6 @@ struct FileVars {
   var values: [String: Value] = [:]
   var origins: [String: SourceRange] = [:]
 
-  var isEmpty: Bool { values.isEmpty }
-
   mutating func merge(_ other: FileVars) {
     for (k, v) in other.values {
       values[k] = v
