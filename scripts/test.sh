@@ -5,9 +5,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 section() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - started))"; }
+mkdir -p .build/test-logs
+
+# Runs `swift test ARGS`, keeping its full output in a log and printing suites, failures and totals.
+swift_tests() {
+  local log=$1; shift
+  local status=0
+  swift test "$@" > "$log" 2>&1 || status=$?
+  grep -E '^(✔ Suite|✘ Suite|✔ Test run|✘ Test run)|error:' "$log" || true
+  if ((status != 0)); then
+    echo "-- failures (full log: $log)"
+    grep -E -A6 '^✘ Test .*(recorded an issue|failed)' "$log" | head -150 || tail -40 "$log"
+  fi
+  return $status
+}
 
 section "unit tests"
-swift test --skip IntegrationTests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|^(Building|Compiling|Write|Emitting|Linking)' | grep -vE '^(◇|↳)'
+swift_tests .build/test-logs/unit.log --skip IntegrationTests
 [[ ${1:-} == --unit-only ]] && exit 0
 
 section "sandbox self-test"
@@ -19,7 +33,7 @@ cleanup() { bash sandbox/sandbox.sh down --state "$state" >/dev/null 2>&1 || tru
 trap cleanup EXIT
 bash sandbox/sandbox.sh up --hosts 8 --state "$state" --net 127.0.2
 DASPROV_TEST_SANDBOX=$state DASPROV_BIN=$PWD/.build/debug/dasprov DASPROV_DAS_PACK=$PWD/../shared/das-pack/3.1.0 \
-  swift test --filter IntegrationTests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|^(Building|Compiling|Write|Emitting|Linking)' | grep -vE '^(◇|↳)'
+  swift_tests .build/test-logs/integration.log --filter IntegrationTests
 cleanup
 trap - EXIT
 

@@ -119,10 +119,18 @@ public final class SourceFiles: @unchecked Sendable {
   }
 
   private static func split(_ text: String) -> [Substring] {
-    // "\r\n" is one Character in Swift, so splitting on newlines handles CRLF files too.
-    text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-      line.last == "\r" ? line.dropLast() : line
+    // Split on the newline byte: "\r\n" is one Character in Swift, so a Character split would
+    // leave a CRLF file as one line. The "\r" is then dropped from each line.
+    var lines: [Substring] = []
+    var start = text.startIndex
+    for index in text.utf8.indices where text.utf8[index] == UInt8(ascii: "\n") {
+      var line = text[start..<index]
+      if line.utf8.last == UInt8(ascii: "\r") { line = line.dropLast() }
+      lines.append(line)
+      start = text.utf8.index(after: index)
     }
+    lines.append(text[start...])
+    return lines
   }
 }
 

@@ -122,3 +122,12 @@ import Testing
     #expect(!Value.int(0).isTruthy)
   }
 }
+
+@Suite struct SourceFilesTests {
+  @Test func crlfFilesHaveLines() {
+    let sources = SourceFiles()
+    sources.register(file: "a.xml", text: "<a>\r\n  <b/>\r\n</a>\r\n")
+    #expect(sources.line(2, of: "a.xml") == "  <b/>")
+    #expect(sources.line(3, of: "a.xml") == "</a>")
+  }
+}
