@@ -240,7 +240,7 @@ public final class HostPlanner: @unchecked Sendable {
         if mode != nil { facts.paths[path]?.mode = mode }
         if owner != nil { facts.paths[path]?.owner = owner }
         if group != nil { facts.paths[path]?.group = group }
-      case .remove(let path, _):
+      case .remove(let path, _, _):
         facts.paths[path] = .missing
       case .run:
         break

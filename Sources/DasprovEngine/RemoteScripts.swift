@@ -245,9 +245,9 @@ public enum RemoteScripts {
           s.raw("chown -- \((owner ?? "") + (group.map { ":" + $0 } ?? "")).shellQuoted) \(p) || fail \(i) \"cannot chown \"\(p)")
         }
         s.raw("printf '@done %s\\n' \(i)")
-      case .remove(let path, let recursive):
+      case .remove(let path, let recursive, let backup):
         let p = path.shellQuoted
-        if !recursive { s.raw("bk \(p) \(i)") }
+        if backup && !recursive { s.raw("bk \(p) \(i)") }
         s.raw("rm -f\(recursive ? "r" : "") -- \(p) || fail \(i) \"cannot remove \"\(p)")
         s.raw("printf '@done %s\\n' \(i)")
       case .run(let argv, let chdir):

@@ -52,7 +52,7 @@ public struct Validator {
     staticChecks(&c)
     for play in project.plays {
       let hosts = hostsByPlay[play.name] ?? []
-      if hosts.isEmpty {
+      if ((try? Runner.hosts(of: play, in: world)) ?? []).isEmpty {
         c.add(.warning("play '\(play.name)' matches no host of the inventory", at: play.decl.name.range), host: nil)
       }
       for host in hosts { hostChecks(play, host, &c) }

@@ -12,8 +12,9 @@ public enum Change: Sendable, Hashable {
   case symlink(path: String, target: String)
   case makeDirectory(path: String, mode: Int?, owner: String?, group: String?)
   case setAttributes(path: String, mode: Int?, owner: String?, group: String?)
-  /// Remove a file or symlink; directories only with `recursive`.
-  case remove(path: String, recursive: Bool)
+  /// Remove a file or symlink; directories only with `recursive`. `backup` keeps the removed
+  /// file for rollback; pruning, whose point is to free space, does not.
+  case remove(path: String, recursive: Bool, backup: Bool)
   /// Run a command (the `command` task), failing the host when it exits non-zero.
   case run(argv: [String], chdir: String?)
 
@@ -21,7 +22,7 @@ public enum Change: Sendable, Hashable {
   public var path: String? {
     switch self {
     case .write(let p, _, _, _, _), .upload(let p, _, _, _, _, _, _), .symlink(let p, _),
-      .makeDirectory(let p, _, _, _), .setAttributes(let p, _, _, _), .remove(let p, _):
+      .makeDirectory(let p, _, _, _), .setAttributes(let p, _, _, _), .remove(let p, _, _):
       return p
     case .run: return nil
     }
@@ -40,7 +41,7 @@ public enum Change: Sendable, Hashable {
       if let o { parts.append("owner \(o)") }
       if let g { parts.append("group \(g)") }
       return "set \(parts.joined(separator: ", ")) on \(p)"
-    case .remove(let p, _): return "remove \(p)"
+    case .remove(let p, _, _): return "remove \(p)"
     case .run(let argv, _): return "run \(RemoteCommand(argv).shellLine)"
     }
   }

@@ -38,7 +38,7 @@ public enum FileTask: TaskKind {
       if facts.type == .directory {
         throw Diagnostic.error("\(path) on \(context.hostName) is a directory; use a directory task", at: context.task.range)
       }
-      return TaskPlan(changes: facts.exists ? [.remove(path: path, recursive: false)] : [])
+      return TaskPlan(changes: facts.exists ? [.remove(path: path, recursive: false, backup: true)] : [])
     }
     let mode = try context.mode()
     let owner = try context.optionalString("owner", "owner")
@@ -76,7 +76,7 @@ public enum DirectoryTask: TaskKind {
       guard path.split(separator: "/").count >= 2 else {
         throw Diagnostic.error("refusing to remove a top-level directory \(path)", at: context.task.range)
       }
-      return TaskPlan(changes: [.remove(path: path, recursive: true)])
+      return TaskPlan(changes: [.remove(path: path, recursive: true, backup: false)])
     }
     let mode = try context.mode()
     let owner = try context.optionalString("owner", "owner")

@@ -48,7 +48,7 @@ public enum PruneTask: TaskKind {
     var changes: [Change] = []
     for dir in groups.keys.sorted() {
       let files = groups[dir]!.sorted { ($0.stamp, $0.path) > ($1.stamp, $1.path) }
-      for file in files.dropFirst(keep) { changes.append(.remove(path: file.path, recursive: false)) }
+      for file in files.dropFirst(keep) { changes.append(.remove(path: file.path, recursive: false, backup: false)) }
     }
     return TaskPlan(changes: changes)
   }

@@ -209,7 +209,7 @@ func written(_ plan: TaskPlan) -> String? {
     ]
     let f = facts(("/das/cep_persistence", PathFacts(type: .directory, entries: entries)))
     let p = try plan(t, facts: f)
-    #expect(p.changes == [.remove(path: "/das/cep_persistence/-1234/PlanA/1493101044948_PlanA", recursive: false)])
+    #expect(p.changes == [.remove(path: "/das/cep_persistence/-1234/PlanA/1493101044948_PlanA", recursive: false, backup: false)])
   }
 }
 

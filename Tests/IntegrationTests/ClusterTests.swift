@@ -36,13 +36,15 @@ import Testing
 
   /// Checks that hosts restarted in role order, one at a time: each start begins after the
   /// previous node reported healthy.
-  func expectRollingOrder(since: Date, hosts: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+  func expectRollingOrder(since: Date, hosts: [String], roles: [String: [String]]? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+    let roles = roles ?? self.roles
     var previousReady: Date?
     for host in hosts {
       let starts = startTimes(host).filter { $0.0 >= since }
       #expect(starts.count == 1, "\(host) started \(starts.count) times", sourceLocation: sourceLocation)
       guard let start = starts.first else { continue }
-      #expect(start.1 == profiles[role(of: host)], "\(host) started with \(start.1)", sourceLocation: sourceLocation)
+      let role = roles.first { $0.value.contains(host) }!.key
+      #expect(start.1 == profiles[role], "\(host) started with \(start.1)", sourceLocation: sourceLocation)
       if let previousReady {
         #expect(start.0 >= previousReady, "\(host) started before the previous node was healthy", sourceLocation: sourceLocation)
       }
@@ -152,7 +154,7 @@ import Testing
     try sandbox.reset()
     #expect(try sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
     let failSwitch = sandbox.local("host3", "/etc/dasprov-sandbox/fail-start")
-    FileManager.default.createFile(atPath: failSwitch, contents: Data())
+    #expect(FileManager.default.createFile(atPath: failSwitch, contents: Data()))
     defer { try? FileManager.default.removeItem(atPath: failSwitch) }
     let inventory = try sandbox.inventoryVariant("gate.ini") { $0 + "das_start_timeout=3\ncep_persistence=false\n" }
     let began = Date()

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+extension Cluster {
+  // MARK: - A second inventory of another shape
+
+  /// Other host names, another order, other roles, a node with a port offset, and only
+  /// RedHat-family hosts: nothing may fit the sandbox's own inventory by accident.
+  @Test func aSecondInventoryOfAnotherShape() throws {
+    try sandbox.reset(pristine: sandbox.dasPack != nil)
+    // Make every Debian-family host a RedHat-family one for this test.
+    var saved: [String: String] = [:]
+    for host in allHosts where sandbox.host(host).osFamily == "Debian" {
+      let path = sandbox.local(host, "/etc/os-release")
+      saved[path] = try String(contentsOfFile: path, encoding: .utf8)
+      try "NAME=\"AlmaLinux\"\nID=\"almalinux\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\nPRETTY_NAME=\"AlmaLinux 9.3\"\n"
+        .write(toFile: path, atomically: true, encoding: .utf8)
+    }
+    defer { for (path, text) in saved { try? text.write(toFile: path, atomically: true, encoding: .utf8) } }
+
+    let roles = ["presenters": ["host2", "host5"], "analyzers": ["host8", "host3"], "receivers": ["host6", "host1"], "indexers": ["host4", "host7"]]
+    let names = Dictionary(uniqueKeysWithValues: allHosts.map { ($0, "das-node-" + String($0.dropFirst(4)).uppercased() + "x") })
+    var text = "# another shape: roles listed in another order, names that are not the sandbox's\n"
+    for role in ["presenters", "analyzers", "receivers", "indexers"] {
+      text += "[\(role)]\n"
+      for host in roles[role]! {
+        var line = "\(names[host]!) ansible_host=\(sandbox.host(host).address)"
+        if host == "host5" { line += " das_port_offset=2" }
+        text += line + "\n"
+      }
+      text += "\n"
+    }
+    text += """
+      [das:children]
+      indexers
+      analyzers
+      presenters
+      receivers
+
+      [das:vars]
+      ansible_user=root
+      ansible_ssh_private_key_file=\(sandbox.state)/id_ed25519
+      dasprov_known_hosts=\(sandbox.state)/known_hosts
+      db_host=db.internal.example
+      db_port=3307
+      db_user=das_app
+      db_password=Sec0nd-Shape!
+      das_link=/opt/das-current
+
+      """
+    let path = "\(sandbox.state)/second-shape.ini"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let began = Date()
+    let r = try sandbox.dasprov(["apply", path])
+    #expect(r.status == 0, "\(r.all)")
+    var checks = SeedChecks(sandbox: sandbox, roles: roles, address: { sandbox.host($0).address }, offset: { $0 == "host5" ? 2 : 0 })
+    checks.link = "/opt/das-current"
+    checks.dbHost = "db.internal.example"
+    checks.dbPort = "3307"
+    checks.dbUser = "das_app"
+    checks.dbPassword = "Sec0nd-Shape!"
+    try checks.checkAll()
+    // The offset node's server came up on 9443 + 2.
+    #expect(sandbox.starts("host5").last?.contains("offset=2 address=\(sandbox.host("host5").address) port=9445") == true, "\(sandbox.starts("host5"))")
+    // Restart order by role, whatever the order of the groups in the file.
+    expectRollingOrder(since: began, hosts: ["host8", "host3", "host4", "host7", "host6", "host1", "host2", "host5"], roles: roles)
+    let again = try sandbox.dasprov(["apply", path])
+    #expect(again.status == 0)
+    for host in allHosts { #expect(again.recap(names[host]!)?["changed"] == 0, "\(again.stdout)") }
+  }
+
+  // MARK: - C-Apps, the JDBC driver, CEP state, rollback, become
+
+  @Test func carbonAppsAndTheJdbcDriverArePushedOnceAndOnlyTheDriverRestarts() throws {
+    try sandbox.reset()
+    #expect(try sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
+    let dir = "\(sandbox.state)/capps"
+    try? FileManager.default.removeItem(atPath: dir)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try Data("car one".utf8).write(to: URL(fileURLWithPath: "\(dir)/Alerts_1.0.0.car"))
+    try Data(repeating: 7, count: 300_000).write(to: URL(fileURLWithPath: "\(dir)/Analytics_2.1.0.car"))
+    try Data("not a car".utf8).write(to: URL(fileURLWithPath: "\(dir)/README.txt"))
+    let inventory = try sandbox.inventoryVariant("capps.ini") { $0 + "das_carbon_apps=capps\n" }
+    let began = Date()
+    let r = try sandbox.dasprov(["apply", inventory])
+    #expect(r.status == 0, "\(r.all)")
+    for host in allHosts {
+      let apps = "\(das)/repository/deployment/server/carbonapps"
+      #expect(sandbox.bytes(host, "\(apps)/Alerts_1.0.0.car") == Array("car one".utf8))
+      #expect(sandbox.bytes(host, "\(apps)/Analytics_2.1.0.car")?.count == 300_000)
+      #expect(!FileManager.default.fileExists(atPath: sandbox.local(host, "\(apps)/README.txt")))
+      #expect(startTimes(host).filter { $0.0 >= began }.isEmpty, "C-Apps are hot-deployed: \(host) must not restart")
+    }
+    try Data("car one, v2".utf8).write(to: URL(fileURLWithPath: "\(dir)/Alerts_1.0.0.car"))
+    try Data("jar".utf8).write(to: URL(fileURLWithPath: "\(sandbox.state)/mysql-connector-java-5.1.49.jar"))
+    let withJar = try sandbox.inventoryVariant("capps-jar.ini") { $0 + "das_carbon_apps=capps\nmysql_jdbc_jar=mysql-connector-java-5.1.49.jar\n" }
+    let second = try sandbox.dasprov(["apply", withJar, "-v"])
+    #expect(second.status == 0, "\(second.all)")
+    #expect(!second.stdout.contains("Analytics_2.1.0.car"), "an unchanged C-App was uploaded again")
+    for host in allHosts {
+      #expect(sandbox.bytes(host, "\(das)/repository/components/lib/mysql-connector-java-5.1.49.jar") == Array("jar".utf8))
+      #expect(second.recap(host)?["restarted"] == 1, "the driver is loaded at start: \(host) must restart")
+    }
+  }
+
+  @Test func cepStateIsTrimmedToTheNewestFilesPerPlanWhenAskedFor() throws {
+    try sandbox.reset()
+    let base = sandbox.local("host5", "\(das)/cep_persistence/-1234")
+    for (plan, stamps) in [("PlanA", [1493101044948, 1493101045948, 1493101046948, 1493101047948]), ("PlanB", [10, 20])] {
+      try FileManager.default.createDirectory(atPath: "\(base)/\(plan)", withIntermediateDirectories: true)
+      for s in stamps { try Data("state".utf8).write(to: URL(fileURLWithPath: "\(base)/\(plan)/\(s)_\(plan)")) }
+    }
+    let off = try sandbox.dasprov(["apply", sandbox.inventory, "--limit", "host5"])
+    #expect(off.status == 0, "\(off.all)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: "\(base)/PlanA").count == 4, "pruning is opt-in")
+    let inventory = try sandbox.inventoryVariant("prune.ini") { $0 + "das_cep_prune=true\n" }
+    let on = try sandbox.dasprov(["apply", inventory, "--limit", "host5", "--tags", "cep-persistence"])
+    #expect(on.status == 0, "\(on.all)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: "\(base)/PlanA").sorted() == ["1493101046948_PlanA", "1493101047948_PlanA"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: "\(base)/PlanB").count == 2)
+  }
+
+  @Test func rollbackRestoresTheLastApplyAndRestartsInRoleOrder() throws {
+    try sandbox.reset()
+    #expect(try sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
+    let file = "\(das)/repository/conf/datasources/master-datasources.xml"
+    let before = sandbox.bytes("host3", file)
+    let inventory = try sandbox.inventoryVariant("rollback.ini") { $0.replacingOccurrences(of: "Das-Sandbox-Pw1", with: "Rotated-Pw2") }
+    #expect(try sandbox.dasprov(["apply", inventory]).status == 0)
+    #expect(sandbox.bytes("host3", file) != before)
+    let began = Date()
+    let r = try sandbox.dasprov(["rollback", inventory])
+    #expect(r.status == 0, "\(r.all)")
+    for host in allHosts { #expect(r.recap(host)?["restarted"] == 1, "\(host): \(r.stdout)") }
+    #expect(sandbox.bytes("host3", file) == before, "rollback did not restore the file")
+    expectRollingOrder(since: began, hosts: rollOrder)
+    let plan = try sandbox.dasprov(["plan", inventory])
+    #expect(plan.status == 2, "after a rollback the inventory's state differs again: \(plan.all)")
+  }
+
+  @Test func aNonRootLoginWithBecomeWritesRootOwnedFiles() throws {
+    try sandbox.reset()
+    let inventory = try sandbox.inventoryVariant("become.ini") {
+      $0.replacingOccurrences(of: "ansible_user=root", with: "ansible_user=dasuser\nansible_become=true")
+    }
+    let r = try sandbox.dasprov(["apply", inventory, "--limit", "analyzers", "--json"])
+    #expect(r.status == 0, "\(r.all)")
+    for host in ["host1", "host2"] {
+      let attrs = try FileManager.default.attributesOfItem(atPath: sandbox.local(host, "\(das)/repository/conf/axis2/axis2.xml"))
+      #expect(attrs[.ownerAccountID] as? Int == 0, "written as root through sudo")
+      #expect(try sandbox.xpath(host, "\(das)/repository/conf/axis2/axis2.xml", "string(/axisconfig/clustering/@enable)") == "true")
+      #expect(FileManager.default.fileExists(atPath: sandbox.local(host, "/var/lib/dasprov/backups")), "root's state directory is used under become")
+    }
+  }
+
+  @Test func factsAndTopologyDescribeTheCluster() throws {
+    let facts = try sandbox.dasprov(["facts", sandbox.inventory, "--json"])
+    #expect(facts.status == 0, "\(facts.all)")
+    let json = try JSONSerialization.jsonObject(with: Data(facts.stdout.utf8)) as! [String: [String: Any]]
+    for host in allHosts {
+      #expect(json[host]?["os_family"] as? String == sandbox.host(host).osFamily, "\(host): \(json[host] ?? [:])")
+      #expect(json[host]?["hostname"] as? String == host)
+    }
+    let topology = try sandbox.dasprov(["topology", sandbox.inventory])
+    #expect(topology.status == 0)
+    #expect(topology.stdout.contains("analyzers' cluster: \(sandbox.host("host1").address):4000, \(sandbox.host("host2").address):4000"))
+    #expect(topology.stdout.contains("Restart order: analyzers → indexers → receivers → presenters"))
+    let dot = try sandbox.dasprov(["topology", sandbox.inventory, "--dot"])
+    #expect(dot.stdout.hasPrefix("digraph das {"))
+  }
+}
