@@ -123,8 +123,9 @@ struct Authenticator {
       if options.keyFilesExplicit { tried.append("publickey \(path) (no such file)") }
       return nil
     }
+    let info = PrivateKeyFile(path: path)
     var passphrase: String?
-    if PrivateKeyFile.isEncrypted(path: path) {
+    if info.encrypted {
       passphrase = options.passphrase ?? PassphrasePrompt.passphrase(for: path)
       if passphrase == nil {
         tried.append("publickey \(path) (encrypted; set DASPROV_SSH_PASSPHRASE)")
@@ -139,6 +140,12 @@ struct Authenticator {
     if rc == LIBSSH2_ERROR_FILE {
       let why = session.lastError().message
       tried.append("publickey \(path) (\(why.isEmpty ? "unreadable key" : why))")
+    } else if info.keyType == "ssh-rsa" && libssh2_version(0x010b00) == nil {
+      // libssh2 before 1.11 signs RSA user keys only with ssh-rsa (SHA-1), which OpenSSH 8.8
+      // and later refuse by default.
+      tried.append(
+        "publickey \(path) (RSA: libssh2 \(LIBSSH2_VERSION) signs it with ssh-rsa/SHA-1, which the server "
+          + "may refuse; use an ed25519 or ecdsa key, or allow `PubkeyAcceptedAlgorithms +ssh-rsa` on the server)")
     } else {
       tried.append("publickey \(path)")
     }

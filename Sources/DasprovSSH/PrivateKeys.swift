@@ -6,25 +6,53 @@ import Foundation
   import Darwin
 #endif
 
-/// What dasprov needs to know about a private key file before offering it: whether it exists
-/// and whether it needs a passphrase.
-enum PrivateKeyFile {
-  /// Whether the key is encrypted: the OpenSSH format names a cipher other than `none`; PEM
-  /// says `Proc-Type: 4,ENCRYPTED` or `BEGIN ENCRYPTED PRIVATE KEY`.
-  static func isEncrypted(path: String) -> Bool {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
-    if text.contains("Proc-Type: 4,ENCRYPTED") || text.contains("BEGIN ENCRYPTED PRIVATE KEY") { return true }
+/// What dasprov needs to know about a private key file before offering it: whether it needs a
+/// passphrase, and its type (for a useful message when an RSA key is refused).
+struct PrivateKeyFile {
+  var encrypted = false
+  /// `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, ... when the file says.
+  var keyType: String?
+
+  /// Reads the unencrypted header: the OpenSSH format names its cipher (`none` when plain) and
+  /// carries the public key; PEM says `Proc-Type: 4,ENCRYPTED` or `BEGIN ENCRYPTED PRIVATE KEY`.
+  init(path: String) {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+    if text.contains("Proc-Type: 4,ENCRYPTED") || text.contains("BEGIN ENCRYPTED PRIVATE KEY") { encrypted = true }
+    if text.contains("BEGIN RSA PRIVATE KEY") { keyType = "ssh-rsa" }
+    if text.contains("BEGIN EC PRIVATE KEY") { keyType = "ecdsa" }
     let begin = "-----BEGIN OPENSSH PRIVATE KEY-----", end = "-----END OPENSSH PRIVATE KEY-----"
-    guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound else { return false }
+    guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound else { return }
     let body = text[b.upperBound..<e.lowerBound].filter { !$0.isWhitespace }
-    guard let data = Data(base64Encoded: String(body)) else { return false }
-    let bytes = [UInt8](data)
+    guard let data = Data(base64Encoded: String(body)) else { return }
+    var reader = SSHWireReader(bytes: [UInt8](data))
     let magic = Array("openssh-key-v1".utf8) + [0]
-    guard bytes.count > magic.count + 4, Array(bytes.prefix(magic.count)) == magic else { return false }
-    let o = magic.count
-    let len = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
-    guard len > 0, o + 4 + len <= bytes.count else { return false }
-    return String(decoding: bytes[(o + 4)..<(o + 4 + len)], as: UTF8.self) != "none"
+    guard reader.take(magic.count) == magic, let cipher = reader.string() else { return }
+    encrypted = String(decoding: cipher, as: UTF8.self) != "none"
+    // kdfname, kdfoptions, number of keys, then the first public key blob, which starts with
+    // its type name.
+    guard reader.string() != nil, reader.string() != nil, reader.take(4) != nil, let blob = reader.string() else { return }
+    var inner = SSHWireReader(bytes: blob)
+    if let type = inner.string() { keyType = String(decoding: type, as: UTF8.self) }
+  }
+
+  static func isEncrypted(path: String) -> Bool { PrivateKeyFile(path: path).encrypted }
+}
+
+/// Reads SSH wire-format fields (RFC 4251 §5).
+struct SSHWireReader {
+  let bytes: [UInt8]
+  var offset = 0
+
+  mutating func take(_ n: Int) -> [UInt8]? {
+    guard n >= 0, offset + n <= bytes.count else { return nil }
+    defer { offset += n }
+    return Array(bytes[offset..<(offset + n)])
+  }
+
+  mutating func string() -> [UInt8]? {
+    guard let len = take(4) else { return nil }
+    let n = Int(len[0]) << 24 | Int(len[1]) << 16 | Int(len[2]) << 8 | Int(len[3])
+    return take(n)
   }
 }
 

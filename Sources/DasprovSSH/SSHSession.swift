@@ -190,15 +190,35 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
 
   // MARK: Commands
 
-  /// The command line for `command`, wrapped as `sudo -n -- sh -c <line>` under become.
-  static func commandLine(_ command: RemoteCommand, become: Bool) -> String {
-    become ? RemoteCommand(["sudo", "-n", "--", "sh", "-c", command.shellLine]).shellLine : command.shellLine
+  /// The line the login shell runs: `exec [sudo -n --] [timeout -k 2 SECONDS] ARGV...`.
+  ///
+  /// `exec` makes the command itself the session's process, so an exit signal is reported as a
+  /// signal and the SSH "signal" request reaches it (dash, Debian's sh, would otherwise fork
+  /// and wait). `timeout(1)` runs the command in its own process group and kills the whole group
+  /// when time is up, so `sh -c 'sleep 60'` leaves no orphan behind a client-side timeout. It
+  /// goes inside sudo so that it may signal root processes. Every word is quoted by Core.
+  static func remoteLine(_ argv: [String], sudo: Bool, timeout: Duration?) -> String {
+    var words: [String] = []
+    if sudo { words += ["sudo", "-n", "--"] }
+    if let timeout {
+      let (s, atto) = timeout.components
+      let millis = max(1, s * 1000 + atto / 1_000_000_000_000_000)
+      words += ["timeout", "-k", "2", String(format: "%d.%03d", millis / 1000, millis % 1000)]
+    }
+    return "exec " + RemoteCommand(words + argv).shellLine
+  }
+
+  /// The argument vector for `command`: as is, or `sh -c <quoted line>` under become (run
+  /// through `sudo -n --` by `remoteLine`).
+  static func commandArgv(_ command: RemoteCommand, become: Bool) -> [String] {
+    become ? ["sh", "-c", command.shellLine] : command.argv
   }
 
   public func exec(
     _ command: RemoteCommand, stdin: ExecInput, timeout: Duration?, become: Bool?, output: ExecOutput
   ) throws -> ExecResult {
-    let line = Self.commandLine(command, become: become ?? self.become)
+    let sudo = become ?? self.become
+    let line = Self.remoteLine(Self.commandArgv(command, become: sudo), sudo: sudo, timeout: timeout)
     return try withSession { try run(line, in: $0, stdin: stdin, timeout: timeout, output: output) }
   }
 
@@ -208,12 +228,12 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
   public func runScript(
     _ script: String, stdinAfterScript: ExecInput, timeout: Duration?, become: Bool?, output: ExecOutput
   ) throws -> ExecResult {
-    let sudo = (become ?? self.become) ? ["sudo", "-n", "--"] : []
+    let sudo = become ?? self.become
     let line: String
     let stdin: ExecInput
     if case .none = stdinAfterScript {
       // The script travels on stdin, so it never shows in the remote process list.
-      line = RemoteCommand(sudo + ["sh", "-s"]).shellLine
+      line = Self.remoteLine(["sh", "-s"], sudo: sudo, timeout: timeout)
       stdin = .data(Data(script.utf8))
     } else {
       // `sh -s` would read ahead into the data that follows the script (dash reads stdin in
@@ -221,7 +241,7 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
       guard script.utf8.count <= Self.maxInlineScriptBytes else {
         throw SSHError(.invalidArgument, host: host, "a script with stdin data must be at most \(Self.maxInlineScriptBytes) bytes")
       }
-      line = RemoteCommand(sudo + ["sh", "-c", script]).shellLine
+      line = Self.remoteLine(["sh", "-c", script], sudo: sudo, timeout: timeout)
       stdin = stdinAfterScript
     }
     return try withSession { try run(line, in: $0, stdin: stdin, timeout: timeout, output: output) }
@@ -253,14 +273,19 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
   }
 
   /// Runs `line` and throws `.commandFailed` (with the tail of stderr) unless it succeeds.
-  private func runChecked(_ line: String, in s: Session, stdin: ExecInput = .none, timeout: Duration? = nil) throws -> ExecResult {
-    try run(line, in: s, stdin: stdin, timeout: timeout, output: .buffer())
+  private func runChecked(_ line: String, in s: Session) throws -> ExecResult {
+    try run(line, in: s, stdin: .none, timeout: nil, output: .buffer())
       .checked(host: host, command: SecretMasker.shared.mask(line))
   }
 
   /// `sh -c SCRIPT`, through sudo under become.
   private static func scriptLine(_ script: ShellScript, become: Bool) -> String {
-    RemoteCommand((become ? ["sudo", "-n", "--"] : []) + ["sh", "-c", script.text]).shellLine
+    remoteLine(["sh", "-c", script.text], sudo: become, timeout: nil)
+  }
+
+  /// One command, through `sudo -n -- sh -c` under become.
+  private static func commandLine(_ command: RemoteCommand, become: Bool) -> String {
+    remoteLine(commandArgv(command, become: become), sudo: become, timeout: nil)
   }
 
   // MARK: Files
@@ -449,10 +474,11 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
       script.set("p", path)
       script.set("t", UploadPlan.temporaryName(for: path))
       script.set("target", target)
-      script.raw(#"ln -s -- "$target" "$t" || exit 1"#)
+      script.raw(#"ln -sn -- "$target" "$t" || exit 1"#)
       script.raw(#"mv -fT -- "$t" "$p" || { rm -f -- "$t"; exit 1; }"#)
     } else {
-      script.run("ln", "-s", "--", target, path)
+      // -n: an existing link to a directory is a file that exists, not a place to put the link.
+      script.run("ln", "-sn", "--", target, path)
     }
     _ = try withSession { try runChecked(Self.scriptLine(script, become: become ?? self.become), in: $0) }
   }

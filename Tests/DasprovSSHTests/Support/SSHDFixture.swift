@@ -5,26 +5,62 @@ import Foundation
   import Glibc
 #endif
 
-/// Runs a local program and returns its exit status and output. For test set-up only.
+/// Starts a local program with posix_spawn (Foundation's `Process` deadlocks on Linux when many
+/// are started and awaited from parallel tests). stdin/stdout/stderr are file paths or /dev/null.
+func spawnLocal(_ argv: [String], environment: [String: String]? = nil, stdin: String = "/dev/null",
+                stdout: String = "/dev/null", stderr: String = "/dev/null") -> pid_t? {
+  var actions = posix_spawn_file_actions_t()
+  posix_spawn_file_actions_init(&actions)
+  defer { posix_spawn_file_actions_destroy(&actions) }
+  posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+  posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+  posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+  let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+  var cArgs = argv.map { strdup($0) } + [nil]
+  var cEnv = env.map { strdup($0) } + [nil]
+  defer { for p in cArgs + cEnv { free(p) } }
+  // The calling thread (a Swift pool worker) blocks most signals, and a spawned program would
+  // inherit that mask: reset it, or SIGTERM never reaches ssh-agent.
+  var attr = posix_spawnattr_t()
+  posix_spawnattr_init(&attr)
+  defer { posix_spawnattr_destroy(&attr) }
+  var empty = sigset_t(), all = sigset_t()
+  sigemptyset(&empty)
+  sigfillset(&all)
+  posix_spawnattr_setsigmask(&attr, &empty)
+  posix_spawnattr_setsigdefault(&attr, &all)
+  posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+  var pid: pid_t = 0
+  let rc = posix_spawn(&pid, argv[0], &actions, &attr, &cArgs, &cEnv)
+  return rc == 0 ? pid : nil
+}
+
+/// Waits for `pid` and returns its exit status (or 128 + signal).
+@discardableResult
+func waitLocal(_ pid: pid_t) -> Int32 {
+  var status: Int32 = 0
+  while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+  return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}
+
+/// Runs a local program to completion and returns its exit status and output. Set-up only.
 @discardableResult
 func runLocal(_ argv: [String], environment: [String: String]? = nil, stdin: String? = nil) -> (status: Int32, out: String, err: String) {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: argv[0])
-  p.arguments = Array(argv.dropFirst())
-  if let environment { p.environment = environment }
-  let out = Pipe(), err = Pipe(), input = Pipe()
-  p.standardOutput = out
-  p.standardError = err
-  p.standardInput = stdin == nil ? FileHandle.nullDevice : input
-  do { try p.run() } catch { return (-1, "", "\(error)") }
+  let dir = NSTemporaryDirectory() + "dasprov-run-\(UUID().uuidString)"
+  try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  var input = "/dev/null"
   if let stdin {
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try? input.fileHandleForWriting.close()
+    input = dir + "/in"
+    _ = FileManager.default.createFile(atPath: input, contents: Data(stdin.utf8))
   }
-  let o = out.fileHandleForReading.readDataToEndOfFile()
-  let e = err.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  guard let pid = spawnLocal(argv, environment: environment, stdin: input, stdout: dir + "/out", stderr: dir + "/err") else {
+    return (-1, "", "cannot start \(argv[0])")
+  }
+  let status = waitLocal(pid)
+  let out = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
+  let err = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
+  return (status, out, err)
 }
 
 /// Everything the tests share, created once per test process: a scratch directory, the login
@@ -112,11 +148,13 @@ final class SSHD: @unchecked Sendable {
   let port = 2222
   let pid: Int32
   let hostKeys: [String]
-  private let process: Process
+  private var reaped = false
 
   private static let lock = NSLock()
-  nonisolated(unsafe) private static var nextAddress = 1
-  nonisolated(unsafe) private static var running: [Int32: Process] = [:]
+  /// Starts at a PID-derived address so two test processes (another worktree's run) rarely
+  /// collide; a collision is detected from the log and the next address is tried.
+  nonisolated(unsafe) private static var nextAddress = Int(getpid()) % 200 + 1
+  nonisolated(unsafe) private static var running: Set<Int32> = []
 
   /// `hostKeyTypes` in ssh-keygen names; `extraConfig` lines are appended to sshd_config.
   init(hostKeyTypes: [String] = ["ed25519"], extraConfig: String = "") throws {
@@ -157,42 +195,35 @@ final class SSHD: @unchecked Sendable {
 
         """
       try config.write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-      p.arguments = ["-D", "-f", dir + "/sshd_config", "-E", dir + "/sshd.log"]
-      p.standardInput = FileHandle.nullDevice
-      try p.run()
-      if Self.waitListening(address: address, port: 2222, process: p) {
+      guard let pid = spawnLocal(["/usr/sbin/sshd", "-D", "-f", dir + "/sshd_config", "-E", dir + "/sshd.log"]) else {
+        throw SSHError(.internalError, host: "sshd", "cannot start /usr/sbin/sshd")
+      }
+      if Self.waitListening(address: address, log: dir + "/sshd.log", pid: pid) {
         self.dir = dir
         self.address = address
-        self.pid = p.processIdentifier
+        self.pid = pid
         self.hostKeys = keys
-        self.process = p
-        Self.lock.withLock { Self.running[p.processIdentifier] = p }
+        Self.lock.withLock { _ = Self.running.insert(pid) }
         return
       }
       lastLog = (try? String(contentsOfFile: dir + "/sshd.log", encoding: .utf8)) ?? ""
-      if p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL) }
-      p.waitUntilExit()
+      Glibc.kill(pid, SIGKILL)
+      waitLocal(pid)
     }
     throw SSHError(.internalError, host: "sshd", "could not start a test sshd: \(lastLog)")
   }
 
   deinit { stop() }
 
-  private static func waitListening(address: String, port: Int, process: Process) -> Bool {
-    for _ in 0..<200 {
-      guard process.isRunning else { return false }
-      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-      var sa = sockaddr_in()
-      sa.sin_family = sa_family_t(AF_INET)
-      sa.sin_port = in_port_t(UInt16(port).bigEndian)
-      inet_pton(AF_INET, address, &sa.sin_addr)
-      let rc = withUnsafePointer(to: &sa) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-      }
-      close(fd)
-      if rc == 0 { return true }
+  /// Ready when sshd's own log says it listens on `address` (a connect test could reach
+  /// someone else's sshd on the same address); not ready when it exits or cannot bind.
+  private static func waitListening(address: String, log: String, pid: pid_t) -> Bool {
+    for _ in 0..<250 {
+      var status: Int32 = 0
+      if waitpid(pid, &status, WNOHANG) == pid { return false }
+      let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+      if text.contains("Server listening on \(address) port 2222") { return true }
+      if text.contains("Cannot bind") || text.contains("Address already in use") { return false }
       usleep(20_000)
     }
     return false
@@ -205,15 +236,16 @@ final class SSHD: @unchecked Sendable {
   }
 
   func stop() {
-    guard process.isRunning || !Self.descendants(of: pid).isEmpty else { return }
+    guard !reaped else { return }
+    reaped = true
     kill(signal: SIGKILL)
-    process.waitUntilExit()
-    Self.lock.withLock { Self.running[pid] = nil }
+    waitLocal(pid)
+    Self.lock.withLock { _ = Self.running.remove(pid) }
   }
 
   static func stopAll() {
     let all = lock.withLock { running }
-    for (pid, _) in all {
+    for pid in all {
       for child in descendants(of: pid) { Glibc.kill(child, SIGKILL) }
       Glibc.kill(pid, SIGKILL)
     }
