@@ -12,7 +12,7 @@ swift_tests() {
   local log=$1; shift
   local status=0
   swift test "$@" > "$log" 2>&1 || status=$?
-  grep -E '^(✔ Suite|✘ Suite|✔ Test run|✘ Test run)|error:' "$log" || true
+  grep -E '^(✔ Suite|✘ Suite|✔ Test run|✘ Test run)|^error:|\.swift:[0-9]+:[0-9]+: error:' "$log" || true
   if ((status != 0)); then
     echo "-- failures (full log: $log)"
     grep -E -A6 '^✘ Test .*(recorded an issue|failed)' "$log" | head -150 || tail -40 "$log"
