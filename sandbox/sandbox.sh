@@ -3,7 +3,7 @@
 # (a mount namespace per sshd), RedHat- and Debian-family, each with a stock DAS home whose
 # bin/wso2server.sh starts a stand-in server. See docs/sandbox.md.
 #
-#   sandbox.sh up [--hosts N] [--state DIR] [--net A.B.C] [--das-pack DIR] [--start-delay S]
+#   sandbox.sh up [--hosts N] [--state DIR] [--net A.B.C] [--das-pack DIR] [--start-delay S] [--no-db]
 #   sandbox.sh down | status | reset [--das-pack DIR] | ssh I [command…]      (all take --state)
 set -euo pipefail
 
@@ -13,6 +13,7 @@ net=127.0.0
 count=8
 das_pack=""
 start_delay=0.5
+with_db=1
 os_cycle=(rhel debian rocky ubuntu centos debian ol ubuntu)
 
 die() { echo "sandbox: $*" >&2; exit 1; }
@@ -27,6 +28,7 @@ parse_options() {
       --net) net=$2; shift 2 ;;
       --das-pack) das_pack=$2; shift 2 ;;
       --start-delay) start_delay=$2; shift 2 ;;
+      --no-db) with_db=0; shift ;;
       -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
       *) rest+=("$1"); shift ;;
     esac
@@ -42,7 +44,9 @@ require_root() {
   command -v python3 >/dev/null || die "python3 is missing (the stand-in DAS server): apt-get install python3"
 }
 
-os_of() { echo "${os_cycle[$((($1 - 1) % ${#os_cycle[@]}))]}"; }
+# Host 0 is the database host "db1" (Debian, MariaDB); hosts 1..N are the DAS nodes.
+os_of() { if (($1 == 0)); then echo debian; else echo "${os_cycle[$((($1 - 1) % ${#os_cycle[@]}))]}"; fi; }
+name_of() { if (($1 == 0)); then echo db1; else echo "host$1"; fi; }
 family_of() { case $1 in rhel|centos|rocky|ol|almalinux|fedora) echo RedHat ;; *) echo Debian ;; esac; }
 
 # Whether addr:port can be bound right now (nothing else listens there).
@@ -85,11 +89,11 @@ seed_etc() {
   } > "$etc/os-release"
   if [[ $family == RedHat ]]; then echo "$pretty" > "$etc/redhat-release"; rm -f "$etc/debian_version"
   else rm -f "$etc/redhat-release"; fi
-  echo "host$i" > "$etc/hostname"
-  printf '127.0.0.1 localhost\n%s host%s\n' "$addr" "$i" > "$etc/hosts"
+  echo "$(name_of "$i")" > "$etc/hostname"
+  printf '127.0.0.1 localhost\n%s %s\n' "$addr" "$(name_of "$i")" > "$etc/hosts"
   rm -f "$etc"/ssh/ssh_host_*
-  ssh-keygen -q -t ed25519 -N '' -C "host$i" -f "$etc/ssh/ssh_host_ed25519_key"
-  ssh-keygen -q -t ecdsa -b 256 -N '' -C "host$i" -f "$etc/ssh/ssh_host_ecdsa_key"
+  ssh-keygen -q -t ed25519 -N '' -C "$(name_of "$i")" -f "$etc/ssh/ssh_host_ed25519_key"
+  ssh-keygen -q -t ecdsa -b 256 -N '' -C "$(name_of "$i")" -f "$etc/ssh/ssh_host_ecdsa_key"
   # A non-root login with passwordless sudo, for become tests, and a password for password auth.
   local hash; hash=$(openssl passwd -6 dasuser-pw)
   grep -q '^dasuser:' "$etc/passwd" || echo "dasuser:x:1500:1500:dasprov sandbox user:/opt/home/dasuser:/bin/bash" >> "$etc/passwd"
@@ -112,6 +116,17 @@ seed_das() {
   fi
 }
 
+# The database host's MariaDB data directory, created once (root logs in over the socket).
+seed_mysql() {
+  local root=$1
+  command -v mariadbd >/dev/null || die "the database host needs MariaDB: apt-get install mariadb-server (or use --no-db)"
+  mkdir -p "$root/var-lib-mysql" "$root/run-mysqld"
+  if [[ ! -d $root/var-lib-mysql/mysql ]]; then
+    mariadb-install-db --user=root --datadir="$root/var-lib-mysql" --auth-root-authentication-method=socket \
+      --skip-test-db >"$state/logs/host0.mysql-install.log" 2>&1 || die "mariadb-install-db failed: see $state/logs/host0.mysql-install.log"
+  fi
+}
+
 prepare_host() {
   local i=$1 root=$state/hosts/host$i os; os=$(os_of "$i")
   read -r addr port < <(endpoint "$i")
@@ -125,7 +140,7 @@ prepare_host() {
   cp "$state/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
   cp "$state/id_ed25519.pub" "$root/opt/home/dasuser/.ssh/authorized_keys"
   chown -R 1500:1500 "$root/opt/home/dasuser"
-  [[ -d $root/opt/wso2das-3.1.0 ]] || seed_das "$root/opt"
+  if ((i == 0)); then seed_mysql "$root"; else [[ -d $root/opt/wso2das-3.1.0 ]] || seed_das "$root/opt"; fi
   cat > "$state/sshd/host$i.conf" <<CONF
 # sshd of sandbox host$i ($os), inside its own mount namespace
 ListenAddress $addr:$port
@@ -153,12 +168,19 @@ start_host() {
   local i=$1 root=$state/hosts/host$i
   if sshd_pid "$i" >/dev/null; then return 0; fi
   read -r addr port < "$root/endpoint"
-  mkdir -p /run/sshd /var/lib/dasprov
+  mkdir -p /run/sshd /var/lib/dasprov /var/lib/mysql /run/mysqld
+  local db_address=""; ((i == 0)) && db_address=$addr
   # The namespace's mounts vanish with its last process; nothing is mounted on the real system.
+  # On the database host MariaDB runs in the namespace too, with its own data and socket.
   setsid unshare --mount --uts --propagation private -- /bin/sh -c '
     mount --bind "$1/etc" /etc && mount --bind "$1/opt" /opt && mount --bind "$1/root" /root &&
-    mount --bind "$1/var-lib-dasprov" /var/lib/dasprov && hostname "$2" &&
-    exec /usr/sbin/sshd -D -f "$3" -E "$4"' sh "$root" "host$i" "$state/sshd/host$i.conf" "$state/logs/host$i.sshd.log" \
+    mount --bind "$1/var-lib-dasprov" /var/lib/dasprov && hostname "$2" || exit 1
+    if [ -n "$5" ]; then
+      mount --bind "$1/var-lib-mysql" /var/lib/mysql && mount --bind "$1/run-mysqld" /run/mysqld || exit 1
+      mariadbd --user=root --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock --bind-address="$5" --port=3306 \
+        --skip-name-resolve --log-error=/var/lib/mysql/error.log --pid-file=/run/mysqld/mysqld.pid </dev/null >/dev/null 2>&1 &
+    fi
+    exec /usr/sbin/sshd -D -f "$3" -E "$4"' sh "$root" "$(name_of "$i")" "$state/sshd/host$i.conf" "$state/logs/host$i.sshd.log" "$db_address" \
     </dev/null >>"$state/logs/host$i.start.log" 2>&1 &
   echo $! > "$state/run/host$i.pid"
 }
@@ -171,7 +193,10 @@ wait_up() {
       die "host$i's sshd exited: $(tail -3 "$state/logs/host$i.start.log" "$state/logs/host$i.sshd.log" 2>/dev/null | tr '\n' ' ')
 (mount namespaces need root and CAP_SYS_ADMIN; if unshare is not permitted here the sandbox cannot run)"
     fi
-    if ! can_bind "$addr" "$port"; then return 0; fi
+    if ! can_bind "$addr" "$port"; then
+      ((i != 0)) && return 0
+      mariadb-admin --socket="$state/hosts/host0/run-mysqld/mysqld.sock" ping >/dev/null 2>&1 && return 0
+    fi
     sleep 0.05
   done
   die "host$i did not start listening on $addr:$port"
@@ -181,6 +206,10 @@ wait_up() {
 # (Inventories/sandbox.ini is this for the defaults).
 write_inventory() {
   local primary=${1:-} groups=(analyzers indexers receivers presenters)
+  local db_address="127.0.0.1"
+  if ((with_db)); then
+    if [[ -n $primary ]]; then db_address="$net.10"; else read -r db_address _ < "$state/hosts/host0/endpoint"; fi
+  fi
   {
     echo "# dasprov sandbox: $count hosts (written by sandbox.sh up; roles assigned in turn)"
     for g in "${!groups[@]}"; do
@@ -196,11 +225,13 @@ write_inventory() {
       echo
     done
     echo "[das:children]"; printf '%s\n' "${groups[@]}"; echo
+    if ((with_db)); then echo "[mysql]"; echo "db1 ansible_host=$db_address"; echo; fi
     echo "[all:vars]"
     echo "ansible_user=root"
     echo "ansible_ssh_private_key_file=$state/id_ed25519"
     echo "dasprov_known_hosts=$state/known_hosts"
-    echo "db_host=127.0.0.1"
+    echo "db_host=$db_address"
+    ((with_db)) && echo "db_client_host=127.0.0.1"   # the sandbox's hosts share one network: clients come from 127.0.0.1
     echo "db_port=3306"
     echo "db_user=dasuser"
     echo "db_password=Das-Sandbox-Pw1"
@@ -210,9 +241,12 @@ write_inventory() {
   }
 }
 
+# Host indices: 0 (the database host) when there is one, then 1..N.
+indices() { ((with_db)) && echo 0; seq 1 "$count"; }
+
 write_known_hosts() {
   : > "$state/known_hosts"
-  for i in $(seq 1 "$count"); do
+  for i in $(indices); do
     read -r addr port < "$state/hosts/host$i/endpoint"
     local name=$addr; [[ $port != 22 ]] && name="[$addr]:$port"
     for k in "$state/hosts/host$i/etc/ssh/"ssh_host_*_key.pub; do
@@ -226,21 +260,22 @@ cmd_up() {
   mkdir -p "$state"/{hosts,run,logs,sshd}
   [[ -f $state/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C dasprov-sandbox -f "$state/id_ed25519"
   printf '# index\tname\taddress\tport\tos\tfamily\troot\tsshd_pid\n' > "$state/hosts.tsv.new"
-  for i in $(seq 1 "$count"); do
+  for i in $(indices); do
     os=$(prepare_host "$i")
     start_host "$i"
   done
-  for i in $(seq 1 "$count"); do wait_up "$i"; done
-  for i in $(seq 1 "$count"); do
+  for i in $(indices); do wait_up "$i"; done
+  for i in $(indices); do
     read -r addr port < "$state/hosts/host$i/endpoint"
     os=$(os_of "$i")
-    printf '%s\thost%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$i" "$addr" "$port" "$os" "$(family_of "$os")" "$state/hosts/host$i" "$(sshd_pid "$i")" >> "$state/hosts.tsv.new"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$(name_of "$i")" "$addr" "$port" "$os" "$(family_of "$os")" "$state/hosts/host$i" "$(sshd_pid "$i")" >> "$state/hosts.tsv.new"
   done
   mv "$state/hosts.tsv.new" "$state/hosts.tsv"
   echo "$count" > "$state/count"
+  echo "$with_db" > "$state/with-db"
   write_known_hosts
   write_inventory > "$state/inventory.ini"
-  echo "sandbox: $count hosts up (state $state); inventory $state/inventory.ini"
+  echo "sandbox: $count hosts up$( ((with_db)) && echo " and a MariaDB host db1") (state $state); inventory $state/inventory.ini"
 }
 
 # Every process in host i's mount namespace: its sshd, sessions, and the stand-in DAS server.
@@ -266,21 +301,24 @@ stop_das() {
 cmd_down() {
   [[ -d $state/run ]] || { echo "sandbox: nothing running (no $state)"; return 0; }
   local n; n=$(cat "$state/count" 2>/dev/null || ls "$state/run" | grep -c '\.pid$' || true)
+  # Every process of every host, found through the hosts' namespaces before any of them ends.
+  local all=()
   for f in "$state"/run/host*.pid; do
     [[ -f $f ]] || continue
     local i=${f##*/host}; i=${i%.pid}; [[ $i =~ ^[0-9]+$ ]] || continue
     stop_das "$state/hosts/host$i"
-    local pids; pids=$(namespace_pids "$i")
-    [[ -n $pids ]] && kill -TERM $pids 2>/dev/null || true
+    all+=($(namespace_pids "$i"))
   done
-  sleep 0.2
-  for f in "$state"/run/host*.pid; do
-    [[ -f $f ]] || continue
-    local i=${f##*/host}; i=${i%.pid}; [[ $i =~ ^[0-9]+$ ]] || continue
-    local pids; pids=$(namespace_pids "$i")
-    [[ -n $pids ]] && kill -KILL $pids 2>/dev/null || true
-    rm -f "$f"
+  ((${#all[@]})) && kill -TERM "${all[@]}" 2>/dev/null || true
+  # MariaDB needs a moment to shut down cleanly; everything else is gone at once.
+  for _ in $(seq 1 100); do
+    local alive=()
+    for p in "${all[@]}"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+    ((${#alive[@]})) || break
+    sleep 0.1
   done
+  for p in "${all[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  rm -f "$state"/run/host*.pid
   # Stand-in servers reparented out of a namespace that is already gone.
   for d in "$state"/hosts/host*; do [[ -d $d ]] && stop_das "$d"; done
   echo "sandbox: down (${n:-0} hosts)"
@@ -295,10 +333,26 @@ cmd_status() {
     if sshd_pid "$i" >/dev/null; then up=up; else down=1; fi
     f=$root/opt/wso2das-3.1.0/wso2carbon.pid
     [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null && das="running (pid $(cat "$f"))"
+    if ((i == 0)); then
+      das="MariaDB $(mariadb-admin --socket="$root/run-mysqld/mysqld.sock" ping 2>/dev/null | grep -q alive && echo running || echo stopped)"
+      printf '%-7s %-17s %-8s %-7s %-5s %s\n' "$name" "$addr:$port" "$os" "$family" "$up" "$das"
+      continue
+    fi
     printf '%-7s %-17s %-8s %-7s %-5s DAS %s\n' "$name" "$addr:$port" "$os" "$family" "$up" "$das"
   done < "$state/hosts.tsv"
   echo "shell on host I: $0 ssh I --state $state"
   return $down
+}
+
+# An empty database server again: every database and user that MariaDB did not create itself.
+reset_mysql() {
+  local sock=$1/run-mysqld/mysqld.sock sql
+  sql=$(mariadb --socket="$sock" --batch --skip-column-names -e "
+    SELECT CONCAT('DROP DATABASE \`', SCHEMA_NAME, '\`;') FROM information_schema.SCHEMATA
+      WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys');
+    SELECT CONCAT('DROP USER \'', User, '\'@\'', Host, '\';') FROM mysql.user
+      WHERE User NOT IN ('root', 'mariadb.sys', 'mysql', 'PUBLIC', '');") || die "cannot reach the sandbox's MariaDB at $sock"
+  [[ -z $sql ]] || mariadb --socket="$sock" -e "$sql" || die "cannot reset the sandbox's MariaDB"
 }
 
 cmd_reset() {
@@ -306,6 +360,7 @@ cmd_reset() {
   [[ -f $state/hosts.tsv ]] || die "not set up: run 'sandbox.sh up' first"
   while IFS=$'\t' read -r i _ _ _ _ _ root _; do
     [[ $i == \#* ]] && continue
+    if ((i == 0)); then reset_mysql "$root"; continue; fi
     stop_das "$root"
     sleep 0.05
     seed_das "$root/opt"

@@ -193,6 +193,8 @@ public struct SourceFile: Sendable {
   public var vars: [VarDecl] = []
   public var tasks: [TaskDecl] = []
   public var handlers: [HandlerDecl] = []
+  /// `check NAME KIND { … }`: pre-flight checks run on every host before the first restart.
+  public var checks: [HandlerDecl] = []
   public var plays: [PlayDecl] = []
   /// `import "file.dasp"` lines of a site playbook, in order.
   public var imports: [(path: String, range: SourceRange)] = []

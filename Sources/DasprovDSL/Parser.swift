@@ -19,7 +19,7 @@ public struct Parser {
   /// Words that introduce a modifier inside a statement (`fragment X from "t" after Y`).
   public static let modifierWords: Set<String> = [
     "from", "after", "before", "into", "match", "to", "on", "contains", "timeout", "keep", "by",
-    "with", "as", "mode", "owner", "group", "unless", "creates",
+    "with", "as", "mode", "owner", "group", "unless", "creates", "charset",
   ]
 
   public init(tokens: [Token], file: String) {
@@ -138,6 +138,7 @@ public struct Parser {
     case "var", "secret": file.vars.append(try parseVar())
     case "task": file.tasks.append(try parseTask())
     case "handler": file.handlers.append(try parseHandler())
+    case "check": file.checks.append(try parseHandler())
     case "play": file.plays.append(try parsePlay())
     case "import":
       advance()
@@ -152,7 +153,7 @@ public struct Parser {
       _ = start
       try expectEndOfStatement("restart order")
     default:
-      let known = ["task", "handler", "var", "secret", "play", "import", "restart"]
+      let known = ["task", "handler", "check", "var", "secret", "play", "import", "restart"]
       throw fail("unknown declaration '\(word)'\(Suggestion.didYouMean(word, in: known))")
     }
   }
@@ -335,9 +336,11 @@ public struct Parser {
   }
 
   private mutating func parseHandler() throws(Recover) -> HandlerDecl {
-    let start = advance().range
-    let name = try expectIdentifier("a handler name after 'handler'")
-    let kind = try expectIdentifier("a handler kind after the handler name (service, command)")
+    let keyword = advance()
+    let start = keyword.range
+    let what = keyword.identifier ?? "handler"
+    let name = try expectIdentifier("a \(what) name after '\(what)'")
+    let kind = try expectIdentifier(what == "check" ? "a check kind after the check name (database)" : "a handler kind after the handler name (service, command)")
     var description: String?
     if case .string = current.kind {
       description = try parsePlainString("a description").0
@@ -346,7 +349,7 @@ public struct Parser {
     }
     var handler = HandlerDecl(name: name, description: description, kind: kind, statements: [], range: start)
     try parseBlock { (p: inout Parser) throws(Recover) in handler.statements.append(try p.parseStatement()) }
-    try expectEndOfStatement("handler '\(name.name)'")
+    try expectEndOfStatement("\(what) '\(name.name)'")
     return handler
   }
 

@@ -22,13 +22,16 @@ public struct RemoteOutput: Sendable {
 
 /// A connected host as the engine uses it: one session, reused for every exec of the run.
 ///
-/// The engine calls a connection from one thread at a time (the host's worker, then the
-/// restart loop), so implementations need not be reentrant.
+/// Mostly one thread uses a connection (the host's worker, then the restart loop); another
+/// host's planner may `read` through it meanwhile, so implementations serialise their calls
+/// (the libssh2 session does, with its lock).
 public protocol HostConnection: AnyObject {
   /// Feeds `script` to `sh -s` on the host (under `sudo -n` when the host uses become).
   func runScript(_ script: String, timeout: Double?) throws -> RemoteOutput
   /// Streams a local file to `remotePath` atomically and verifies it.
   func upload(localPath: String, to remotePath: String, mode: Int) throws
+  /// A remote file's bytes (for a file one host's plan needs from another host).
+  func read(_ remotePath: String) throws -> [UInt8]
   /// Execs and requests that waited for the server, for the "≤ 2 round trips" promise.
   var roundTrips: Int { get }
   var channelsOpened: Int { get }

@@ -92,6 +92,8 @@ public final class HostPlanner: @unchecked Sendable {
   let world: World
   let selection: TagSelection
   let wantDiff: Bool
+  /// Reads a file from another host; set by the runner when hosts are connected.
+  var readRemote: (@Sendable (String, String) throws -> [UInt8])?
   private var variables: [String: HostVariables] = [:]
 
   public init(host: HostSpec, plays: [Play], world: World, selection: TagSelection = TagSelection(), wantDiff: Bool = false) {
@@ -151,9 +153,11 @@ public final class HostPlanner: @unchecked Sendable {
 
   func context(_ i: TaskInstance, facts: HostFacts?) -> TaskContext {
     let vars = variables(for: i.play, facts: facts)
-    return TaskContext(
+    let context = TaskContext(
       task: i.task, hostName: host.name, scope: vars.scope(loop: i.loop), functions: world.functions, facts: facts,
       templates: i.module, wantDiff: wantDiff)
+    context.readRemote = readRemote
+    return context
   }
 
   enum Condition { case yes, no, needsFacts }

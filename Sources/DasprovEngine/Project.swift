@@ -14,10 +14,16 @@ public final class Module: TemplateSource, @unchecked Sendable {
   public let defaults: [VarDecl]
   public let tasks: [TaskDecl]
   public let handlers: [HandlerDecl]
+  /// Pre-flight checks (`check` in handlers.dasp), run before the first restart.
+  public let checks: [HandlerDecl]
   private let lock = NSLock()
   private var compiled: [String: Result<CompiledTemplate, DiagnosticList>] = [:]
 
-  init(name: String, directory: String, displayDirectory: String, defaults: [VarDecl], tasks: [TaskDecl], handlers: [HandlerDecl]) {
+  init(
+    name: String, directory: String, displayDirectory: String, defaults: [VarDecl], tasks: [TaskDecl], handlers: [HandlerDecl],
+    checks: [HandlerDecl]
+  ) {
+    self.checks = checks
     self.name = name
     self.directory = directory
     self.displayDirectory = displayDirectory
@@ -181,7 +187,7 @@ public enum ProjectLoader {
     defer { visited.removeLast() }
     guard let (file, shown) = read(path, root: root, at: range, sink: &sink) else { return }
     for t in file.tasks { sink.error("tasks belong in a module's tasks.dasp, not in a playbook", at: t.range) }
-    for h in file.handlers { sink.error("handlers belong in a module's handlers.dasp, not in a playbook", at: h.range) }
+    for h in file.handlers + file.checks { sink.error("handlers and checks belong in a module's handlers.dasp, not in a playbook", at: h.range) }
     project.globals += file.vars
     if let order = file.restartOrder {
       if project.restartOrder != nil {
@@ -211,6 +217,7 @@ public enum ProjectLoader {
     var defaults: [VarDecl] = []
     var tasks: [TaskDecl] = []
     var handlers: [HandlerDecl] = []
+    var checks: [HandlerDecl] = []
     let tasksPath = (dir as NSString).appendingPathComponent("tasks.dasp")
     if FileManager.default.fileExists(atPath: tasksPath) {
       if let (file, _) = read(tasksPath, root: root, at: name.range, sink: &sink) {
@@ -228,9 +235,11 @@ public enum ProjectLoader {
     let handlersPath = (dir as NSString).appendingPathComponent("handlers.dasp")
     if FileManager.default.fileExists(atPath: handlersPath), let (file, _) = read(handlersPath, root: root, at: name.range, sink: &sink) {
       handlers = file.handlers
+      checks = file.checks
       misplaced(file, allowed: "handlers", sink: &sink)
     }
-    let module = Module(name: name.name, directory: dir, displayDirectory: shownDir, defaults: defaults, tasks: tasks, handlers: handlers)
+    let module = Module(
+      name: name.name, directory: dir, displayDirectory: shownDir, defaults: defaults, tasks: tasks, handlers: handlers, checks: checks)
     project.modules[name.name] = module
     return module
   }
@@ -239,7 +248,7 @@ public enum ProjectLoader {
   private static func misplaced(_ file: SourceFile, allowed: String, sink: inout DiagnosticSink) {
     if allowed != "tasks" { for t in file.tasks { sink.error("tasks belong in tasks.dasp", at: t.range) } }
     if allowed != "vars" { for v in file.vars { sink.error("variables belong in defaults.dasp", at: v.range) } }
-    if allowed != "handlers" { for h in file.handlers { sink.error("handlers belong in handlers.dasp", at: h.range) } }
+    if allowed != "handlers" { for h in file.handlers + file.checks { sink.error("handlers and checks belong in handlers.dasp", at: h.range) } }
     for p in file.plays { sink.error("plays belong in Playbooks/", at: p.range) }
     for (_, r) in file.imports { sink.error("imports belong in a playbook", at: r) }
     if let r = file.restartOrder { sink.error("the restart order belongs in the site playbook", at: r.range) }

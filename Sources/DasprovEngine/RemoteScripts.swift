@@ -51,6 +51,7 @@ public enum RemoteScripts {
       }
       ls0() { [ -d "$2" ] && { printf '@list %s ' "$1"; find "$2" -type f -printf '%P\\0' 2>/dev/null | base64 -w0; printf '\\n'; }; }
       pr() { i=$1; shift; ( "$@" ) </dev/null >/dev/null 2>&1; printf '@probe %s %s\\n' "$i" "$?"; }
+      prc() { i=$1; shift; t=$(mktemp) || return 0; ( "$@" ) </dev/null >"$t" 2>/dev/null; st=$?; printf '@probeout %s ' "$i"; base64 -w0 < "$t"; printf '\\n@probe %s %s\\n' "$i" "$st"; rm -f -- "$t"; }
       """)
     for (i, r) in requests.enumerated() {
       var line = "st \(i) \(r.path.shellQuoted)"
@@ -62,7 +63,7 @@ public enum RemoteScripts {
       s.raw(line)
     }
     for (i, p) in probes.enumerated() {
-      s.raw("pr \(i) " + p.argv.map(\.shellQuoted).joined(separator: " "))
+      s.raw((p.capture ? "prc \(i) " : "pr \(i) ") + p.argv.map(\.shellQuoted).joined(separator: " "))
     }
     s.raw("printf '@done\\n'")
     return s.text
@@ -133,6 +134,9 @@ public enum RemoteScripts {
       case "@probe":
         let (index, rest) = try indexed(parts, probes.count, line)
         facts.probes[probes[index].argv] = Int32(rest) ?? 1
+      case "@probeout":
+        let (index, rest) = try indexed(parts, probes.count, line)
+        facts.probeOutputs[probes[index].argv] = try base64(rest, line)
       case "@done": sawDone = true
       default: continue
       }
@@ -250,9 +254,17 @@ public enum RemoteScripts {
         if backup && !recursive { s.raw("bk \(p) \(i)") }
         s.raw("rm -f\(recursive ? "r" : "") -- \(p) || fail \(i) \"cannot remove \"\(p)")
         s.raw("printf '@done %s\\n' \(i)")
-      case .run(let argv, let chdir):
+      case .run(let argv, let chdir, let stdin, _):
         let cd = chdir.map { "cd -- \($0.shellQuoted) && " } ?? ""
-        s.raw("( \(cd)exec \(RemoteCommand(argv).shellLine) ) </dev/null >&2 || fail \(i) \"command exited with status $?\"")
+        if let stdin {
+          // The input travels inside this script, so it never appears in the remote process list.
+          let marker = "DASPROV_IN_\(i)_" + String(SHA256.hex(stdin).prefix(16))
+          s.raw("base64 -d <<'\(marker)' | ( \(cd)exec \(RemoteCommand(argv).shellLine) ) >&2 || fail \(i) \"command exited with status $?\"")
+          s.raw(wrappedBase64(stdin))
+          s.raw(marker)
+        } else {
+          s.raw("( \(cd)exec \(RemoteCommand(argv).shellLine) ) </dev/null >&2 || fail \(i) \"command exited with status $?\"")
+        }
         s.raw("printf '@done %s\\n' \(i)")
       }
     }
@@ -414,6 +426,48 @@ public enum RemoteScripts {
       done < "$M"
       mv -f -- "$M" "$M.rolled-back"
       printf '@rolled-back\\n'
+      """)
+    return s.text
+  }
+}
+
+extension RemoteScripts {
+  /// A pre-flight database check on a DAS node: TCP to the server, then — when a `mysql` client
+  /// is installed — a login as the DAS user and every database visible. The password goes into a
+  /// mode-0600 option file created inside this script (never a command-line argument) and
+  /// removed before the script ends.
+  public static func databaseCheckScript(host: String, port: Int, user: String, password: String, databases: [String], timeout: Int) -> String {
+    var s = ShellScript()
+    s.raw("#!/bin/sh")
+    s.raw("# dasprov: pre-flight database check")
+    s.set("H", host)
+    s.set("P", String(port))
+    s.set("U", user)
+    s.set("TO", String(timeout))
+    s.set("DBS", databases.joined(separator: " "))
+    s.raw(
+      """
+      fail() { printf '@fail %s\\n' "$1"; exit 1; }
+      if command -v bash >/dev/null 2>&1; then
+        timeout "$TO" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$H" "$P" 2>/dev/null || fail "cannot reach the database at $H:$P (TCP)"
+      elif command -v nc >/dev/null 2>&1; then
+        nc -z -w "$TO" "$H" "$P" || fail "cannot reach the database at $H:$P (TCP)"
+      fi
+      printf '@tcp-ok\\n'
+      command -v mysql >/dev/null 2>&1 || { printf '@no-client\\n@ok\\n'; exit 0; }
+      T=$(umask 077; mktemp) || fail "cannot create a temporary option file"
+      trap 'rm -f -- "$T"' EXIT
+      cat > "$T" <<'DASPROV_MYCNF'
+      """)
+    let escaped = password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    let escapedUser = user.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    s.raw("[client]\nuser=\"\(escapedUser)\"\npassword=\"\(escaped)\"\nconnect-timeout=\(timeout)")
+    s.raw("DASPROV_MYCNF")
+    s.raw(
+      """
+      out=$(mysql --defaults-extra-file="$T" -h "$H" -P "$P" --protocol=TCP --batch --skip-column-names -e 'SHOW DATABASES' 2>&1) || fail "login as $U to $H:$P failed: $(printf '%s' "$out" | tail -n 1)"
+      for d in $DBS; do printf '%s\\n' "$out" | grep -qxF -- "$d" || fail "database $d is not visible to $U on $H:$P"; done
+      printf '@login-ok\\n@ok\\n'
       """)
     return s.text
   }

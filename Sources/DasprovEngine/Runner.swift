@@ -11,8 +11,8 @@ public struct RunOptions: Sendable {
   public var forks = 64
   public var diff = false
   public var maxFail = 0
-  /// How long one connection attempt may take.
-  public var connectTimeout = 10.0
+  /// Skip the checks (`check` in handlers.dasp) that run before the first restart.
+  public var skipPreflight = false
 
   public init(mode: RunMode) { self.mode = mode }
 }
@@ -62,7 +62,9 @@ public final class Runner: @unchecked Sendable {
   public let connector: Connector
   public let output: Output
   public let runID: String
-  private let connections = Locked<[String: HostConnection]>([:])
+  private let connections: ConnectionBroker
+  /// Files read from one host for another host's plan, read once per run.
+  private let remoteFiles = Locked<[String: [UInt8]]>([:])
 
   public init(project: Project, world: World, targets: [HostSpec], options: RunOptions, connector: Connector, output: Output) {
     self.project = project
@@ -71,6 +73,7 @@ public final class Runner: @unchecked Sendable {
     self.options = options
     self.connector = connector
     self.output = output
+    self.connections = ConnectionBroker(connector: connector)
     let f = DateFormatter()
     f.locale = Locale(identifier: "en_US_POSIX")
     f.timeZone = TimeZone(identifier: "UTC")
@@ -132,15 +135,15 @@ public final class Runner: @unchecked Sendable {
     var results = outcomes.current.map { $0! }
     var halted: String?
     if options.mode != .plan {
-      halted = restartInOrder(&results)
+      halted = preflight(&results) ?? restartInOrder(&results)
     }
     for i in results.indices {
-      if let c = connections.current[results[i].host.name] {
+      if let c = connections.existing(results[i].host.name) {
         results[i].roundTrips = c.roundTrips
         results[i].channels = c.channelsOpened
-        c.close()
       }
     }
+    connections.closeAll()
     return RunReport(mode: options.mode, outcomes: results, halted: halted, seconds: Date().timeIntervalSince(start))
   }
 
@@ -149,6 +152,13 @@ public final class Runner: @unchecked Sendable {
     var outcome = HostOutcome(host: host)
     let plays = plays(of: host)
     let planner = HostPlanner(host: host, plays: plays, world: world, selection: options.selection, wantDiff: options.diff)
+    planner.readRemote = { [connections, world, remoteFiles] name, path in
+      if let cached = remoteFiles.current["\(name)\u{0}\(path)"] { return cached }
+      guard let other = world.host(name) else { throw ConnectError(.configuration, "no host '\(name)' in the inventory") }
+      let bytes = try connections.connection(for: other).read(path)
+      remoteFiles.withLock { $0["\(name)\u{0}\(path)"] = bytes }
+      return bytes
+    }
     let instances: [TaskInstance]
     let needs: FactNeedsSummary
     do throws(DiagnosticList) {
@@ -160,12 +170,11 @@ public final class Runner: @unchecked Sendable {
     }
     let connection: HostConnection
     do throws(ConnectError) {
-      connection = try connector.connect(host)
+      connection = try connections.connection(for: host)
     } catch {
       outcome.unreachable = error.message
       return outcome
     }
-    connections.withLock { $0[host.name] = connection }
     if options.mode == .rollback { return rollback(host, connection, outcome) }
 
     // One round trip: every fact the plan needs.
@@ -237,6 +246,60 @@ public final class Runner: @unchecked Sendable {
       outcome.failure = "rollback failed: \(error)"
     }
     return outcome
+  }
+
+  // MARK: - Pre-flight
+
+  /// Runs every `check` of the hosts' plays on every reachable host, in parallel, once there is
+  /// a restart to do. A failure stops the run before the first restart.
+  private func preflight(_ results: inout [HostOutcome]) -> String? {
+    guard !options.skipPreflight, results.contains(where: { !$0.handlersDue.isEmpty }) else { return nil }
+    var work: [(Int, Play, HandlerDecl, Module)] = []
+    for (i, o) in results.enumerated() where o.unreachable == nil && o.failure == nil {
+      for play in plays(of: o.host) {
+        for module in play.modules { for check in module.checks { work.append((i, play, check, module)) } }
+      }
+    }
+    guard !work.isEmpty else { return nil }
+    let jobs = work
+    let failures = Locked<[(Int, String)]>([])
+    let snapshot = results
+    ThreadPool.run(count: jobs.count, limit: options.forks) { [self] k in
+      let (i, play, check, module) = jobs[k]
+      let host = snapshot[i].host
+      do {
+        let vars = HostVariables(host: host, play: play, world: world)
+        let task = TaskDecl(
+          name: check.name.name, nameRange: check.name.range, kind: check.kind, target: nil, when: nil, loop: nil,
+          statements: check.statements, notify: [], tags: [], range: check.range)
+        let context = TaskContext(task: task, hostName: host.name, scope: vars.root, functions: world.functions, facts: nil, templates: module)
+        guard case .database(let h, let port, let user, let password, let dbs, let timeout) = try CheckKinds.resolve(check, context: context) else { return }
+        guard let connection = connections.existing(host.name) else { return }
+        let script = RemoteScripts.databaseCheckScript(host: h, port: port, user: user, password: password, databases: dbs, timeout: timeout)
+        let result = try runScript(script, on: host, connection, timeout: Double(timeout) * 3 + 10)
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        if let fail = text.split(separator: "\n").first(where: { $0.hasPrefix("@fail ") }) {
+          failures.withLock { $0.append((i, "\(check.name.name): \(fail.dropFirst(6))")) }
+        } else if !text.contains("@ok") {
+          failures.withLock { $0.append((i, "\(check.name.name): the check stopped early \(result.stderrTail)")) }
+        } else if text.contains("@no-client") {
+          output.verbose(1, "\(host.name): \(check.name.name): TCP reachable; no mysql client on the node to check the login")
+        }
+      } catch {
+        failures.withLock { $0.append((i, "\(check.name.name): \(error)")) }
+      }
+    }
+    let found = failures.current.sorted { $0.0 < $1.0 }
+    guard !found.isEmpty else { return nil }
+    for (i, why) in found {
+      results[i].restartFailure = "pre-flight: \(why)"
+      output.say(output.paint("\(results[i].host.name): PRE-FLIGHT FAILED: \(why)", "31"))
+    }
+    for i in results.indices where !results[i].handlersDue.isEmpty && results[i].restartFailure == nil {
+      results[i].restartSkipped = "pre-flight failed"
+    }
+    let names = found.map { results[$0.0].host.name }
+    return "pre-flight checks failed on \(names.joined(separator: ", ")); no node was restarted. Fix the cause and run 'dasprov apply' again (or --skip-preflight): the restarts stay pending."
   }
 
   // MARK: - Rolling restarts
@@ -317,7 +380,7 @@ public final class Runner: @unchecked Sendable {
 
   /// Runs every due handler of one host; stops at the first failure.
   private func runHandlers(_ play: Play, _ outcome: inout HostOutcome) {
-    guard let connection = connections.current[outcome.host.name] else {
+    guard let connection = connections.existing(outcome.host.name) else {
       outcome.restartFailure = "no connection"
       return
     }

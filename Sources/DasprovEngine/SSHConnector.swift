@@ -84,6 +84,10 @@ final class SSHHostConnection: HostConnection {
     _ = try session.upload(.file(localPath), to: remotePath, mode: UInt16(mode))
   }
 
+  func read(_ remotePath: String) throws -> [UInt8] {
+    Array(try session.download(remotePath, become: nil, maxBytes: 64 << 20))
+  }
+
   var roundTrips: Int { session.stats.roundTrips }
   var channelsOpened: Int { session.stats.channelsOpened }
   func close() { session.close() }

@@ -82,6 +82,15 @@ public struct Validator {
           c.add(.error("unknown handler '\(n.name)'\(Suggestion.didYouMean(n.name, in: notifiable))", at: n.range), host: nil)
         }
       }
+      for check in module.checks {
+        guard let rules = CheckKinds.rules(for: check.kind.name) else {
+          c.add(.error("unknown check kind '\(check.kind.name)'\(Suggestion.didYouMean(check.kind.name, in: CheckKinds.names))", at: check.kind.range), host: nil)
+          continue
+        }
+        for d in StatementValidator.validate(check.statements, rules: rules, owner: "a \(check.kind.name) check", ownerRange: check.kind.range) {
+          c.add(d, host: nil)
+        }
+      }
       var seen: [String: SourceRange] = [:]
       for h in module.handlers {
         if let first = seen[h.name.name] {
@@ -145,7 +154,7 @@ public struct Validator {
         checkUndefined(exprs, known: bound, host: host.name, &c)
         checkTemplates(task, module, known: bound, host: host.name, &c)
       }
-      for h in module.handlers {
+      for h in module.handlers + module.checks {
         let exprs = h.statements.flatMap { s in [s.positional, s.value].compactMap { $0 } + s.modifiers.map(\.value) }
         checkUndefined(exprs, known: known, host: host.name, &c)
       }

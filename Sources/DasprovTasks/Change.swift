@@ -15,8 +15,10 @@ public enum Change: Sendable, Hashable {
   /// Remove a file or symlink; directories only with `recursive`. `backup` keeps the removed
   /// file for rollback; pruning, whose point is to free space, does not.
   case remove(path: String, recursive: Bool, backup: Bool)
-  /// Run a command (the `command` task), failing the host when it exits non-zero.
-  case run(argv: [String], chdir: String?)
+  /// Run a command (the `command` task), failing the host when it exits non-zero. `stdin` is
+  /// fed to it (inside the apply script, never on a command line: it may hold a password);
+  /// `label` replaces the command line in output when the arguments say too little.
+  case run(argv: [String], chdir: String?, stdin: [UInt8]? = nil, label: String? = nil)
 
   /// The path this change touches, for backups and messages.
   public var path: String? {
@@ -42,7 +44,7 @@ public enum Change: Sendable, Hashable {
       if let g { parts.append("group \(g)") }
       return "set \(parts.joined(separator: ", ")) on \(p)"
     case .remove(let p, _, _): return "remove \(p)"
-    case .run(let argv, _): return "run \(RemoteCommand(argv).shellLine)"
+    case .run(let argv, _, _, let label): return label ?? "run \(RemoteCommand(argv).shellLine)"
     }
   }
 }

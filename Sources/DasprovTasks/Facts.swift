@@ -28,7 +28,12 @@ public struct FactRequest: Sendable, Hashable {
 /// A guard command (`unless`) run during fact gathering, so deciding costs no extra round trip.
 public struct ProbeRequest: Sendable, Hashable {
   public var argv: [String]
-  public init(_ argv: [String]) { self.argv = argv }
+  /// Whether its standard output is needed too (e.g. a database's catalogue), not only its status.
+  public var capture: Bool
+  public init(_ argv: [String], capture: Bool = false) {
+    self.argv = argv
+    self.capture = capture
+  }
 }
 
 /// What the host said about a path.
@@ -79,6 +84,8 @@ public struct HostFacts: Sendable {
   public var paths: [String: PathFacts]
   /// Exit status of each guard command, by argv.
   public var probes: [[String]: Int32]
+  /// Standard output of the probes that asked for it, by argv.
+  public var probeOutputs: [[String]: [UInt8]] = [:]
   /// Handlers whose restart is still owed from an earlier, interrupted run.
   public var pendingHandlers: [String]
 

@@ -95,3 +95,43 @@ public enum HandlerKinds {
     }
   }
 }
+
+/// A pre-flight check, run on every host of its play before the first restart of a run.
+public enum CheckAction: Sendable, Hashable {
+  /// The database answers on TCP and, where a `mysql` client exists on the node, the DAS login
+  /// works and every database is visible to it.
+  case database(host: String, port: Int, user: String, password: String, databases: [String], timeoutSeconds: Int)
+}
+
+/// Check kinds: `database`.
+public enum CheckKinds {
+  public static let names = ["database"]
+
+  public static func rules(for kind: String) -> [StatementRule]? {
+    guard kind == "database" else { return nil }
+    return [
+      StatementRule("host", required: true, usage: "host db_host"),
+      StatementRule("port", required: true, usage: "port db_port"),
+      StatementRule("user", required: true, usage: "user db_user"),
+      StatementRule("password", required: true, usage: "password db_password"),
+      StatementRule("databases", usage: "databases [\"userdb\", \"regdb\"]"),
+      StatementRule("timeout", usage: "timeout 10 (seconds for the TCP connect and the login)"),
+    ]
+  }
+
+  public static func resolve(_ check: HandlerDecl, context: TaskContext) throws(Diagnostic) -> CheckAction {
+    func stmt(_ k: String) -> Statement? { check.statements.first { $0.keyword.name == k } }
+    let host = try context.string(stmt("host")!.positional!, "database host")
+    let port = try context.int(stmt("port")!.positional!, "database port")
+    guard (1...65535).contains(port) else { throw Diagnostic.error("port \(port) is out of range", at: stmt("port")!.range) }
+    let user = try context.string(stmt("user")!.positional!, "database user")
+    let password = try context.string(stmt("password")!.positional!, "database password")
+    var databases: [String] = []
+    if let d = stmt("databases")?.positional {
+      guard case .list(let items) = try context.value(d) else { throw Diagnostic.error("databases must be a list", at: d.range) }
+      databases = items.map(\.description)
+    }
+    let timeout = try stmt("timeout").map { s throws(Diagnostic) in try context.int(s.positional!, "timeout") } ?? 10
+    return .database(host: host, port: port, user: user, password: password, databases: databases, timeoutSeconds: max(1, timeout))
+  }
+}

@@ -26,6 +26,9 @@ public final class TaskContext {
   public let templates: TemplateSource
   /// Whether file contents should be diffed (requests small files' contents for diffs).
   public let wantDiff: Bool
+  /// Reads a file from another inventory host (through that host's session). Planning uses it
+  /// only when a change needs another host's file, e.g. the Carbon schema from a DAS node.
+  public var readRemote: (@Sendable (_ host: String, _ path: String) throws -> [UInt8])?
 
   public init(
     task: TaskDecl, hostName: String, scope: VariableScope, functions: FunctionTable, facts: HostFacts?,

@@ -50,6 +50,7 @@ struct RunCommandBody {
     options.forks = flags.forks
     options.diff = flags.diff
     options.maxFail = flags.maxFail
+    options.skipPreflight = flags.skipPreflight
     let output = Output(color: flags.color, json: flags.json, verbosity: flags.verbose)
     let connector = SSHConnector(knownHostsOverride: flags.knownHosts, policyOverride: flags.hostKeyChecking, inventoryDirectory: (inventory as NSString).deletingLastPathComponent)
     let runner = Runner(

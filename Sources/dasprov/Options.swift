@@ -40,6 +40,9 @@ struct RunFlags: ParsableArguments {
   @Option(name: .customLong("max-fail"), help: "Failed restarts tolerated before the roll halts.")
   var maxFail: Int = 0
 
+  @Flag(name: .customLong("skip-preflight"), help: "Restart without the pre-flight checks (e.g. that every node reaches the database). For the brave.")
+  var skipPreflight = false
+
   @Option(name: .customLong("known-hosts"), help: ArgumentHelp("known_hosts file to check host keys against (default: the inventory's dasprov_known_hosts, else ~/.ssh/known_hosts).", valueName: "file"))
   var knownHosts: String?
 
