@@ -74,7 +74,7 @@ import Testing
     }
 
     // The re-run: nothing changed, nothing restarted, one session and one round trip per host.
-    let logSizes = Dictionary(uniqueKeysWithValues: allHosts.map { ($0, sshdLog($0).count) })
+    let logSizes = Dictionary(uniqueKeysWithValues: sandbox.hosts.map { ($0.name, sshdLog($0.name).count) })
     let second = try sandbox.dasprov(["apply", sandbox.inventory, "--json"])
     #expect(second.status == 0, "\(second.all)")
     let json = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as! [String: Any]
@@ -94,7 +94,9 @@ import Testing
   }
 
   func sshdLog(_ host: String) -> [Substring] {
-    let text = (try? String(contentsOfFile: "\(sandbox.state)/logs/\(host).sshd.log", encoding: .utf8)) ?? ""
+    // Log files are named by the host's index (db1 is host0).
+    let index = sandbox.host(host).index
+    let text = (try? String(contentsOfFile: "\(sandbox.state)/logs/host\(index).sshd.log", encoding: .utf8)) ?? ""
     // sshd ends its -E log lines with CRLF, which Swift sees as one Character.
     return text.split(whereSeparator: \.isNewline)
   }
