@@ -14,7 +14,8 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
   public let address: String
   public let port: Int
   public let user: String
-  /// The server's host key as OpenSSH shows it, e.g. `ED25519 SHA256:...`.
+  /// The server's host key type and fingerprint as OpenSSH shows them: `ED25519`,
+  /// `SHA256:<base64 without padding>`.
   public let hostKeyType: String
   public let hostKeyFingerprint: String
   /// How authentication succeeded, e.g. `publickey /root/.ssh/id_ed25519`, `agent`, `password`.
@@ -84,7 +85,7 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
       guard let keyPointer = libssh2_session_hostkey(s.handle, &keyLength, &rawType), keyLength > 0 else {
         throw s.error(0, "the server sent no host key", kind: .handshakeFailed)
       }
-      let blob = Array(UnsafeRawBufferPointer(start: keyPointer, count: keyLength).bindMemory(to: UInt8.self))
+      let blob = [UInt8](UnsafeRawBufferPointer(start: keyPointer, count: keyLength))
       let fingerprint = openSSHFingerprint(blob)
       let keyType = HostKeyType.forLibssh2Type(rawType)
       let typeName = keyType?.displayName ?? "unknown-type"
