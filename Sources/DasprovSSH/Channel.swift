@@ -75,13 +75,24 @@ struct OutputCollector {
     }
   }
 
+  private var tailLimit = 0
+
+  /// Keeps the last `limit` bytes, trimming only when twice that has piled up, so a long stream
+  /// of stderr costs linear time, not a copy of the whole tail per chunk.
   private mutating func appendTail(_ data: Data, limit: Int) {
+    tailLimit = limit
     stderr.append(data)
-    if stderr.count > limit {
-      stderr = Data(stderr.suffix(limit))
-      stderrTruncated = true
-    }
+    if stderr.count > 2 * limit { trimTail() }
   }
+
+  private mutating func trimTail() {
+    guard stderr.count > tailLimit else { return }
+    stderr = Data(stderr.suffix(tailLimit))
+    stderrTruncated = true
+  }
+
+  /// Call once the command has ended.
+  mutating func finish() { trimTail() }
 }
 
 /// Direct bindings to `libssh2_channel_*`: the owner of one channel. Holds its `Session`

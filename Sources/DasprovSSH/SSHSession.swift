@@ -53,6 +53,8 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
   /// Connects, verifies the host key under the options' policy, and logs in.
   public static func connect(_ options: SSHOptions) throws -> SSHSession {
     let r = options.resolved()
+    // Secrets from the environment are masked like the inventory's are.
+    for secret in [r.password, r.passphrase].compactMap({ $0 }) { SecretMasker.shared.add(secret) }
     let deadline = Deadline(after: r.connectTimeout)
     let fd = try TCPSocket.connect(host: r.address, port: r.port, deadline: deadline, label: r.name)
     let s = try Session(socket: fd, label: r.name)
@@ -256,6 +258,7 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
       var input = InputReader(stdin)
       var collector = OutputCollector(output)
       try channel.pump(input: &input, output: &collector, deadline: deadline)
+      collector.finish()
       let end = try channel.finish(deadline: deadline)
       var result = ExecResult(status: end.status, signal: end.signal, stdout: collector.stdout, stderr: collector.stderr)
       result.stdoutTruncated = collector.stdoutTruncated
