@@ -178,6 +178,12 @@ public struct UploadResult: Sendable, Equatable {
   public var bytes: Int
   /// The method actually used.
   public var method: UploadMethod
+
+  public init(sha256: String, bytes: Int, method: UploadMethod) {
+    self.sha256 = sha256
+    self.bytes = bytes
+    self.method = method
+  }
 }
 
 /// A remote file's metadata.
