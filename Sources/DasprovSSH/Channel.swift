@@ -5,7 +5,8 @@ import Foundation
 struct InputReader {
   private var source: ExecInput
   private var file: FileHandle?
-  private var delivered = false
+  /// Set at the end of the input, so later calls return `nil` without touching the source.
+  private var finished = false
   static let chunkSize = 1 << 20
 
   init(_ source: ExecInput) { self.source = source }
@@ -14,11 +15,11 @@ struct InputReader {
 
   /// The next chunk, or `nil` at the end.
   mutating func next() throws -> Data? {
+    guard !finished else { return nil }
     switch source {
     case .none: return nil
     case .data(let d):
-      guard !delivered else { return nil }
-      delivered = true
+      finished = true
       return d.isEmpty ? nil : d
     case .file(let path):
       if file == nil {
@@ -28,11 +29,18 @@ struct InputReader {
         file = h
       }
       let chunk = try file!.read(upToCount: Self.chunkSize) ?? Data()
-      if chunk.isEmpty { try? file?.close(); return nil }
+      if chunk.isEmpty {
+        try? file?.close()
+        finished = true
+        return nil
+      }
       return chunk
     case .stream(let body):
       while true {
-        guard let chunk = try body() else { return nil }
+        guard let chunk = try body() else {
+          finished = true
+          return nil
+        }
         if !chunk.isEmpty { return chunk }
       }
     }
@@ -67,13 +75,24 @@ struct OutputCollector {
     }
   }
 
+  private var tailLimit = 0
+
+  /// Keeps the last `limit` bytes, trimming only when twice that has piled up, so a long stream
+  /// of stderr costs linear time, not a copy of the whole tail per chunk.
   private mutating func appendTail(_ data: Data, limit: Int) {
+    tailLimit = limit
     stderr.append(data)
-    if stderr.count > limit {
-      stderr = Data(stderr.suffix(limit))
-      stderrTruncated = true
-    }
+    if stderr.count > 2 * limit { trimTail() }
   }
+
+  private mutating func trimTail() {
+    guard stderr.count > tailLimit else { return }
+    stderr = Data(stderr.suffix(tailLimit))
+    stderrTruncated = true
+  }
+
+  /// Call once the command has ended.
+  mutating func finish() { trimTail() }
 }
 
 /// Direct bindings to `libssh2_channel_*`: the owner of one channel. Holds its `Session`

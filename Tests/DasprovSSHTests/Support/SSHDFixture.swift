@@ -112,7 +112,10 @@ final class TestWorld: @unchecked Sendable {
     let authorized = ["id_ed25519", "id_ecdsa", "id_rsa", "id_encrypted", "id_agent"]
       .compactMap { try? String(contentsOfFile: keys + "/" + $0 + ".pub", encoding: .utf8) }.joined()
     _ = FileManager.default.createFile(atPath: keys + "/authorized_keys", contents: Data(authorized.utf8))
-    atexit { SSHD.stopAll() }
+    atexit {
+      SSHD.stopAll()
+      try? FileManager.default.removeItem(atPath: TestWorld.shared.root)
+    }
   }
 
   func key(_ name: String) -> String { keys + "/" + name }
@@ -238,7 +241,12 @@ final class SSHD: @unchecked Sendable {
   func stop() {
     guard !reaped else { return }
     reaped = true
-    kill(signal: SIGKILL)
+    // Again until nothing is left: a session process may fork between listing and killing.
+    for _ in 0..<10 {
+      kill(signal: SIGKILL, includeListener: true)
+      if Self.descendants(of: pid).isEmpty { break }
+      usleep(20_000)
+    }
     waitLocal(pid)
     Self.lock.withLock { _ = Self.running.remove(pid) }
   }
@@ -315,4 +323,10 @@ final class SSHD: @unchecked Sendable {
 
   /// One server for the tests that need nothing special, started on first use.
   static let shared: SSHD = try! SSHD(hostKeyTypes: ["ed25519", "ecdsa"])
+}
+
+/// Runs a blocking test body on a dedicated thread, so a long wait does not hold one of the two
+/// cooperative threads that swift-testing runs the other tests on.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  try await SSHPool.run([0], forks: 1) { _ in Result { try body() } }[0].get()
 }
