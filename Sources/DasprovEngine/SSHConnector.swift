@@ -80,7 +80,7 @@ final class SSHHostConnection: HostConnection {
   }
 
   func upload(localPath: String, to remotePath: String, mode: Int) throws {
-    try session.mkdirP((remotePath as NSString).deletingLastPathComponent, mode: 0o700, become: nil)
+    try session.mkdirP((remotePath as NSString).deletingLastPathComponent, mode: nil, become: nil)
     _ = try session.upload(.file(localPath), to: remotePath, mode: UInt16(mode))
   }
 

@@ -108,7 +108,9 @@ import Testing
     try sandbox.reset(pristine: true)
     let r = try sandbox.dasprov(["apply", sandbox.inventory])
     #expect(r.status == 0, "\(r.all)")
-    try SeedChecks(sandbox: sandbox, roles: roles, address: { sandbox.host($0).address }, offset: { _ in 0 }).checkAll()
+    var checks = SeedChecks(sandbox: sandbox, roles: roles, address: { sandbox.host($0).address }, offset: { _ in 0 })
+    checks.dbHost = sandbox.host("db1").address
+    try checks.checkAll()
     try SeedChecks.expectOnlySeedElementsChanged(sandbox: sandbox, hosts: allHosts)
     let again = try sandbox.dasprov(["apply", sandbox.inventory])
     #expect(again.status == 0)

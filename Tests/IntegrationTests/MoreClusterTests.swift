@@ -37,12 +37,15 @@ extension Cluster {
       presenters
       receivers
 
-      [das:vars]
+      [mysql]
+      database-server ansible_host=\(sandbox.host("db1").address)
+
+      [all:vars]
       ansible_user=root
       ansible_ssh_private_key_file=\(sandbox.state)/id_ed25519
       dasprov_known_hosts=\(sandbox.state)/known_hosts
-      db_host=db.internal.example
-      db_port=3307
+      db_host=\(sandbox.host("db1").address)
+      db_port=3306
       db_user=das_app
       db_password=Sec0nd-Shape!
       das_link=/opt/das-current
@@ -55,8 +58,7 @@ extension Cluster {
     #expect(r.status == 0, "\(r.all)")
     var checks = SeedChecks(sandbox: sandbox, roles: roles, address: { sandbox.host($0).address }, offset: { $0 == "host5" ? 2 : 0 })
     checks.link = "/opt/das-current"
-    checks.dbHost = "db.internal.example"
-    checks.dbPort = "3307"
+    checks.dbHost = sandbox.host("db1").address
     checks.dbUser = "das_app"
     checks.dbPassword = "Sec0nd-Shape!"
     try checks.checkAll()
@@ -110,7 +112,7 @@ extension Cluster {
       try FileManager.default.createDirectory(atPath: "\(base)/\(plan)", withIntermediateDirectories: true)
       for s in stamps { try Data("state".utf8).write(to: URL(fileURLWithPath: "\(base)/\(plan)/\(s)_\(plan)")) }
     }
-    let off = try sandbox.dasprov(["apply", sandbox.inventory, "--limit", "host5"])
+    let off = try sandbox.dasprov(["apply", sandbox.inventory, "--limit", "host5:mysql"])
     #expect(off.status == 0, "\(off.all)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: "\(base)/PlanA").count == 4, "pruning is opt-in")
     let inventory = try sandbox.inventoryVariant("prune.ini") { $0 + "das_cep_prune=true\n" }
@@ -143,7 +145,7 @@ extension Cluster {
     let inventory = try sandbox.inventoryVariant("become.ini") {
       $0.replacingOccurrences(of: "ansible_user=root", with: "ansible_user=dasuser\nansible_become=true")
     }
-    let r = try sandbox.dasprov(["apply", inventory, "--limit", "analyzers", "--json"])
+    let r = try sandbox.dasprov(["apply", inventory, "--limit", "analyzers:mysql", "--json"])
     #expect(r.status == 0, "\(r.all)")
     for host in ["host1", "host2"] {
       let attrs = try FileManager.default.attributesOfItem(atPath: sandbox.local(host, "\(das)/repository/conf/axis2/axis2.xml"))
