@@ -65,6 +65,6 @@ let package = Package(
     .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL"]),
     .testTarget(name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore"]),
     // Runs the built `dasprov` binary against the sandbox's real sshd hosts.
-    .testTarget(name: "IntegrationTests", dependencies: ["DasprovCore"], exclude: ["Scripts"]),
+    .testTarget(name: "IntegrationTests", dependencies: ["DasprovCore"], exclude: ["Scripts", "Fixtures"]),
   ]
 )

@@ -36,9 +36,15 @@ public enum CopyTask: TaskKind {
     let fromExpr = context.statement("from")!.positional!
     var local = (try context.string(fromExpr, "copy source") as NSString).expandingTildeInPath
     if !local.hasPrefix("/") {
-      // Paths from the inventory are relative to it, as in Ansible; else to the module.
-      let base = (try? context.scope.lookup("inventory_dir"))??.stringValue ?? context.templates.baseDirectory
-      local = (base as NSString).appendingPathComponent(local)
+      // As in Ansible: a module's own files/ first, then the inventory's directory (for paths
+      // that come from inventory variables, such as das_carbon_apps).
+      let moduleFile = (context.templates.baseDirectory as NSString).appendingPathComponent("files/" + local)
+      if FileManager.default.fileExists(atPath: moduleFile) {
+        local = moduleFile
+      } else {
+        let base = (try? context.scope.lookup("inventory_dir"))??.stringValue ?? context.templates.baseDirectory
+        local = (base as NSString).appendingPathComponent(local)
+      }
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: local, isDirectory: &isDirectory) else {

@@ -160,7 +160,7 @@ import Testing
     let failSwitch = sandbox.local("host3", "/etc/dasprov-sandbox/fail-start")
     #expect(FileManager.default.createFile(atPath: failSwitch, contents: Data()))
     defer { try? FileManager.default.removeItem(atPath: failSwitch) }
-    let inventory = try sandbox.inventoryVariant("gate.ini") { $0 + "das_start_timeout=3\ncep_persistence=false\n" }
+    let inventory = try sandbox.inventoryVariant("gate.ini") { $0 + "das_start_timeout=8\ncep_persistence=false\n" }
     let began = Date()
     let r = try sandbox.dasprov(["apply", inventory])
     #expect(r.status == 3, "\(r.all)")
