@@ -39,10 +39,10 @@ ok "a file written on host3 is on neither host4 nor the real machine"
 ok "the non-root user has passwordless sudo"
 
 das=/opt/wso2das-3.1.0
-on 5 "$das/bin/wso2server.sh --start -receiverNode"
-sleep 0.2
+# A 3 s delay for this start, so a loaded machine cannot make the early probe late.
+on 5 "DASPROV_FAKE_START_DELAY=3 $das/bin/wso2server.sh --start -receiverNode"
 on 5 "bash -c 'exec 3<>/dev/tcp/127.0.7.15/9443'" 2>/dev/null && fail "the stand-in server listened before its start delay"
-for _ in $(seq 1 40); do on 5 "bash -c 'exec 3<>/dev/tcp/127.0.7.15/9443'" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 80); do on 5 "bash -c 'exec 3<>/dev/tcp/127.0.7.15/9443'" 2>/dev/null && break; sleep 0.1; done
 on 5 "bash -c 'exec 3<>/dev/tcp/127.0.7.15/9443'" || fail "the stand-in server never listened on 9443"
 on 5 "grep -q 'WSO2 Carbon started' $das/repository/logs/wso2carbon.log" || fail "no start-up line in wso2carbon.log"
 on 5 "grep -q 'profile=-receiverNode offset=0' $das/repository/logs/starts.log" || fail "the start was not recorded"
