@@ -16,7 +16,7 @@ public enum FactsGatherer {
       do {
         let connection = try connector.connect(hosts[i])
         defer { connection.close() }
-        let output = try connection.runScript(RemoteScripts.factScript(requests: [], probes: []), timeout: 60)
+        let output = try connection.runScript(RemoteScripts.factScript(requests: [], probes: [], addresses: true), timeout: 60)
         result = .success(try RemoteScripts.parseFacts(output.stdout, requests: [], probes: []).0)
       } catch {
         result = .failure("\(error)")

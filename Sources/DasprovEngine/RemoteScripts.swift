@@ -23,45 +23,46 @@ public enum RemoteScripts {
 
   // MARK: - Facts
 
-  public static func factScript(requests: [FactRequest], probes: [ProbeRequest]) -> String {
+  /// The fact script: one exec per host that reports the OS, pending restarts, and what the plan
+  /// needs about every path — in a handful of processes whatever the number of paths (one
+  /// `find` for types, modes, owners, sizes and link targets; one `sha256sum`; one `cat` for
+  /// every file edited on the controller), since forks, not bytes, are what cost time here.
+  public static func factScript(requests: [FactRequest], probes: [ProbeRequest], addresses: Bool = false) -> String {
     var s = ShellScript()
     s.raw("#!/bin/sh")
     s.raw("# dasprov: gather facts (read-only)")
     s.raw(statePrologue)
     s.raw("printf '@state %s\\n' \"$S\"")
-    s.raw("printf '@os\\n'; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null; printf '\\n@end\\n'")
-    s.raw("printf '@hostname %s\\n' \"$(hostname 2>/dev/null || uname -n)\"")
-    s.raw("printf '@user %s\\n' \"$(id -un)\"")
-    s.raw("printf '@addresses %s\\n' \"$(hostname -I 2>/dev/null)\"")
-    s.raw("printf '@pending\\n'; ls -1 \"$S/pending\" 2>/dev/null; printf '@end\\n'")
+    s.raw("f=/etc/os-release; [ -r \"$f\" ] || f=/usr/lib/os-release")
+    s.raw("printf '@os\\n'; while IFS= read -r l || [ -n \"$l\" ]; do printf '%s\\n' \"$l\"; done < \"$f\" 2>/dev/null; printf '@end\\n'")
+    s.raw("h=; read -r h < /proc/sys/kernel/hostname 2>/dev/null || h=$(uname -n); printf '@hostname %s\\n' \"$h\"")
+    s.raw("printf '@user %s\\n' \"${USER:-${LOGNAME:-$(id -un)}}\"")
+    if addresses { s.raw("printf '@addresses %s\\n' \"$(hostname -I 2>/dev/null)\"") }
+    s.raw("printf '@pending\\n'; for f in \"$S\"/pending/*; do [ -e \"$f\" ] && printf '%s\\n' \"${f##*/}\"; done; printf '@end\\n'")
+    let all = requests.map(\.path.shellQuoted).joined(separator: " ")
+    if !requests.isEmpty {
+      // %y type (f d l …), %m mode, %u %g owner, %s size, %l link target; NUL-separated, so any
+      // byte in a name is safe. Missing paths print nothing (the error goes to /dev/null).
+      s.raw("printf '@find '; find \(all) -maxdepth 0 -printf '%p\\0%y\\0%m\\0%u\\0%g\\0%s\\0%l\\0' 2>/dev/null | base64 -w0; printf '\\n'")
+    }
+    let hashed = requests.filter { $0.needs.contains(.hash) }.map(\.path.shellQuoted).joined(separator: " ")
+    if !hashed.isEmpty {
+      // Plain sha256sum (not -z, which coreutils before 8.27 lacks): names with a backslash or a
+      // newline come escaped, on a line that starts with a backslash.
+      s.raw("printf '@sha '; sha256sum -- \(hashed) 2>/dev/null | base64 -w0; printf '\\n'")
+    }
+    let read = requests.filter { $0.needs.contains(.content) }.map(\.path.shellQuoted).joined(separator: " ")
+    if !read.isEmpty {
+      s.raw("printf '@cat '; cat -- \(read) 2>/dev/null | head -c \(contentLimit * 16) | base64 -w0; printf '\\n'")
+    }
+    for (i, r) in requests.enumerated() where r.needs.contains(.listing) {
+      s.raw("printf '@list \(i) '; find \(r.path.shellQuoted) -mindepth 1 -type f -printf '%P\\0' 2>/dev/null | base64 -w0; printf '\\n'")
+    }
     s.raw(
       """
-      st() {
-        if [ -L "$2" ]; then t=symlink; elif [ -d "$2" ]; then t=directory; elif [ -f "$2" ]; then t=file
-        elif [ -e "$2" ]; then t=other; else printf '@stat %s missing\\n' "$1"; return 1; fi
-        printf '@stat %s %s %s\\n' "$1" "$t" "$(stat -c '%a %U %G %s' -- "$2" 2>/dev/null)"
-        if [ "$t" = symlink ]; then printf '@link %s ' "$1"; readlink -- "$2" | base64 -w0; printf '\\n'; fi
-        return 0
-      }
-      hs() { [ -f "$2" ] && [ -r "$2" ] && printf '@hash %s %s\\n' "$1" "$(sha256sum < "$2" | cut -c1-64)"; }
-      ct() {
-        [ -f "$2" ] && [ -r "$2" ] || return 0
-        sz=$(stat -L -c %s -- "$2" 2>/dev/null || echo 0)
-        if [ "$sz" -le \(contentLimit) ]; then printf '@content %s ' "$1"; base64 -w0 < "$2"; printf '\\n'; fi
-      }
-      ls0() { [ -d "$2" ] && { printf '@list %s ' "$1"; find "$2" -type f -printf '%P\\0' 2>/dev/null | base64 -w0; printf '\\n'; }; }
       pr() { i=$1; shift; ( "$@" ) </dev/null >/dev/null 2>&1; printf '@probe %s %s\\n' "$i" "$?"; }
       prc() { i=$1; shift; t=$(mktemp) || return 0; ( "$@" ) </dev/null >"$t" 2>/dev/null; st=$?; printf '@probeout %s ' "$i"; base64 -w0 < "$t"; printf '\\n@probe %s %s\\n' "$i" "$st"; rm -f -- "$t"; }
       """)
-    for (i, r) in requests.enumerated() {
-      var line = "st \(i) \(r.path.shellQuoted)"
-      var then: [String] = []
-      if r.needs.contains(.hash) { then.append("hs \(i) \(r.path.shellQuoted)") }
-      if r.needs.contains(.content) { then.append("ct \(i) \(r.path.shellQuoted)") }
-      if r.needs.contains(.listing) { then.append("ls0 \(i) \(r.path.shellQuoted)") }
-      if !then.isEmpty { line += " && { " + then.joined(separator: "; ") + "; }" }
-      s.raw(line)
-    }
     for (i, p) in probes.enumerated() {
       s.raw((p.capture ? "prc \(i) " : "pr \(i) ") + p.argv.map(\.shellQuoted).joined(separator: " "))
     }
@@ -74,7 +75,7 @@ public enum RemoteScripts {
   }
 
   /// Parses the fact script's output. The requests and probes must be the ones the script was
-  /// built from (indices refer to them).
+  /// built from (contents and listings are matched to them by order and index).
   public static func parseFacts(_ output: [UInt8], requests: [FactRequest], probes: [ProbeRequest]) throws(FactParseError) -> (HostFacts, stateDirectory: String) {
     let text = String(decoding: output, as: UTF8.self)
     var facts = HostFacts()
@@ -82,6 +83,9 @@ public enum RemoteScripts {
     var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
     var sawDone = false
     var osRelease: [String: String] = [:]
+    var shaByPath: [String: String] = [:]
+    var catBytes: [UInt8]?
+    for r in requests { facts.paths[r.path] = .missing }
     while let line = lines.popFirst() {
       let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
       switch parts.first {
@@ -103,30 +107,38 @@ public enum RemoteScripts {
         while let l = lines.popFirst(), l != "@end" {
           if !l.isEmpty { facts.pendingHandlers.append(String(l)) }
         }
-      case "@stat":
-        let (index, rest) = try indexed(parts, requests.count, line)
-        let fields = rest.split(separator: " ").map(String.init)
-        guard let type = fields.first.flatMap(PathFacts.FileType.init(rawValue:)) else {
-          throw FactParseError(description: "unexpected fact line: \(line)")
+      case "@find":
+        let fields = try base64(parts.count > 1 ? parts[1] : "", line).split(separator: 0, omittingEmptySubsequences: false).map {
+          String(decoding: $0, as: UTF8.self)
         }
-        var pf = PathFacts(type: type)
-        if fields.count >= 5 {
-          pf.mode = Int(fields[1], radix: 8)
-          pf.owner = fields[2]
-          pf.group = fields[3]
-          pf.size = Int(fields[4])
+        var k = 0
+        while k + 7 <= fields.count {
+          let f = fields[k..<(k + 7)].map { $0 }
+          k += 7
+          let type: PathFacts.FileType
+          switch f[1] {
+          case "f": type = .file
+          case "d": type = .directory
+          case "l": type = .symlink
+          default: type = .other
+          }
+          facts.paths[f[0]] = PathFacts(
+            type: type, mode: Int(f[2], radix: 8), owner: f[3], group: f[4], size: Int(f[5]),
+            linkTarget: type == .symlink ? f[6] : nil)
         }
-        facts.paths[requests[index].path] = pf
-      case "@link":
-        let (index, rest) = try indexed(parts, requests.count, line)
-        facts.paths[requests[index].path]?.linkTarget = String(decoding: try base64(rest, line), as: UTF8.self)
-          .trimmingCharacters(in: CharacterSet(charactersIn: "\n"))
-      case "@hash":
-        let (index, rest) = try indexed(parts, requests.count, line)
-        facts.paths[requests[index].path]?.sha256 = rest
-      case "@content":
-        let (index, rest) = try indexed(parts, requests.count, line)
-        facts.paths[requests[index].path]?.content = try base64(rest, line)
+      case "@sha":
+        // "HASH  NAME" per line; a line starting with a backslash has an escaped name.
+        for record in try base64(parts.count > 1 ? parts[1] : "", line).split(separator: UInt8(ascii: "\n")) {
+          var r = String(decoding: record, as: UTF8.self)
+          let escaped = r.hasPrefix("\\")
+          if escaped { r.removeFirst() }
+          guard r.count > 66 else { continue }
+          var name = String(r.dropFirst(66))
+          if escaped { name = unescapeChecksumName(name) }
+          shaByPath[name] = String(r.prefix(64))
+        }
+      case "@cat":
+        catBytes = try base64(parts.count > 1 ? parts[1] : "", line)
       case "@list":
         let (index, rest) = try indexed(parts, requests.count, line)
         let raw = try base64(rest, line)
@@ -142,12 +154,38 @@ public enum RemoteScripts {
       }
     }
     guard sawDone else { throw FactParseError(description: "the fact script did not finish (no @done)") }
+    for (path, sha) in shaByPath where facts.paths[path]?.type == .file { facts.paths[path]?.sha256 = sha }
+    if let catBytes {
+      // `cat` wrote the regular files among the content requests, in order; their sizes come
+      // from `find`. A mismatch means a file changed while we looked: contents are not trusted.
+      let readable = requests.filter { $0.needs.contains(.content) && facts.paths[$0.path]?.type == .file }
+      let sizes = readable.map { facts.paths[$0.path]?.size ?? 0 }
+      if sizes.reduce(0, +) == catBytes.count {
+        var offset = 0
+        for (r, size) in zip(readable, sizes) {
+          if size <= contentLimit { facts.paths[r.path]?.content = Array(catBytes[offset..<(offset + size)]) }
+          offset += size
+        }
+      } else {
+        throw FactParseError(description: "files changed while their contents were read (or one is unreadable); run again")
+      }
+    }
     facts.osID = osRelease["ID"] ?? ""
     facts.osLike = (osRelease["ID_LIKE"] ?? "").split(separator: " ").map(String.init)
     facts.osVersion = osRelease["VERSION_ID"] ?? ""
     facts.osPrettyName = osRelease["PRETTY_NAME"] ?? facts.osID
-    for r in requests where facts.paths[r.path] == nil { facts.paths[r.path] = .missing }
     return (facts, state)
+  }
+
+  /// Undoes sha256sum's escaping of a file name (`\\\\` and `\\n`).
+  static func unescapeChecksumName(_ s: String) -> String {
+    var out = ""
+    var it = s.makeIterator()
+    while let c = it.next() {
+      guard c == "\\", let n = it.next() else { out.append(c); continue }
+      out.append(n == "n" ? "\n" : n)
+    }
+    return out
   }
 
   private static func indexed(_ parts: [String], _ count: Int, _ line: Substring) throws(FactParseError) -> (Int, String) {

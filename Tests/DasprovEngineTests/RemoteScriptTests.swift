@@ -58,7 +58,10 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     let requests = [
       FactRequest(s.path + "/conf/a.xml", [.stat, .hash, .content]), FactRequest(s.path + "/link", [.stat]),
       FactRequest(s.path + "/missing file $(x)", [.stat, .hash]), FactRequest(s.path + "/cep", [.stat, .listing]),
+      FactRequest(s.path + "/conf/odd\\name\nwith newline ü.txt", [.stat, .hash, .content]),
+      FactRequest(s.path + "/conf", [.stat, .content]),
     ]
+    try s.write("conf/odd\\name\nwith newline ü.txt", "odd\n")
     let probes = [ProbeRequest(["true"]), ProbeRequest(["sh", "-c", "exit 3"])]
     let out = try runLocally(RemoteScripts.factScript(requests: requests, probes: probes), home: s.path + "/home")
     #expect(out.status == 0, "\(String(decoding: out.stderr, as: UTF8.self))")
@@ -72,6 +75,12 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     #expect(facts.path(s.path + "/link").linkTarget == s.path + "/conf")
     #expect(facts.path(s.path + "/missing file $(x)").type == .missing)
     #expect(facts.path(s.path + "/cep").entries == ["-1234/Plan/1_Plan", "-1234/Plan/2_Plan"])
+    let odd = facts.path(s.path + "/conf/odd\\name\nwith newline ü.txt")
+    #expect(odd.type == .file)
+    #expect(odd.sha256 == SHA256.hex(Array("odd\n".utf8)), "escaped names are matched to their hashes")
+    #expect(odd.content == Array("odd\n".utf8))
+    #expect(facts.path(s.path + "/conf").type == .directory)
+    #expect(facts.path(s.path + "/conf").content == nil)
     #expect(facts.probes[["true"]] == 0)
     #expect(facts.probes[["sh", "-c", "exit 3"]] == 3)
     #expect(!facts.osID.isEmpty)
