@@ -1,5 +1,6 @@
 import DasprovCore
 import DasprovTasks
+import DasprovSSH
 import Foundation
 
 /// `dasprov facts`: the fact round trip alone, on every host at once.
@@ -10,19 +11,15 @@ public enum FactsGatherer {
   }
 
   public static func gather(_ hosts: [HostSpec], connector: Connector, forks: Int) -> [Result] {
-    let results = Locked<[Result?]>(Array(repeating: nil, count: hosts.count))
-    ThreadPool.run(count: hosts.count, limit: forks) { i in
-      let result: Result
+    SSHPool.run(hosts, forks: forks) { host in
       do {
-        let connection = try connector.connect(hosts[i])
+        let connection = try connector.connect(host)
         defer { connection.close() }
         let output = try connection.runScript(RemoteScripts.factScript(requests: [], probes: [], addresses: true), timeout: 60)
-        result = .success(try RemoteScripts.parseFacts(output.stdout, requests: [], probes: []).0)
+        return .success(try RemoteScripts.parseFacts(output.stdout, requests: [], probes: []).0)
       } catch {
-        result = .failure("\(error)")
+        return .failure("\(error)")
       }
-      results.withLock { $0[i] = result }
     }
-    return results.current.map { $0! }
   }
 }

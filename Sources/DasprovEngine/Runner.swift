@@ -1,5 +1,6 @@
 import DasprovCore
 import DasprovDSL
+import DasprovSSH
 import DasprovTasks
 import Foundation
 
@@ -123,16 +124,13 @@ public final class Runner: @unchecked Sendable {
         for secret in HostVariables(host: host, play: play, world: world).secretValues() { output.masker.add(secret) }
       }
     }
-    let outcomes = Locked<[HostOutcome?]>(Array(repeating: nil, count: targets.count))
-    let targets = self.targets
-    ThreadPool.run(count: targets.count, limit: options.forks) { [self] index in
+    var results = SSHPool.run(targets, forks: options.forks) { [self] host in
       let started = Date()
-      var outcome = self.converge(targets[index])
+      var outcome = self.converge(host)
       outcome.seconds = Date().timeIntervalSince(started)
-      outcomes.withLock { $0[index] = outcome }
       self.progress(outcome)
+      return outcome
     }
-    var results = outcomes.current.map { $0! }
     var halted: String?
     if options.mode != .plan {
       halted = preflight(&results) ?? restartInOrder(&results)
@@ -261,11 +259,9 @@ public final class Runner: @unchecked Sendable {
       }
     }
     guard !work.isEmpty else { return nil }
-    let jobs = work
-    let failures = Locked<[(Int, String)]>([])
     let snapshot = results
-    ThreadPool.run(count: jobs.count, limit: options.forks) { [self] k in
-      let (i, play, check, module) = jobs[k]
+    let verdicts: [(Int, String)?] = SSHPool.run(Array(work.indices), forks: options.forks) { [self, work] k in
+      let (i, play, check, module) = work[k]
       let host = snapshot[i].host
       do {
         let vars = HostVariables(host: host, play: play, world: world)
@@ -273,23 +269,24 @@ public final class Runner: @unchecked Sendable {
           name: check.name.name, nameRange: check.name.range, kind: check.kind, target: nil, when: nil, loop: nil,
           statements: check.statements, notify: [], tags: [], range: check.range)
         let context = TaskContext(task: task, hostName: host.name, scope: vars.root, functions: world.functions, facts: nil, templates: module)
-        guard case .database(let h, let port, let user, let password, let dbs, let timeout) = try CheckKinds.resolve(check, context: context) else { return }
-        guard let connection = connections.existing(host.name) else { return }
+        guard case .database(let h, let port, let user, let password, let dbs, let timeout) = try CheckKinds.resolve(check, context: context) else { return nil }
+        guard let connection = connections.existing(host.name) else { return nil }
         let script = RemoteScripts.databaseCheckScript(host: h, port: port, user: user, password: password, databases: dbs, timeout: timeout)
         let result = try runScript(script, on: host, connection, timeout: Double(timeout) * 3 + 10)
         let text = String(decoding: result.stdout, as: UTF8.self)
         if let fail = text.split(separator: "\n").first(where: { $0.hasPrefix("@fail ") }) {
-          failures.withLock { $0.append((i, "\(check.name.name): \(fail.dropFirst(6))")) }
-        } else if !text.contains("@ok") {
-          failures.withLock { $0.append((i, "\(check.name.name): the check stopped early \(result.stderrTail)")) }
-        } else if text.contains("@no-client") {
+          return (i, "\(check.name.name): \(fail.dropFirst(6))")
+        }
+        if !text.contains("@ok") { return (i, "\(check.name.name): the check stopped early \(result.stderrTail)") }
+        if text.contains("@no-client") {
           output.verbose(1, "\(host.name): \(check.name.name): TCP reachable; no mysql client on the node to check the login")
         }
+        return nil
       } catch {
-        failures.withLock { $0.append((i, "\(check.name.name): \(error)")) }
+        return (i, "\(check.name.name): \(error)")
       }
     }
-    let found = failures.current.sorted { $0.0 < $1.0 }
+    let found = verdicts.compactMap { $0 }
     guard !found.isEmpty else { return nil }
     for (i, why) in found {
       results[i].restartFailure = "pre-flight: \(why)"
@@ -337,14 +334,12 @@ public final class Runner: @unchecked Sendable {
       while position < due.count {
         let chunk = Array(due[position..<min(due.count, position + serial)])
         position += chunk.count
-        let snapshot = results
-        let finished = Locked<[(Int, HostOutcome)]>([])
-        ThreadPool.run(count: chunk.count, limit: chunk.count) { [self] k in
-          var outcome = snapshot[chunk[k]]
+        let restarted = SSHPool.run(chunk.map { results[$0] }, forks: chunk.count) { [self] outcome in
+          var outcome = outcome
           self.runHandlers(play, &outcome)
-          finished.withLock { $0.append((chunk[k], outcome)) }
+          return outcome
         }
-        for (i, o) in finished.current { results[i] = o }
+        for (i, o) in zip(chunk, restarted) { results[i] = o }
         for i in chunk where results[i].restartFailure != nil {
           failures += 1
           output.say(output.paint("\(results[i].host.name): restart failed: \(results[i].restartFailure!)", "31"))
