@@ -130,10 +130,6 @@ public enum LocalFileHash {
       size += chunk.count
       hasher.update(chunk)
     }
-    let hex = hasher.finalize().map { b -> String in
-      let s = String(b, radix: 16)
-      return s.count == 1 ? "0" + s : s
-    }.joined()
-    return (size, hex)
+    return (size, hasher.finalizeHex())
   }
 }

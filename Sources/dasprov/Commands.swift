@@ -31,15 +31,22 @@ enum Diagnostics {
   }
 }
 
-/// `apply` and `plan` share everything but the mode.
-struct RunCommandBody {
+/// What `apply` and `plan` take: they differ only in the mode.
+struct RunTarget: ParsableArguments {
+  @Argument(help: "The Ansible INI inventory.")
   var inventory: String
-  var playbook: String?
-  var project: ProjectOptions
-  var flags: RunFlags
-  var mode: RunMode
 
-  func run() throws {
+  @Argument(help: "The playbook to run (default: Playbooks/site.dasp of the project).")
+  var playbook: String?
+
+  @OptionGroup var project: ProjectOptions
+  @OptionGroup var flags: RunFlags
+
+  func run(_ mode: RunMode) throws {
+    try Self.execute(inventory: inventory, playbook: playbook, project: project, flags: flags, mode: mode)
+  }
+
+  static func execute(inventory: String, playbook: String?, project: ProjectOptions, flags: RunFlags, mode: RunMode) throws {
     let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: playbook, limit: flags.limit, color: flags.color)
     for host in workspace.targets {
       for (name, value) in host.vars where HostVariables.isSecretName(name) { SecretMasker.shared.add(value.description) }
@@ -78,17 +85,10 @@ struct ApplyCommand: ParsableCommand {
       Checks everything before touching a host, gathers facts on every host in one round trip, applies each host's changes atomically (with backups), and restarts the nodes whose configuration changed, play by play in the restart order, 'serial' at a time, each behind a health gate. A re-run changes nothing and restarts nothing. An interrupted or halted roll resumes on the next apply.
       """)
 
-  @Argument(help: "The Ansible INI inventory.")
-  var inventory: String
-
-  @Argument(help: "The playbook to run (default: Playbooks/site.dasp of the project).")
-  var playbook: String?
-
-  @OptionGroup var project: ProjectOptions
-  @OptionGroup var flags: RunFlags
+  @OptionGroup var target: RunTarget
 
   func run() throws {
-    try RunCommandBody(inventory: inventory, playbook: playbook, project: project, flags: flags, mode: .apply).run()
+    try target.run(.apply)
   }
 }
 
@@ -98,17 +98,10 @@ struct PlanCommand: ParsableCommand {
     abstract: "Show what apply would change, changing nothing (exit 2 when something would change).",
     aliases: ["check"])
 
-  @Argument(help: "The Ansible INI inventory.")
-  var inventory: String
-
-  @Argument(help: "The playbook to run (default: Playbooks/site.dasp of the project).")
-  var playbook: String?
-
-  @OptionGroup var project: ProjectOptions
-  @OptionGroup var flags: RunFlags
+  @OptionGroup var target: RunTarget
 
   func run() throws {
-    try RunCommandBody(inventory: inventory, playbook: playbook, project: project, flags: flags, mode: .plan).run()
+    try target.run(.plan)
   }
 }
 
@@ -124,7 +117,7 @@ struct RollbackCommand: ParsableCommand {
   @OptionGroup var flags: RunFlags
 
   func run() throws {
-    try RunCommandBody(inventory: inventory, playbook: nil, project: project, flags: flags, mode: .rollback).run()
+    try RunTarget.execute(inventory: inventory, playbook: nil, project: project, flags: flags, mode: .rollback)
   }
 }
 

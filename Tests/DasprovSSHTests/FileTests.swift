@@ -37,7 +37,7 @@ func pattern(_ count: Int, seed: Int = 1) -> Data {
     let dest = dir + "/file.conf"
     let first = try Self.session.upload(.data(Data("one\n".utf8)), to: dest, mode: nil, owner: nil, group: nil, become: nil, method: method)
     #expect(first.method == method)
-    #expect(first.sha256 == StreamingSHA256.hex(Array("one\n".utf8)))
+    #expect(first.sha256 == SHA256.hex(Array("one\n".utf8)))
     #expect(fileBytes(dest) == Data("one\n".utf8))
     // New files get 0666 & ~umask, like any file the user creates.
     #expect(localStat(dest).map { $0.st_mode & 0o7777 } == 0o644)
@@ -64,7 +64,7 @@ func pattern(_ count: Int, seed: Int = 1) -> Data {
     let dest = TestWorld.shared.remoteDir("big") + "/pack.zip"
     let r = try Self.session.upload(.file(local), to: dest, mode: nil, owner: nil, group: nil, become: nil, method: method)
     #expect(r.method == (method == .auto ? .exec : .sftp))
-    #expect(r.sha256 == StreamingSHA256.hex(data))
+    #expect(r.sha256 == SHA256.hex(data))
     #expect(fileBytes(dest) == data)
   }
 
@@ -75,7 +75,7 @@ func pattern(_ count: Int, seed: Int = 1) -> Data {
     _ = FileManager.default.createFile(atPath: local, contents: data)
     let dir = TestWorld.shared.remoteDir("known-\(method)")
     let dest = dir + "/pack.zip"
-    let right = StreamingSHA256.hex(data)
+    let right = SHA256.hex(data)
     let r = try Self.session.upload(.file(local, sha256: right.uppercased()), to: dest, mode: nil, owner: nil, group: nil, become: nil, method: method)
     #expect(r.sha256 == right)
     #expect(fileBytes(dest) == data)
