@@ -65,7 +65,18 @@ endpoint() {
   if can_bind "$addr" 22; then echo "$addr 22"; else echo "127.0.0.1 $((2200 + i))"; fi
 }
 
-sshd_pid() { local f=$state/run/host$1.pid; [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
+# The PID of host i's sshd, only if that process is still ours: alive, running this host's
+# sshd config, in a mount namespace of its own. A recorded PID the system has since given to
+# another process must never be mistaken for the host (down would otherwise kill it).
+sshd_pid() {
+  local f=$state/run/host$1.pid pid
+  [[ -f $f ]] || return 1
+  pid=$(cat "$f")
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$state/sshd/host$1.conf" || return 1
+  [[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] || return 1
+  echo "$pid"
+}
 
 # The /etc of host i: a copy of this machine's, with its own OS identity, host keys and users.
 seed_etc() {
@@ -189,7 +200,8 @@ wait_up() {
   local i=$1 addr port
   read -r addr port < "$state/hosts/host$i/endpoint"
   for _ in $(seq 1 100); do
-    if ! sshd_pid "$i" >/dev/null; then
+    # Just started by us: alive is enough (it may not have entered its namespace yet).
+    if ! kill -0 "$(cat "$state/run/host$i.pid")" 2>/dev/null; then
       die "host$i's sshd exited: $(tail -3 "$state/logs/host$i.start.log" "$state/logs/host$i.sshd.log" 2>/dev/null | tr '\n' ' ')
 (mount namespaces need root and CAP_SYS_ADMIN; if unshare is not permitted here the sandbox cannot run)"
     fi
@@ -282,6 +294,8 @@ cmd_up() {
 namespace_pids() {
   local pid; pid=$(sshd_pid "$1") || return 0
   local ns; ns=$(readlink "/proc/$pid/ns/mnt") || return 0
+  # Never the namespace this script runs in: that would be every process of the machine.
+  [[ $ns != "$(readlink /proc/self/ns/mnt)" ]] || return 0
   for p in /proc/[0-9]*; do
     [[ $(readlink "$p/ns/mnt" 2>/dev/null) == "$ns" ]] && echo "${p#/proc/}"
   done
