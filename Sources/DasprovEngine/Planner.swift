@@ -15,7 +15,11 @@ public struct TaskInstance: Sendable {
   /// `module : task name`, with the loop item when there is one.
   public var label: String {
     var l = "\(module.name) : \(task.name)"
-    if let loopValue { l += " (\(loopValue.description))" }
+    if let loopValue {
+      // A loop over maps names its items by their `name` when they have one.
+      let item = loopValue.mapValue?["name"]?.description ?? loopValue.description
+      l += " (\(item))"
+    }
     return l
   }
 

@@ -431,6 +431,19 @@ public final class Runner: @unchecked Sendable {
       output.say(output.paint("\(o.host.name): FAILED: \(f)", "31"))
     }
     guard let plan = o.plan else { return }
+    if options.mode != .plan && output.verbosity == 0 && !options.diff {
+      // Apply, not verbose: one line per host that changed; -v lists every task.
+      let changed = plan.tasks.filter { $0.plan.status == .changed }
+      guard !changed.isEmpty else { return }
+      var perModule: [(String, Int)] = []
+      for t in changed {
+        if let i = perModule.firstIndex(where: { $0.0 == t.instance.module.name }) { perModule[i].1 += 1 } else { perModule.append((t.instance.module.name, 1)) }
+      }
+      let modules = perModule.map { $0.1 > 1 ? "\($0.0) ×\($0.1)" : $0.0 }.joined(separator: ", ")
+      output.say(output.paint("\(o.host.name): \(changed.count) task\(changed.count == 1 ? "" : "s") changed (\(modules))", "33"))
+      for n in changed.flatMap(\.plan.notes) { output.say("    note: \(n)") }
+      return
+    }
     for t in plan.tasks {
       switch t.plan.status {
       case .changed:

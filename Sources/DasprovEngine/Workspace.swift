@@ -70,7 +70,8 @@ public struct Workspace: Sendable {
   public func restartOrderNames() -> [String] {
     guard let project else { return [] }
     let runner = Runner(project: project, world: world, targets: targets, options: RunOptions(mode: .plan), connector: NoConnector(), output: Output())
-    return runner.restartOrder().map(\.name)
+    // Only plays that can restart something have a place in the restart order.
+    return runner.restartOrder().filter { !project.handlers(of: $0).isEmpty }.map(\.name)
   }
 }
 
