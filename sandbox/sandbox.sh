@@ -121,6 +121,8 @@ seed_das() {
   local opt=$1
   rm -rf "$opt/wso2das-3.1.0" "$opt/wso2das"
   cp -a "$here/fixture/wso2das-3.1.0" "$opt/"
+  # git keeps no empty directories; a DAS home has these.
+  mkdir -p "$opt/wso2das-3.1.0/repository/"{logs,components/lib,components/dropins,deployment/server/carbonapps}
   if [[ -n $das_pack ]]; then
     [[ -d $das_pack/repository/conf ]] || die "--das-pack $das_pack has no repository/conf"
     cp -a "$das_pack/repository/conf/." "$opt/wso2das-3.1.0/repository/conf/"
