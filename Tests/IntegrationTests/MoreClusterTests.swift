@@ -171,3 +171,34 @@ extension Cluster {
     #expect(dot.stdout.hasPrefix("digraph das {"))
   }
 }
+
+extension Cluster {
+  /// One host's variable changes: only the files that depend on it change, and only the nodes
+  /// whose files changed restart — in role order, one at a time.
+  @Test func oneVariableRestartsOnlyTheNodesItReaches() throws {
+    try sandbox.reset()
+    #expect(try sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
+    let host3 = sandbox.host("host3").address
+    // host3 (an indexer) moves its Hazelcast port: its own axis2.xml changes, and so does every
+    // non-analyzer's member list; the analyzers' cluster does not include host3.
+    let inventory = try sandbox.inventoryVariant("hazelcast-port.ini") {
+      $0.replacingOccurrences(of: "host3 ansible_host=\(host3)\n", with: "host3 ansible_host=\(host3) hazelcast_port=4100\n")
+    }
+    let began = Date()
+    let r = try sandbox.dasprov(["apply", inventory, "--json"])
+    #expect(r.status == 0, "\(r.all)")
+    let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    for host in json["hosts"] as! [[String: Any]] {
+      let name = host["name"] as! String
+      guard name.hasPrefix("host") else { continue }
+      let expected = ["host1", "host2"].contains(name) ? 0 : 1
+      #expect(host["restarted"] as? Int == expected, "\(name) restarted \(host["restarted"] ?? "?")")
+      let changes = (host["tasks"] as! [[String: Any]]).flatMap { $0["changes"] as! [String] }
+      #expect(changes.allSatisfy { $0.contains("axis2.xml") }, "\(name) changed more than axis2.xml: \(changes)")
+    }
+    #expect(try sandbox.xpath("host3", "\(das)/repository/conf/axis2/axis2.xml", "string(/axisconfig/clustering/parameter[@name='localMemberPort'])") == "4100")
+    #expect(try sandbox.xpath("host5", "\(das)/repository/conf/axis2/axis2.xml", "string(/axisconfig/clustering/members/member[hostName='\(host3)']/port)") == "4100")
+    expectRollingOrder(since: began, hosts: ["host3", "host4", "host5", "host6", "host7", "host8"])
+    for host in ["host1", "host2"] { #expect(startTimes(host).filter { $0.0 >= began }.isEmpty) }
+  }
+}
