@@ -30,16 +30,22 @@ public struct Workspace: Sendable {
     let directory = (path as NSString).deletingLastPathComponent
     world.inventoryDirectory = URL(fileURLWithPath: directory.isEmpty ? "." : directory).standardizedFileURL.path
     var targets = hosts
+    var notes = warnings
     if let limit {
       do {
-        let names = Set(try inventory.hosts(matching: limit).map(\.name))
+        let match = try inventory.match(limit)
+        let names = Set(match.hosts.map(\.name))
         targets = hosts.filter { names.contains($0.name) }
+        // Ansible ignores a term that matches nothing; a typo there should not pass silently.
+        for (term, suggestion) in match.unmatched {
+          notes.append(.warning("--limit term '\(term)' matches no host or group\(suggestion.map { " (did you mean '\($0)'?)" } ?? "")"))
+        }
       } catch {
         throw DiagnosticList([.error("--limit '\(limit)': \(error)")])
       }
-      if targets.isEmpty { throw DiagnosticList([.error("--limit '\(limit)' matches no host of \(path)")]) }
+      if targets.isEmpty { throw DiagnosticList(notes.filter { $0.severity == .warning } + [.error("--limit '\(limit)' matches no host of \(path)")]) }
     }
-    return Workspace(inventory: inventory, project: project, world: world, targets: targets, warnings: warnings)
+    return Workspace(inventory: inventory, project: project, world: world, targets: targets, warnings: notes)
   }
 
   /// Hosts of each play (after `--limit`), by play name.
