@@ -43,6 +43,15 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// The type name with its article, for messages: "an integer", "a string", "none".
+  public var typeWithArticle: String {
+    switch self {
+    case .null: return "none"
+    case .int: return "an integer"
+    default: return "a \(typeName)"
+    }
+  }
+
   public var isNull: Bool { if case .null = self { return true } else { return false } }
 
   public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }

@@ -22,12 +22,12 @@ enum Builtins {
     switch v {
     case .string(let s): return s
     case .int, .bool, .double: return v.description
-    default: throw Diagnostic.error("\(name)() needs a string, got a \(v.typeName)", at: range)
+    default: throw Diagnostic.error("\(name)() needs a string, got \(v.typeWithArticle)", at: range)
     }
   }
 
   private static func list(_ name: String, _ v: Value, _ range: SourceRange) throws(Diagnostic) -> [Value] {
-    guard case .list(let items) = v else { throw Diagnostic.error("\(name)() needs a list, got a \(v.typeName)", at: range) }
+    guard case .list(let items) = v else { throw Diagnostic.error("\(name)() needs a list, got \(v.typeWithArticle)", at: range) }
     return items
   }
 
@@ -56,7 +56,7 @@ enum Builtins {
     case .list(let l): return .int(l.count)
     case .map(let m): return .int(m.count)
     case .string(let s): return .int(s.count)
-    default: throw Diagnostic.error("length() needs a list, map or string, got a \(args[0].typeName)", at: range)
+    default: throw Diagnostic.error("length() needs a list, map or string, got \(args[0].typeWithArticle)", at: range)
     }
   }
 
@@ -135,7 +135,7 @@ enum Builtins {
 
   static func keys(_ args: [Value], _ range: SourceRange) throws(Diagnostic) -> Value {
     try arity("keys", args, 1...1, range)
-    guard case .map(let m) = args[0] else { throw Diagnostic.error("keys() needs a map, got a \(args[0].typeName)", at: range) }
+    guard case .map(let m) = args[0] else { throw Diagnostic.error("keys() needs a map, got \(args[0].typeWithArticle)", at: range) }
     return .list(m.keys.sorted().map { .string($0) })
   }
 }

@@ -125,7 +125,7 @@ public struct Evaluator {
       let b = try evaluate(base)
       guard case .map(let m) = b else {
         throw Diagnostic.error(
-          "'\(base.structuralKey)' is a \(b.typeName), it has no '\(member.name)'", at: member.range)
+          "'\(base.structuralKey)' is \(b.typeWithArticle), it has no '\(member.name)'", at: member.range)
       }
       guard let v = m[member.name] else {
         throw Diagnostic.error(
@@ -149,7 +149,7 @@ public struct Evaluator {
         }
         return v
       default:
-        throw Diagnostic.error("cannot index a \(b.typeName) with a \(i.typeName)", at: range)
+        throw Diagnostic.error("cannot index \(b.typeWithArticle) with \(i.typeWithArticle)", at: range)
       }
     case .call(let name, let args, let range):
       guard let f = functions.functions[name.name] else {
@@ -162,7 +162,7 @@ public struct Evaluator {
     case .unary(let op, let operand, let range):
       let v = try evaluate(operand)
       if op == "not" { return .bool(!v.isTruthy) }
-      guard let n = v.intValue else { throw Diagnostic.error("cannot negate a \(v.typeName)", at: range) }
+      guard let n = v.intValue else { throw Diagnostic.error("cannot negate \(v.typeWithArticle)", at: range) }
       return .int(-n)
     case .binary(let op, let lhs, let rhs, let range):
       return try binary(op, lhs, rhs, range)
@@ -204,16 +204,16 @@ public struct Evaluator {
       case .list(let items): found = items.contains { Self.equal($0, l) }
       case .string(let s):
         guard case .string(let needle) = l else {
-          throw Diagnostic.error("'in' on a string needs a string on the left, got a \(l.typeName)", at: range)
+          throw Diagnostic.error("'in' on a string needs a string on the left, got \(l.typeWithArticle)", at: range)
         }
         found = s.contains(needle)
       case .map(let m):
         guard case .string(let key) = l else {
-          throw Diagnostic.error("'in' on a map needs a string key, got a \(l.typeName)", at: range)
+          throw Diagnostic.error("'in' on a map needs a string key, got \(l.typeWithArticle)", at: range)
         }
         found = m[key] != nil
       default:
-        throw Diagnostic.error("'in' needs a list, string or map on the right, got a \(r.typeName)", at: range)
+        throw Diagnostic.error("'in' needs a list, string or map on the right, got \(r.typeWithArticle)", at: range)
       }
       return .bool(op == "in" ? found : !found)
     case "<", "<=", ">", ">=":
@@ -223,7 +223,7 @@ public struct Evaluator {
       } else if case .string(let a) = l, case .string(let b) = r {
         ordered = op == "<" ? a < b : op == "<=" ? a <= b : op == ">" ? a > b : a >= b
       } else {
-        throw Diagnostic.error("cannot compare a \(l.typeName) with a \(r.typeName)", at: range)
+        throw Diagnostic.error("cannot compare \(l.typeWithArticle) with \(r.typeWithArticle)", at: range)
       }
       return .bool(ordered)
     case "+":
@@ -249,7 +249,7 @@ public struct Evaluator {
   /// values and environment-style settings often arrive as text (`das_port_offset=1`).
   private func arithmetic(_ op: String, _ l: Value, _ r: Value, _ range: SourceRange) throws(Diagnostic) -> Value {
     guard let a = l.intValue, let b = r.intValue else {
-      throw Diagnostic.error("'\(op)' needs two numbers, got a \(l.typeName) and a \(r.typeName)", at: range)
+      throw Diagnostic.error("'\(op)' needs two numbers, got \(l.typeWithArticle) and \(r.typeWithArticle)", at: range)
     }
     switch op {
     case "+": return .int(a + b)

@@ -133,7 +133,7 @@ public final class HostPlanner: @unchecked Sendable {
           do throws(Diagnostic) {
             let seq = try Evaluator(scope: scope, functions: world.functions).evaluate(loop.sequence)
             guard case .list(let items) = seq else {
-              throw Diagnostic.error("'for' needs a list, got a \(seq.typeName)", at: loop.sequence.range)
+              throw Diagnostic.error("'for' needs a list, got \(seq.typeWithArticle)", at: loop.sequence.range)
             }
             for item in items {
               var i = base
@@ -197,6 +197,31 @@ public final class HostPlanner: @unchecked Sendable {
     }
     try sink.throwIfErrors()
     return summary
+  }
+
+  /// Type errors in task arguments that show without facts: every statement's expressions are
+  /// evaluated (a value that needs facts is left for planning), and a `mode` must be octal.
+  func argumentProblems(_ instances: [TaskInstance]) -> [Diagnostic] {
+    var out: [Diagnostic] = []
+    for i in instances {
+      let context = context(i, facts: nil)
+      do throws(Diagnostic) {
+        guard try condition(i, facts: nil) != .no else { continue }
+      } catch {
+        continue
+      }
+      for statement in i.task.statements {
+        for expr in [statement.positional, statement.value].compactMap({ $0 }) + statement.modifiers.map(\.value) {
+          do throws(Diagnostic) { _ = try context.value(expr) } catch {
+            if !FactGate.isNeedsFacts(error) { out.append(error) }
+          }
+        }
+      }
+      do throws(Diagnostic) { _ = try context.mode() } catch {
+        if !FactGate.isNeedsFacts(error) { out.append(error) }
+      }
+    }
+    return out
   }
 
   /// Plans every task against the host's facts. Later tasks see earlier tasks' results, so two

@@ -163,6 +163,7 @@ public struct Validator {
     do throws(DiagnosticList) {
       let instances = try planner.instances()
       _ = try planner.factNeeds(instances)
+      for d in planner.argumentProblems(instances) where !isUndefinedVariable(d) { c.add(d, host: host.name) }
     } catch {
       for d in error.diagnostics where !isUndefinedVariable(d) { c.add(d, host: host.name) }
     }
@@ -210,7 +211,7 @@ enum RestartOrder {
     case .string(let s):
       return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     default:
-      throw Diagnostic.error("the restart order must be a list of play names, got a \(v.typeName)", at: expr.range)
+      throw Diagnostic.error("the restart order must be a list of play names, got \(v.typeWithArticle)", at: expr.range)
     }
   }
 }

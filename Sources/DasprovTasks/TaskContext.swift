@@ -61,7 +61,7 @@ public final class TaskContext {
     switch v {
     case .string(let s): return s
     case .int, .bool, .double: return v.description
-    default: throw Diagnostic.error("\(what) must be a string, got a \(v.typeName)", at: expr.range)
+    default: throw Diagnostic.error("\(what) must be a string, got \(v.typeWithArticle)", at: expr.range)
     }
   }
 
@@ -104,7 +104,7 @@ public final class TaskContext {
       guard !out.isEmpty else { throw Diagnostic.error("\(what) is an empty command", at: expr.range) }
       return out
     default:
-      throw Diagnostic.error("\(what) must be a list of arguments, got a \(v.typeName)", at: expr.range)
+      throw Diagnostic.error("\(what) must be a list of arguments, got \(v.typeWithArticle)", at: expr.range)
     }
   }
 

@@ -160,7 +160,7 @@ struct VarsFileReader {
       return FileVars()
     default:
       diagnostics.error(
-        "expected a mapping of variable names at the top of '\(path)', found a \(value.typeName)",
+        "expected a mapping of variable names at the top of '\(path)', found \(value.typeWithArticle)",
         at: whole)
       return FileVars()
     }
