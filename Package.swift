@@ -8,7 +8,9 @@ let package = Package(
   name: "dasprov",
   platforms: [.macOS(.v13)],
   products: [
-    .executable(name: "dasprov", targets: ["dasprov"])
+    .executable(name: "dasprov", targets: ["dasprov"]),
+    // The readers of user input, for the libFuzzer targets in bench/fuzz (a package of its own).
+    .library(name: "DasprovReaders", targets: ["DasprovCore", "DasprovInventory", "DasprovDSL", "DasprovTemplate"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
