@@ -124,6 +124,8 @@ public struct Parser {
         try parseTopLevel(into: &file)
       } catch {
         recoverToLineEnd()
+        // A stray '}' closes no block here; recovery stops in front of it, so step over it.
+        if current.isSymbol("}") { advance() }
       }
       skipNewlines()
     }

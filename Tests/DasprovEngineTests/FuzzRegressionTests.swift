@@ -1,0 +1,26 @@
+import DasprovCore
+import DasprovDSL
+import Foundation
+import Testing
+
+@testable import DasprovEngine
+
+/// Inputs the fuzz targets of bench/fuzz found to hang or trap dasprov, each now a diagnostic.
+@Suite struct FuzzRegressionTests {
+  /// FuzzDSL, in its first seconds: a `}` that closes no block made top-level recovery stop in
+  /// front of it forever, adding a diagnostic each turn until memory ran out.
+  @Test func aStrayClosingBraceIsOneError() {
+    let sources = SourceFiles()
+    for text in ["}\n", "x \"{{ a =}/b\"\n  ensure \"y\"\n}\n", "task \"t\" line \"/x\" {\n}\n}\n}\n"] {
+      let (_, diagnostics) = Parser.parse(text: text, file: "stray.dasp", sources: sources)
+      #expect(!diagnostics.isEmpty && diagnostics.count <= 3, "\(text): \(diagnostics)")
+    }
+    let (_, ds) = Parser.parse(text: "task \"a\" file \"/a\"\n}\ntask \"b\" file \"/b\"\n", file: "stray2.dasp", sources: sources)
+    #expect(DiagnosticRenderer(sources: sources).render(ds) == """
+      stray2.dasp:2:1: error: expected 'task', 'handler', 'var', 'play', 'import' or 'restart', found '}'
+      }
+      ^
+
+      """)
+  }
+}
