@@ -163,6 +163,7 @@ public struct Evaluator {
       let v = try evaluate(operand)
       if op == "not" { return .bool(!v.isTruthy) }
       guard let n = v.intValue else { throw Diagnostic.error("cannot negate \(v.typeWithArticle)", at: range) }
+      guard n != .min else { throw Diagnostic.error("integer overflow: -(\(n))", at: range) }
       return .int(-n)
     case .binary(let op, let lhs, let rhs, let range):
       return try binary(op, lhs, rhs, range)
@@ -251,15 +252,19 @@ public struct Evaluator {
     guard let a = l.intValue, let b = r.intValue else {
       throw Diagnostic.error("'\(op)' needs two numbers, got \(l.typeWithArticle) and \(r.typeWithArticle)", at: range)
     }
+    let result: (partialValue: Int, overflow: Bool)
     switch op {
-    case "+": return .int(a + b)
-    case "-": return .int(a - b)
-    case "*": return .int(a * b)
+    case "+": result = a.addingReportingOverflow(b)
+    case "-": result = a.subtractingReportingOverflow(b)
+    case "*": result = a.multipliedReportingOverflow(by: b)
     case "/", "%":
       guard b != 0 else { throw Diagnostic.error("division by zero", at: range) }
-      return .int(op == "/" ? a / b : a % b)
+      result = op == "/" ? a.dividedReportingOverflow(by: b) : a.remainderReportingOverflow(dividingBy: b)
     default: throw Diagnostic.error("unknown operator '\(op)'", at: range)
     }
+    // A value from an inventory can be any size; overflow is the user's error, not a crash.
+    guard !result.overflow else { throw Diagnostic.error("integer overflow: \(a) \(op) \(b)", at: range) }
+    return .int(result.partialValue)
   }
 
   static func number(_ v: Value) -> Double? {

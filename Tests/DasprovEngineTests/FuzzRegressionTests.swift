@@ -23,4 +23,22 @@ import Testing
 
       """)
   }
+
+  /// FuzzDSL: integer arithmetic trapped on overflow.
+  @Test func integerOverflowIsAnError() throws {
+    for text in [
+      "9223372036854775807 + 1", "-9223372036854775807 - 2", "4611686018427387904 * 2",
+      "(-9223372036854775807 - 1) / -1", "(-9223372036854775807 - 1) % -1", "-(-9223372036854775807 - 1)",
+    ] {
+      let (expr, parseErrors) = Parser.parseExpression(text: text, file: "overflow.dasp")
+      #expect(parseErrors.isEmpty, "\(parseErrors)")
+      let e = try #require(expr)
+      #expect(throws: Diagnostic.self, "\(text)") { try Evaluator(scope: ValueScope([:])).evaluate(e) }
+      do {
+        _ = try Evaluator(scope: ValueScope([:])).evaluate(e)
+      } catch {
+        #expect(error.message.hasPrefix("integer overflow"), "\(text): \(error)")
+      }
+    }
+  }
 }
