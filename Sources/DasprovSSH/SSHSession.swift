@@ -225,6 +225,15 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
   /// Scripts passed with `sh -c` must fit one argument (Linux `MAX_ARG_STRLEN` is 128 KiB).
   public static let maxInlineScriptBytes = 120 << 10
 
+  /// `script` as `sh -s` receives it: one brace group, which the shell parses whole before it
+  /// runs any of it. `sh -s` otherwise runs each line as it arrives, so a connection cut
+  /// mid-send (dasprov killed, the network gone) would run the last line cut short:
+  /// `rm -fr -- /opt/wso2das-3.1.0/…/Old.car` as `rm -fr -- /opt`. Now a partial script is a
+  /// syntax error and runs nothing.
+  public static func wholeOrNothing(_ script: String) -> String {
+    "{\n" + script + (script.hasSuffix("\n") ? "" : "\n") + "}\n"
+  }
+
   public func runScript(
     _ script: String, stdinAfterScript: ExecInput, timeout: Duration?, become: Bool?, output: ExecOutput
   ) throws -> ExecResult {
@@ -234,7 +243,7 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
     if case .none = stdinAfterScript {
       // The script travels on stdin, so it never shows in the remote process list.
       line = Self.remoteLine(["sh", "-s"], sudo: sudo, timeout: timeout)
-      stdin = .data(Data(script.utf8))
+      stdin = .data(Data(Self.wholeOrNothing(script).utf8))
     } else {
       // `sh -s` would read ahead into the data that follows the script (dash reads stdin in
       // blocks), so the script goes in the argument and stdin carries only the data.
