@@ -53,7 +53,10 @@ public struct ClusterTopology: Sendable {
 
   /// The ports a node listens on (FACTS.md §2): everything but Hazelcast moves with the offset;
   /// analyzers run Spark, whose worker port (11000) is why their CEP presentation port is 11002.
-  static func ports(roles: [String], offset o: Int, hazelcast: Int) -> [(String, Int)] {
+  static func ports(roles: [String], offset: Int, hazelcast: Int) -> [(String, Int)] {
+    // Any integer can come from the inventory: clamp it so the sums cannot overflow; the ports
+    // are then out of range, which `validate` reports.
+    let o = min(max(offset, -1 << 20), 1 << 20)
     var p: [(String, Int)] = [
       ("https", 9443 + o), ("http", 9763 + o), ("thrift", 7611 + o), ("thrift-ssl", 7711 + o),
       ("binary", 9611 + o), ("binary-ssl", 9711 + o), ("hazelcast", hazelcast), ("jmx-rmi", 9999 + o),
@@ -96,6 +99,15 @@ public struct ClusterTopology: Sendable {
         .error(
           "host \(n.host.name) is in more than one role (\(n.roles.joined(separator: ", "))); each DAS node has one start profile (set das_allow_shared_roles=true to allow it)",
           at: n.host.location))
+    }
+    for n in nodes {
+      guard let (name, _) = n.ports.first(where: { !(1...65535).contains($0.port) }) else { continue }
+      let variable = name == "hazelcast" ? "hazelcast_port" : "das_port_offset"
+      let value = name == "hazelcast" ? n.hazelcastPort : n.offset
+      out.append(
+        .error(
+          "\(variable)=\(value) puts the \(name) port of host \(n.host.name) outside 1-65535",
+          at: n.host.varOrigins[variable] ?? n.host.location))
     }
     for n in nodes where n.address == nil {
       out.append(.error("host \(n.host.name) has no address: set ansible_host or das_address", at: n.host.location))
