@@ -497,9 +497,7 @@ extension RemoteScripts {
       trap 'rm -f -- "$T"' EXIT
       cat > "$T" <<'DASPROV_MYCNF'
       """)
-    let escaped = password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-    let escapedUser = user.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-    s.raw("[client]\nuser=\"\(escapedUser)\"\npassword=\"\(escaped)\"\nconnect-timeout=\(timeout)")
+    s.raw("[client]\nuser=\"\(optionValue(user))\"\npassword=\"\(optionValue(password))\"\nconnect-timeout=\(timeout)")
     s.raw("DASPROV_MYCNF")
     s.raw(
       """
@@ -508,5 +506,24 @@ extension RemoteScripts {
       printf '@login-ok\\n@ok\\n'
       """)
     return s.text
+  }
+
+  /// A value for a MySQL option file, inside double quotes: one line whatever it holds. A raw
+  /// newline would end the value there (and a line reading DASPROV_MYCNF would end the
+  /// here-document, and the rest of the value would run as shell); the option file's own
+  /// escapes keep every character.
+  static func optionValue(_ value: String) -> String {
+    var out = ""
+    for ch in value.unicodeScalars {
+      switch ch {
+      case "\\": out += "\\\\"
+      case "\"": out += "\\\""
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default: out.unicodeScalars.append(ch)
+      }
+    }
+    return out
   }
 }

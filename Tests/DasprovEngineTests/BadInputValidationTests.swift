@@ -68,4 +68,33 @@ import Testing
         """)
     }
   }
+
+  @Test func theDatabaseCheckKeepsAnyPasswordInsideItsOptionFile() throws {
+    // A newline ended the value in the option file, and a line DASPROV_MYCNF ended the
+    // here-document: the rest of the password ran as a shell command, as root.
+    let password = "two\nlines<&>\"'\\\nDASPROV_MYCNF\ntouch /PWNED #\r\t$(x)`y`"
+    let script = RemoteScripts.databaseCheckScript(host: "db", port: 3306, user: "das\nuser", password: password, databases: ["userdb"], timeout: 5)
+    let lines = script.split(separator: "\n", omittingEmptySubsequences: false)
+    let start = try #require(lines.firstIndex { $0.hasSuffix("<<'DASPROV_MYCNF'") })
+    let end = try #require(lines[(start + 1)...].firstIndex { $0 == "DASPROV_MYCNF" })
+    let body = Array(lines[(start + 1)..<end])
+    #expect(body.count == 4 && body[0] == "[client]" && body[3] == "connect-timeout=5", "\(body)")
+    #expect(body[1] == #"user="das\nuser""#)
+    // MySQL's option-file escapes, undone, give the password back byte for byte.
+    let quoted = body[2].dropFirst("password=\"".count).dropLast()
+    var decoded = ""
+    var escape = false
+    for ch in quoted.unicodeScalars {
+      if escape {
+        decoded.unicodeScalars.append(["n": "\n", "r": "\r", "t": "\t"][ch] ?? ch)
+        escape = false
+      } else if ch == "\\" {
+        escape = true
+      } else {
+        decoded.unicodeScalars.append(ch)
+      }
+    }
+    #expect(decoded == password)
+    #expect(!script.contains("touch /PWNED #\r"))
+  }
 }
