@@ -192,6 +192,9 @@ public final class Runner: @unchecked Sendable {
     }
     let handlerNames = Set(plays.flatMap { project.handlers(of: $0).keys })
     let plan = planner.plan(instances, facts: facts, handlers: handlerNames)
+    if options.diff {
+      for secret in DiffPrinter.replacedSecrets(plan.tasks.flatMap(\.plan.diffs), masker: output.masker) { output.masker.add(secret) }
+    }
     outcome.plan = plan
     outcome.handlersDue = plan.handlersToRun
     if let failure = plan.failure {
@@ -467,6 +470,38 @@ public final class Runner: @unchecked Sendable {
 
 /// Renders `ContentDiff`s for `--diff`.
 enum DiffPrinter {
+  /// What the secrets of a diff replace: the password being rotated out is the one in use until
+  /// the change lands, and the masker knows only the inventory's values. A line of the old side
+  /// that matches a new line around a masked secret (`<password>…</password>`, `key=…`, or a
+  /// whole value) holds a secret in that place.
+  static func replacedSecrets(_ diffs: [ContentDiff], masker: SecretMasker) -> [String] {
+    var pairs: [(old: String, new: String)] = []
+    for d in diffs {
+      switch d {
+      case .text(_, let old, let new): pairs.append((old, new))
+      case .xml(_, let changes): for c in changes { if let o = c.old, let n = c.new { pairs.append((o, n)) } }
+      case .opaque: break
+      }
+    }
+    var found: [String] = []
+    for (old, new) in pairs where masker.mask(new) != new {
+      let oldLines = old.split(separator: "\n", omittingEmptySubsequences: false)
+      for line in new.split(separator: "\n", omittingEmptySubsequences: false) {
+        let masked = masker.mask(String(line))
+        guard let first = masked.range(of: SecretMasker.mask), let last = masked.range(of: SecretMasker.mask, options: .backwards) else { continue }
+        let prefix = masked[..<first.lowerBound], suffix = masked[last.upperBound...]
+        for o in oldLines where o.count > prefix.count + suffix.count && o.hasPrefix(prefix) && o.hasSuffix(suffix) {
+          let value = String(o.dropFirst(prefix.count).dropLast(suffix.count))
+          let unescaped = value.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+            .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+          found += [value, unescaped].filter { $0 != SecretMasker.mask && !found.contains($0) }
+        }
+      }
+    }
+    return found
+  }
+
   static func render(_ d: ContentDiff, output: Output) -> String {
     switch d {
     case .text(let path, let old, let new):
