@@ -310,6 +310,30 @@ public enum RemoteScripts {
     return s.text
   }
 
+  /// A script as `-vvv` shows it: the base64 here-documents (file contents, SQL) become one line
+  /// each. The masker cannot see a secret through base64, and `--diff` shows contents readably.
+  public static func forDisplay(_ script: String) -> String {
+    var out: [Substring] = []
+    var marker: Substring?
+    var hidden = 0
+    for line in script.split(separator: "\n", omittingEmptySubsequences: false) {
+      if let m = marker {
+        if line != m {
+          hidden += 1
+          continue
+        }
+        out.append("[\(hidden) lines of base64 not shown]")
+        marker = nil
+      }
+      out.append(line)
+      if let open = line.range(of: "<<'DASPROV_"), !line.hasSuffix("<<'DASPROV_MYCNF'") {
+        marker = line[line.index(open.lowerBound, offsetBy: 3)...].prefix { $0 != "'" }
+        hidden = 0
+      }
+    }
+    return out.joined(separator: "\n")
+  }
+
   static func modeArg(_ mode: Int?) -> String { mode.map { String($0, radix: 8) } ?? "''" }
 
   static func wrappedBase64(_ bytes: [UInt8]) -> String {

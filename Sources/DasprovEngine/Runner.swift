@@ -111,7 +111,7 @@ public final class Runner: @unchecked Sendable {
     if let dir = host.vars["dasprov_state_dir"]?.description, !dir.isEmpty {
       text = "DASPROV_STATE_DIR=\(dir.shellQuoted); export DASPROV_STATE_DIR\n" + script
     }
-    output.verbose(3, "\(host.name): script:\n\(text)")
+    output.verbose(3, "\(host.name): script:\n\(RemoteScripts.forDisplay(text))")
     return try connection.runScript(text, timeout: timeout)
   }
 

@@ -31,4 +31,19 @@ import Testing
     let found = Set(DiffPrinter.replacedSecrets(diffs, masker: masker))
     #expect(found == ["Old&lt;Pw", "Old<Pw", "Older-Pw", "Prop-Old-Pw"])
   }
+
+  @Test func verboseScriptsHideBase64Contents() {
+    let content = Array("<password>Vvv-Secret</password>\n".utf8)
+    let script = RemoteScripts.applyScript(
+      changes: [.write(path: "/opt/a.xml", content: content, mode: nil, owner: nil, group: nil), .run(argv: ["mysql"], chdir: nil, stdin: content)],
+      runID: "20261125T000000000Z", notify: [], stagingDirectory: "/s")
+    let shown = RemoteScripts.forDisplay(script)
+    let encoded = Data(content).base64EncodedString()
+    #expect(script.contains(encoded))
+    #expect(!shown.contains(encoded.prefix(12)), "\(shown)")
+    #expect(shown.components(separatedBy: "[1 lines of base64 not shown]").count == 3)
+    // Everything but the here-document bodies is shown as it is sent.
+    let kept = script.split(separator: "\n").filter { !$0.contains(encoded) }
+    #expect(shown.split(separator: "\n").filter { !$0.hasPrefix("[") } == kept)
+  }
 }
