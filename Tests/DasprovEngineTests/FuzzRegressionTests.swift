@@ -1,5 +1,6 @@
 import DasprovCore
 import DasprovDSL
+import DasprovInventory
 import Foundation
 import Testing
 
@@ -38,6 +39,20 @@ import Testing
         _ = try Evaluator(scope: ValueScope([:])).evaluate(e)
       } catch {
         #expect(error.message.hasPrefix("integer overflow"), "\(text): \(error)")
+      }
+    }
+  }
+
+  /// FuzzInventory: `all` listed as a child group made a loop (every top-level group is put
+  /// under `all`), and computing group depths recursed until the stack overflowed (SIGSEGV in
+  /// `dasprov validate`, `inventory --graph`, `apply`).
+  @Test func allAsAChildGroupIsAnError() {
+    for text in ["[parent:children]\nall\n", "[a:children]\nb\n[b:children]\nall\n[c]\nh1\n"] {
+      #expect {
+        try InventoryLoader.parse(text: text, file: "loop.ini")
+      } throws: { error in
+        let message = (error as? DiagnosticList)?.description ?? ""
+        return message.contains("error: group 'all' cannot be a child of") && message.contains("loop.ini:")
       }
     }
   }

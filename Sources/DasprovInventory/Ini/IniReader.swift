@@ -157,6 +157,12 @@ struct IniReader {
   }
 
   private mutating func link(parent: Int, child: Int, at location: SourceRange) {
+    // Every top-level group becomes a child of `all` later (reconcile), so `all` under a group
+    // is a loop Ansible rejects then ("recursive dependency loop"); depths() would never end.
+    guard child != InventoryGraph.all else {
+      sink.error("group 'all' cannot be a child of '\(graph.groups[parent].name)': every group is already under 'all'", at: location)
+      return
+    }
     do {
       try graph.addChild(parent, child)
     } catch {
