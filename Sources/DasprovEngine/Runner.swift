@@ -322,11 +322,22 @@ public final class Runner: @unchecked Sendable {
       let indices = results.indices.filter { i in members.contains { $0.name == results[i].host.name } }
       let due = indices.filter { !results[$0].handlersDue.isEmpty }
       guard !due.isEmpty else { continue }
+      // A member lost since its configuration was applied (its sshd or network gone mid-run)
+      // is as bad as one that failed then: probe every member before the role's first restart.
+      for i in indices where results[i].unreachable == nil && results[i].failure == nil {
+        guard let connection = connections.existing(results[i].host.name) else { continue }
+        do {
+          _ = try connection.runScript(":", timeout: 15)
+        } catch {
+          results[i].restartFailure = "unreachable before the \(play.name) restarts: \(error)"
+          output.say(output.paint("\(results[i].host.name): UNREACHABLE: \(error)", "31"))
+        }
+      }
       // A role with an unreachable or failed member is not restarted: its other nodes are what
       // keeps the role available.
-      if let bad = indices.first(where: { results[$0].unreachable != nil || results[$0].failure != nil }) {
-        let why = results[bad].unreachable != nil ? "is unreachable" : "failed"
-        for i in due where results[i].failure == nil && results[i].unreachable == nil {
+      if let bad = indices.first(where: { results[$0].unreachable != nil || results[$0].failure != nil || results[$0].restartFailure != nil }) {
+        let why = results[bad].failure != nil ? "failed" : "is unreachable"
+        for i in due where results[i].failure == nil && results[i].unreachable == nil && results[i].restartFailure == nil {
           results[i].restartSkipped = "\(play.name) restarts halted"
         }
         return haltMessage(play, "host \(results[bad].host.name) \(why)", &results)
