@@ -59,6 +59,95 @@ extension Cluster {
     return out
   }
 
+  // MARK: - kill -9 during the apply
+
+  /// dasprov killed at random moments while it writes: every file it manages is, on every host,
+  /// the whole old or the whole new version, never a mix and never missing. Each trial flips the
+  /// database password, so both datasource files of every node change; a third of the trials
+  /// run one host at a time (`-f 1`), which stretches the writes over more of the run. Temp
+  /// files (`.NAME.dasprov-tmp-*`) may stay behind, under no managed name; backups must be a
+  /// whole version too. Finally a re-run converges and the next one changes nothing.
+  /// `DASPROV_KILL_TRIALS` sets the number of kills (default 30).
+  @Test func killingDasprovWhileItWritesLeavesEveryFileWholeOldOrNew() throws {
+    let trials = Int(ProcessInfo.processInfo.environment["DASPROV_KILL_TRIALS"] ?? "") ?? 30
+    try sandbox.reset()
+    let passwords = ["Kill<&>Old-Pw1", "Kill<&>New-Pw2"]
+    let inventories = try passwords.enumerated().map { i, pw in
+      try sandbox.inventoryVariant("kill-\(i).ini") { $0.replacingOccurrences(of: "db_password=Das-Sandbox-Pw1", with: "db_password=\(pw)") }
+    }
+    let first = try sandbox.dasprov(["apply", inventories[0]])
+    try #require(first.status == 0, "\(first.all)")
+
+    let conf = "\(das)/repository/conf"
+    let managed = ["datasources/master-datasources.xml", "datasources/analytics-datasources.xml"]
+    let passwordPaths = [
+      "datasources/master-datasources.xml": ["WSO2UM_DB", "WSO2REG_DB"],
+      "datasources/analytics-datasources.xml": ["WSO2_ANALYTICS_EVENT_STORE_DB", "WSO2_ANALYTICS_PROCESSED_DATA_STORE_DB"],
+    ]
+    let namesBefore = Dictionary(uniqueKeysWithValues: allHosts.map { ($0, Set(tree($0, conf).keys)) })
+    var versions: [String: Set<[UInt8]>] = [:]
+    for host in allHosts { for file in managed { versions["\(host) \(file)"] = [sandbox.bytes(host, "\(conf)/\(file)")!] } }
+    let temp = try Regex(#"^(.*/)?\.([^/]+)\.dasprov-tmp-[A-Za-z0-9]+$"#)
+    let backup = try Regex(#"^(.+)\.dasprov-[0-9]{8}T[0-9]{9}Z\.bak$"#)
+
+    var landed: [String: Int] = [:]
+    for trial in 0..<trials {
+      let serial = trial % 3 == 2
+      let delay = Double.random(in: serial ? 0.2...2.8 : 0.1...1.2)
+      let p = try launchDasprov(["apply", inventories[(trial + 1) % 2]] + (serial ? ["-f", "1"] : []))
+      usleep(UInt32(delay * 1_000_000))
+      kill(p.processIdentifier, SIGKILL)
+      p.waitUntilExit()
+      usleep(150_000)  // a remote script still running ends at its next write to the dead channel
+
+      var seen: Set<String> = []
+      for host in allHosts {
+        for file in managed {
+          let key = "\(host) \(file)"
+          guard let bytes = sandbox.bytes(host, "\(conf)/\(file)") else {
+            Issue.record("trial \(trial) (\(delay)s): \(key) is missing")
+            continue
+          }
+          versions[key]!.insert(bytes)
+          // xmllint parses the file (a partial file fails) and reads every password in it.
+          let values = try sandbox.xpath(host, "\(conf)/\(file)", passwordXPath(passwordPaths[file]!)).components(separatedBy: "|")
+          #expect(Set(values).count == 1 && passwords.contains(values[0]), "trial \(trial): \(key) has passwords \(values)")
+          seen.insert(values[0])
+        }
+        // Every name is one the tree had, a temp file beside one, or a backup of one.
+        for (name, bytes) in tree(host, conf) where !namesBefore[host]!.contains(name) {
+          if let m = name.wholeMatch(of: backup), let base = m.output[1].substring.map(String.init), let bytes {
+            #expect(managed.contains(base) ? versions["\(host) \(base)"]!.contains(bytes) : namesBefore[host]!.contains(base), "trial \(trial): \(host) backup \(name) is not a whole version")
+          } else if let m = name.wholeMatch(of: temp) {
+            let base = (m.output[1].substring.map(String.init) ?? "") + (m.output[2].substring.map(String.init) ?? "")
+            #expect(namesBefore[host]!.contains(base), "trial \(trial): \(host) temp file \(name) beside no managed file")
+          } else if bytes != nil {
+            Issue.record("trial \(trial) (\(delay)s): \(host) has a file dasprov should not have made: \(conf)/\(name)")
+          }
+        }
+      }
+      landed[seen.count == 2 ? "with old and new files side by side" : "with every file at \(seen.first!)", default: 0] += 1
+    }
+    for (key, set) in versions { #expect(set.count <= 2, "\(key) was seen in \(set.count) versions") }
+    print("kill trials: \(trials): \(landed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))")
+
+    let converge = try sandbox.dasprov(["apply", inventories[0]])
+    #expect(converge.status == 0, "\(converge.all)")
+    let again = try sandbox.dasprov(["apply", inventories[0]])
+    #expect(again.status == 0, "\(again.all)")
+    for host in allHosts {
+      #expect(again.recap(host)?["changed"] == 0 && again.recap(host)?["restarted"] == 0, "\(host): \(again.stdout)")
+      for file in managed {
+        #expect(try sandbox.xpath(host, "\(conf)/\(file)", passwordXPath(passwordPaths[file]!)) == passwordPaths[file]!.map { _ in passwords[0] }.joined(separator: "|"))
+      }
+    }
+  }
+
+  /// The passwords of the named datasources, joined by `|`, as one XPath.
+  func passwordXPath(_ datasources: [String]) -> String {
+    "concat(" + datasources.map { "string(//datasource[name='\($0)']/definition/configuration/password)" }.joined(separator: ", '|', ") + ")"
+  }
+
   // MARK: - sshd killed mid-run
 
   /// A node's sshd (listener and session) killed while the roll is under way: the node fails,
@@ -101,5 +190,148 @@ extension Cluster {
     for host in ["host5", "host7", "host8"] {
       #expect(startTimes(host).filter { $0.0 >= began }.isEmpty, "\(host) restarted though host6 (receivers) was gone:\n\(out)")
     }
+  }
+
+  // MARK: - Disk full
+
+  /// A tiny full tmpfs over one node's datasources directory: the write fails with the host, the
+  /// file and the system's reason, the original file is intact, no temp file is left, and the
+  /// other nodes get their configuration.
+  @Test func aFullDiskFailsTheWriteAndKeepsTheOriginalFile() throws {
+    try sandbox.reset()
+    let dir = "\(das)/repository/conf/datasources"
+    let stage = "\(sandbox.state)/disk-full-stage"
+    try? FileManager.default.removeItem(atPath: stage)
+    try FileManager.default.copyItem(atPath: sandbox.local("host4", dir), toPath: stage)
+    let original = try #require(FileManager.default.contents(atPath: "\(stage)/master-datasources.xml"))
+    // Mount, copy the files in, fill it, then free one page: room for the backup, not the new file.
+    let mount = try inHost("host4", """
+      mount -t tmpfs -o size=64k,mode=755 dasprov-full '\(dir)' && cp -a '\(stage)'/. '\(dir)'/ || exit 1
+      i=0; while dd if=/dev/zero of='\(dir)'/.fill-$i bs=4096 count=1 2>/dev/null; do i=$((i + 1)); done
+      rm -f '\(dir)'/.fill-0 '\(dir)'/.fill-$i
+      """)
+    defer {
+      _ = try? inHost("host4", "umount '\(dir)'")
+      try? FileManager.default.removeItem(atPath: stage)
+      try? sandbox.reset()
+    }
+    try #require(mount.status == 0, "\(mount.all)")
+
+    let r = try sandbox.dasprov(["apply", sandbox.inventory])
+    #expect(r.status == 3, "\(r.all)")
+    let failure = r.stdout.split(separator: "\n").first { $0.hasPrefix("host4: FAILED:") } ?? ""
+    #expect(failure.contains("\(dir)/master-datasources.xml") && failure.contains("No space left on device"), "\(r.stdout)")
+    #expect(r.recap("host4")?["failed"] == 1)
+    let inside = try inHost("host4", "cat '\(dir)/master-datasources.xml'; ls -a '\(dir)' >&2")
+    #expect(Data(inside.stdout.utf8) == original, "the original file changed")
+    #expect(!inside.stderr.contains("dasprov-tmp"), "a temp file was left: \(inside.stderr)")
+    for host in allHosts where host != "host4" {
+      #expect(r.recap(host)?["failed"] == 0, "\(host)")
+      #expect(try sandbox.xpath(host, "\(das)/repository/conf/axis2/axis2.xml", "string(/axisconfig/clustering/@enable)") == "true", "\(host)")
+    }
+  }
+}
+
+extension Cluster {
+  // MARK: - Secrets, suite-wide
+
+  /// Every spelling of `secret` that could reach a log: raw, XML-escaped (with and without the
+  /// quotes, named or numeric), URL-encoded (either hex case, space as + or %20), JSON-escaped,
+  /// and shell-quoted.
+  func spellings(_ secret: String) -> Set<String> {
+    let xml = secret.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    var out: Set<String> = [secret, xml]
+    for (q, a) in [("&quot;", "&apos;"), ("&quot;", "&#39;"), ("&#34;", "&#39;"), ("\"", "&#39;"), ("&quot;", "'")] {
+      out.insert(xml.replacingOccurrences(of: "\"", with: q).replacingOccurrences(of: "'", with: a))
+    }
+    let url = secret.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"))!
+    var lowerHex = ""
+    var hexLeft = 0
+    for ch in url {
+      lowerHex += hexLeft > 0 ? ch.lowercased() : String(ch)
+      hexLeft = ch == "%" ? 2 : max(0, hexLeft - 1)
+    }
+    out.formUnion([url, lowerHex, url.replacingOccurrences(of: "%20", with: "+")])
+    out.insert(secret.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))
+    out.insert(secret.replacingOccurrences(of: "'", with: "'\\''"))
+    return out
+  }
+
+  /// Where `text` shows a secret: a spelling of it, its distinctive `marker` (any piece of a
+  /// secret gives itself away by it), or either inside a base64 run.
+  func leaks(in text: String, secrets: [String], marker: String) -> [String] {
+    var found: [String] = []
+    let forms = secrets.flatMap(spellings) + [marker]
+    for form in forms where text.contains(form) { found.append("'\(form)'") }
+    let runs = text.split { !($0.isLetter && $0.isASCII || $0.isNumber || "+/=".contains($0)) }.filter { $0.count >= 16 }
+    for run in runs {
+      for shift in 0..<4 {
+        let chunk = run.dropFirst(shift)
+        guard let data = Data(base64Encoded: String(chunk.prefix(chunk.count / 4 * 4))) else { continue }
+        let decoded = String(decoding: data, as: UTF8.self)
+        for form in forms where decoded.contains(form) { found.append("'\(form)' in base64 \(String(run.prefix(24)))…") }
+      }
+    }
+    return found
+  }
+
+  /// The main scenarios at `-vvv --diff --json`, with passwords holding `<&"'`: a first apply, a
+  /// plan of a password change, the change, a change whose health gate fails, a rollback. No
+  /// spelling of either password, and no piece of one, may appear in any byte dasprov prints;
+  /// and dasprov writes no file on the controller (none in the project directory, nothing in
+  /// $HOME that holds a secret).
+  @Test func secretsNeverReachTheOutputNorTheController() throws {
+    try sandbox.reset()
+    defer {
+      try? FileManager.default.removeItem(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"))
+      try? sandbox.reset()
+    }
+    let passwords = ["Kn0wn<&\"'Pw1]]>", "Kn0wn<&\"' Pw2"]
+    let inventories = try passwords.enumerated().map { i, pw in
+      try sandbox.inventoryVariant("secret-\(i).ini") {
+        $0.replacingOccurrences(of: "db_password=Das-Sandbox-Pw1", with: "db_password='\(pw.replacingOccurrences(of: "'", with: "\\'"))'") + "das_start_timeout=3\n"
+      }
+    }
+    let home = FileManager.default.homeDirectoryForCurrentUser.path
+    let stamp = "\(sandbox.state)/secrets.stamp"
+    try Data().write(to: URL(fileURLWithPath: stamp))
+    let v = ["-vvv", "--diff", "--json", "--limit", "analyzers:db1"]
+    var runs: [(String, Sandbox.Result)] = []
+    func run(_ name: String, _ args: [String], expect status: Int32) throws {
+      let r = try sandbox.dasprov(args + v)
+      #expect(r.status == status, "\(name): \(r.all)")
+      #expect((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) != nil, "\(name): stdout is not one JSON document")
+      runs.append((name, r))
+    }
+    try run("first apply", ["apply", inventories[0]], expect: 0)
+    try run("plan --diff of a password change", ["plan", inventories[1]], expect: 2)
+    try run("password change", ["apply", inventories[1]], expect: 0)
+    #expect(FileManager.default.createFile(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"), contents: Data()))
+    try run("failing health gate", ["apply", inventories[0]], expect: 3)
+    try FileManager.default.removeItem(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"))
+    try run("rollback", ["rollback", inventories[0]], expect: 0)
+
+    for (name, r) in runs {
+      let found = leaks(in: r.stdout + r.stderr, secrets: passwords, marker: "Kn0wn")
+      #expect(found.isEmpty, "\(name) printed a secret: \(found.prefix(5))")
+    }
+    // Nothing on the controller: no new file in the project, no secret in anything new in $HOME.
+    let newInProject = try filesNewer(than: stamp, under: Sandbox.projectRoot)
+    #expect(newInProject.isEmpty, "dasprov wrote \(newInProject)")
+    for path in try filesNewer(than: stamp, under: home) {
+      let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+      let found = leaks(in: text, secrets: passwords, marker: "Kn0wn")
+      #expect(found.isEmpty, "\(path) holds a secret: \(found.prefix(3))")
+    }
+  }
+
+  /// Regular files under `root` modified after `stamp` was, build products and fuzz corpora
+  /// aside (`find`: $HOME holds caches of hundreds of thousands of files).
+  func filesNewer(than stamp: String, under root: String) throws -> [String] {
+    let r = try sandbox.run("/usr/bin/find", [
+      root, "-xdev", "(", "-name", ".build", "-o", "-name", ".swiftpm", "-o", "-name", "corpus", "-o", "-name", "crashes", ")", "-prune",
+      "-o", "-type", "f", "-newer", stamp, "-print",
+    ])
+    return r.stdout.split(separator: "\n").map(String.init)
   }
 }
