@@ -452,9 +452,23 @@ def run_tool(tool, sb, inventory, tag):
     return rec
 
 
+def devnull_ok():
+    """Whether /dev/null is still the null device. On a shared machine another process may replace
+    it with a regular file (creating a file "atomically" at /dev/null does); sshd then fails
+    sessions with "Couldn't open /dev/null", and nothing measured meanwhile means anything."""
+    import stat
+    try:
+        st = os.stat("/dev/null")
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) == 1 and os.minor(st.st_rdev) == 3
+
+
 def floor_openssh(sb, tag):
     """`ssh -o ControlMaster=no HOST true` to every host of the inventory at once."""
-    opts = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={sb.state}/known_hosts",
+    empty = os.path.join(LOGS, "empty-ssh-config")  # not -F /dev/null: see docs/benchmarks.md
+    open(empty, "w").close()
+    opts = ["-F", empty, "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={sb.state}/known_hosts",
             "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "ControlMaster=no",
             "-o", "LogLevel=ERROR", "-i", f"{sb.state}/id_ed25519"]
     offsets = sb.log_offsets()
@@ -512,8 +526,13 @@ class Bench:
     def timed(self, tool, sb, scenario, password, run, expect_restarts, check_db=True):
         tag = f"{sb.size}-{scenario}-{tool}-{run}"
         starts = sb.starts_offsets()
+        null_before = devnull_ok()
         rec = run_tool(tool, sb, sb.inventories[password], tag)
         problems = []
+        if not (null_before and devnull_ok()):
+            problems.append("/dev/null was not the null device during this run (another process replaced it "
+                            "with a regular file): sshd sessions fail; the run does not count")
+            rec["rc"] = rec["rc"] or -1
         if rec["rc"] != 0:
             problems.append(f"exit status {rec['rc']} (see results/{rec['log']}.out/.err)")
         problems += check_config(sb, password)
@@ -540,12 +559,20 @@ class Bench:
         return not problems
 
     def floors(self, sb, run, reps=3):
+        def add(rec, ok_before):
+            problems = [] if ok_before and devnull_ok() else ["/dev/null was not the null device during this run"]
+            if problems:
+                rec["rc"] = rec.get("rc") or -1
+            if rec.get("rc") != 0:
+                problems.append(f"exit status {rec.get('rc')}")
+            self.add(rec, scenario="ssh-floor", size=sb.size, run=run, problems=problems)
+
         for k in range(reps):
-            self.add(floor_openssh(sb, f"{sb.size}-floor-openssh-{run}.{k}"), scenario="ssh-floor", size=sb.size,
-                     run=run, problems=[])
+            ok = devnull_ok()
+            add(floor_openssh(sb, f"{sb.size}-floor-openssh-{run}.{k}"), ok)
             if self.args.ssh_bench:
-                self.add(floor_libssh2(sb, self.args.ssh_bench, f"{sb.size}-floor-libssh2-{run}.{k}"),
-                         scenario="ssh-floor", size=sb.size, run=run, problems=[])
+                ok = devnull_ok()
+                add(floor_libssh2(sb, self.args.ssh_bench, f"{sb.size}-floor-libssh2-{run}.{k}"), ok)
 
     def eight(self, size):
         sb = Sandbox(size)
@@ -746,7 +773,7 @@ def report(records, env, sizes):
     return "\n".join(lines) + "\n", verdicts, rows
 
 
-def charts(records, sizes):
+def charts(records, sizes, ext="svg"):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -755,16 +782,16 @@ def charts(records, sizes):
               "libssh2": "#aaaaaa"}
     labels = {"openssh": "OpenSSH ssh true ∥", "libssh2": "libssh2 connect+exec"}
 
-    def bars(ax, groups, title):
-        names = ["dasprov", "ansible-core", "pyinfra", "openssh", "libssh2"]
-        width = 0.16
+    def bars(ax, groups, names, title, log):
+        width = 0.8 / len(names)
         for k, name in enumerate(names):
             xs, ys, lo, hi = [], [], [], []
             for g, (size, scenario) in enumerate(groups):
-                s = summary(records, size, "ssh-floor" if name in ("openssh", "libssh2") else scenario, name)
-                if s is None or (scenario != "noop" and name in ("openssh", "libssh2")):
+                floor = name in ("openssh", "libssh2")
+                s = summary(records, size, "ssh-floor" if floor else scenario, name)
+                if s is None:
                     continue
-                xs.append(g + (k - 2) * width)
+                xs.append(g + (k - (len(names) - 1) / 2) * width)
                 ys.append(s["median"])
                 lo.append(s["median"] - s["min"])
                 hi.append(s["max"] - s["median"])
@@ -774,26 +801,31 @@ def charts(records, sizes):
                     ax.annotate(f"{y:.2f}" if y < 10 else f"{y:.0f}", (x, y), ha="center", va="bottom", fontsize=7,
                                 xytext=(0, 2), textcoords="offset points")
         ax.set_xticks(range(len(groups)))
-        ax.set_xticklabels([f"{s} hosts" for s, _ in groups] if title.startswith("no-op") else
-                           [f"{sc}, {s} hosts" for s, sc in groups])
-        ax.set_yscale("log")
-        ax.set_ylabel("wall time, s (log scale)")
+        ax.set_xticklabels([f"{s} hosts" if sc == "noop" else f"{'first apply' if sc == 'first' else 'db_password change'}, "
+                            f"{s} hosts" for s, sc in groups])
+        if log:
+            ax.set_yscale("log")
+        ax.set_ylabel("wall time, s" + (" (log scale)" if log else ""))
         ax.set_title(title)
         ax.legend(fontsize=8)
         ax.grid(axis="y", which="both", alpha=0.3)
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    bars(ax, [(s, "noop") for s in sizes if summary(records, s, "noop", "dasprov")],
-         "no-op re-run (median, min–max)")
-    fig.tight_layout()
-    fig.savefig(os.path.join(RESULTS, "noop.svg"))
-    plt.close(fig)
-    groups = [(s, sc) for s in sizes for sc in ("first", "change") if summary(records, s, sc, "dasprov")]
+    groups = [(s, "noop") for s in sizes if summary(records, s, "noop", "dasprov")]
     if groups:
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        bars(ax, groups, "applies with rolling restarts (median, min–max)")
+        bars(ax, groups, ["dasprov", "ansible-core", "pyinfra", "openssh", "libssh2"],
+             "no-op re-run: every tool, and the SSH floor (median, min–max)", True)
         fig.tight_layout()
-        fig.savefig(os.path.join(RESULTS, "apply.svg"))
+        fig.savefig(os.path.join(RESULTS, f"noop.{ext}"))
+        plt.close(fig)
+    # Applies: the scenarios every tool ran (the 64-host first apply only with --peer-first-64).
+    groups = [(s, sc) for s in sizes for sc in ("first", "change")
+              if all(summary(records, s, sc, t) for t in TOOLS)]
+    if groups:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        bars(ax, groups, TOOLS, "applies with rolling restarts in role order (median, min–max)", False)
+        fig.tight_layout()
+        fig.savefig(os.path.join(RESULTS, f"apply.{ext}"))
         plt.close(fig)
 
 
@@ -828,6 +860,11 @@ def main():
     os.makedirs(LOGS, exist_ok=True)
     for f in os.listdir(LOGS):
         os.remove(os.path.join(LOGS, f))
+    if not devnull_ok():
+        say("bench: /dev/null is not the null device (some process replaced it with a regular file); sshd "
+            "sessions fail without it. Restore it (mknod -m 666 /dev/null.new c 1 3 && mv /dev/null.new /dev/null) "
+            "once that process is gone, then run the benchmark again.")
+        return 2
     env = environment(args)
     began = time.time()
     b = Bench(args)
