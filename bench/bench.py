@@ -850,6 +850,9 @@ def environment(args):
 
 
 def main():
+    # SIGTERM (bench/run.sh interrupted): unwind, so the sandboxes go down and the runs so far are written.
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="8 64")
     ap.add_argument("--runs", type=int, default=3)
