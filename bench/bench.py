@@ -1,0 +1,901 @@
+#!/usr/bin/env python3
+"""dasprov benchmarks: the scenarios, their checks, the table and the charts (run by bench/run.sh).
+
+Every tool runs against the same sandbox hosts (real sshd processes in mount namespaces): the
+first apply on freshly seeded hosts (`sandbox.sh reset` before it), a no-op re-run, and a
+one-variable change (db_password: the database user's password, the datasources of every node,
+a rolling restart of every node), on 8 hosts; the no-op on 64 hosts. Each timed run is checked
+afterwards, from the hosts' own files: the configuration every node must have, the database's
+state, and the restarts the run did (one per node, in role order, one node at a time, or none).
+Timings are medians over the runs with their min-max; ratios are between medians of one run of
+this script. Nothing here adjusts a figure: a missed target prints FAIL.
+"""
+import argparse
+import csv
+import datetime
+import hashlib
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+RESULTS = os.path.join(BENCH, "results")
+LOGS = os.path.join(RESULTS, "logs")
+SANDBOX = os.path.join(REPO, "sandbox", "sandbox.sh")
+DASPROV = os.path.join(REPO, ".build", "release", "dasprov")
+VENV = os.environ.get("DASPROV_BENCH_VENV", "/var/tmp/dasprov-bench-venv")
+NETS = {8: "127.0.4", 64: "127.0.5"}
+ROLES = ["analyzers", "indexers", "receivers", "presenters"]  # das_restart_order
+PROFILES = {"analyzers": "-analyzerNode", "indexers": "-indexerNode", "receivers": "-receiverNode",
+            "presenters": "-dashboardNode"}
+PASSWORD_A, PASSWORD_B = "Das-Sandbox-Pw1", "Das-Bench-Pw2"
+TOOLS = ["dasprov", "ansible-core", "pyinfra"]
+PEERS = ["ansible-core", "pyinfra"]
+HOME = "opt/wso2das-3.1.0"
+MANAGED = [
+    "bin/wso2server.sh",
+    "repository/conf/carbon.xml",
+    "repository/conf/datasources/master-datasources.xml",
+    "repository/conf/datasources/analytics-datasources.xml",
+    "repository/conf/user-mgt.xml",
+    "repository/conf/registry.xml",
+    "repository/conf/axis2/axis2.xml",
+    "repository/conf/event-processor.xml",
+    "repository/conf/analytics/spark/spark-defaults.conf",
+]
+DATABASES = ["userdb", "regdb", "WSO2_ANALYTICS_EVENT_STORE_DB", "WSO2_ANALYTICS_PROCESSED_DATA_STORE_DB"]
+TOOL_TIMEOUT = 1800
+
+sys.path.insert(0, os.path.join(BENCH, "peers", "pyinfra"))
+import das_common  # noqa: E402  (the INI reader the pyinfra peer uses)
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+def sh(argv, **kw):
+    return subprocess.run(argv, check=True, text=True, capture_output=True, **kw)
+
+
+def native_hash(password):
+    return "*" + hashlib.sha1(hashlib.sha1(password.encode()).digest()).hexdigest().upper()
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def stamp_ms(text):
+    """2026-11-25T09:02:28.473Z -> epoch seconds."""
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+# ------------------------------------------------------------------------------------ sandbox
+
+
+class Sandbox:
+    def __init__(self, size):
+        self.size = size
+        self.state = f"/var/tmp/dasprov-bench-{size}"
+        self.net = NETS.get(size, f"127.0.{4 + size % 200}")
+        self.inventory = os.path.join(self.state, "inventory.ini")
+
+    def sandbox(self, *args):
+        return sh(["bash", SANDBOX, *args, "--state", self.state])
+
+    def up(self):
+        say(f"sandbox: {self.size} hosts on {self.net}.x (state {self.state})")
+        # Down first, so that every sshd is started anew under the subreaper (bench/subreaper.py).
+        if os.path.isdir(os.path.join(self.state, "run")):
+            self.sandbox("down")
+        status = os.path.join(LOGS, f"sandbox-{self.size}.up-status")
+        with open(os.path.join(LOGS, f"sandbox-{self.size}.up.log"), "w") as log:
+            self.reaper = subprocess.Popen(
+                [sys.executable, os.path.join(BENCH, "subreaper.py"), status, "bash", SANDBOX, "up", "--hosts",
+                 str(self.size), "--net", self.net, "--state", self.state], stdout=log, stderr=subprocess.STDOUT)
+        while not os.path.exists(status) or not open(status).read().endswith("\n"):
+            if self.reaper.poll() is not None:
+                raise SystemExit(f"sandbox up failed: see {LOGS}/sandbox-{self.size}.up.log")
+            time.sleep(0.1)
+        if open(status).read().strip() != "0":
+            raise SystemExit(f"sandbox up failed: see {LOGS}/sandbox-{self.size}.up.log")
+        self.hosts = []
+        with open(os.path.join(self.state, "hosts.tsv")) as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                i, name, addr, port, os_id, family, root = line.rstrip("\n").split("\t")[:7]
+                self.hosts.append(dict(index=int(i), name=name, addr=addr, port=int(port), os=os_id,
+                                       family=family, root=root))
+        hosts, groups = das_common.load_inventory(self.inventory)
+        self.groups = groups
+        self.role_of = {}
+        for role in ROLES:
+            for h in groups.get(role, []):
+                self.role_of[h] = role
+        self.das = [h for h in self.hosts if h["name"] in self.role_of]
+        self.db = next(h for h in self.hosts if h["name"] in groups.get("mysql", []))
+        self.db_host = hosts[self.db["name"]]["data"]["db_host"]
+        # The one-variable change: the same inventory with another db_password.
+        self.inventories = {PASSWORD_A: self.inventory}
+        with open(self.inventory) as f:
+            text = f.read()
+        assert f"db_password={PASSWORD_A}\n" in text, "the sandbox inventory's db_password changed"
+        alt = os.path.join(self.state, "inventory-b.ini")
+        with open(alt, "w") as f:
+            f.write(text.replace(f"db_password={PASSWORD_A}\n", f"db_password={PASSWORD_B}\n"))
+        self.inventories[PASSWORD_B] = alt
+
+    def reset(self):
+        self.sandbox("reset")
+
+    def down(self):
+        self.sandbox("down")
+        if getattr(self, "reaper", None) is not None and self.reaper.poll() is None:
+            self.reaper.terminate()
+            self.reaper.wait(timeout=10)
+
+    # -- what the hosts logged: sshd (connections, exec channels) and the DAS starts
+    def log_offsets(self):
+        out = {}
+        for h in self.hosts:
+            p = os.path.join(self.state, "logs", f"host{h['index']}.sshd.log")
+            out[h["index"]] = os.path.getsize(p) if os.path.exists(p) else 0
+        return out
+
+    def sshd_counts(self, offsets):
+        conns, chans = 0, 0
+        for h in self.hosts:
+            p = os.path.join(self.state, "logs", f"host{h['index']}.sshd.log")
+            with open(p, "rb") as f:
+                f.seek(offsets[h["index"]])
+                text = f.read().decode(errors="replace")
+            conns += len(re.findall(r"^Accepted publickey for ", text, re.M))
+            chans += len(re.findall(r"^Starting session: ", text, re.M))
+        return conns, chans
+
+    def das_file(self, h, rel):
+        return os.path.join(h["root"], HOME, rel)
+
+    def starts_offsets(self):
+        out = {}
+        for h in self.das:
+            p = self.das_file(h, "repository/logs/starts.log")
+            out[h["name"]] = os.path.getsize(p) if os.path.exists(p) else 0
+        return out
+
+    def new_starts(self, offsets):
+        """[(epoch, host, profile)] of the DAS starts logged since the offsets were taken."""
+        out = []
+        for h in self.das:
+            p = self.das_file(h, "repository/logs/starts.log")
+            if not os.path.exists(p):
+                continue
+            with open(p, "rb") as f:
+                f.seek(offsets.get(h["name"], 0))
+                for line in f.read().decode().splitlines():
+                    m = re.match(r"(\S+) start pid=\d+ profile=(\S+)", line)
+                    if m:
+                        out.append((stamp_ms(m.group(1)), h["name"], m.group(2)))
+        return sorted(out)
+
+    def healthy_at(self, h, since):
+        """When the node logged "WSO2 Carbon started" at or after `since` (epoch), or None."""
+        p = self.das_file(h, "repository/logs/wso2carbon.log")
+        if not os.path.exists(p):
+            return None
+        with open(p) as f:
+            for line in f:
+                m = re.match(r"\[(\S+)\].*WSO2 Carbon started", line)
+                if m and stamp_ms(m.group(1)) >= since - 0.001:
+                    return stamp_ms(m.group(1))
+        return None
+
+    def mysql(self, sql):
+        sock = os.path.join(self.db["root"], "run-mysqld", "mysqld.sock")
+        return sh(["mariadb", f"--socket={sock}", "--batch", "--skip-column-names", "-e", sql]).stdout
+
+
+# ------------------------------------------------------------------------------------ the checks
+
+
+def file_digests(sb):
+    """sha256 of every managed file and the symlink, per DAS host: what the run left behind."""
+    out = {}
+    for h in sb.das:
+        d = {}
+        for rel in MANAGED:
+            p = sb.das_file(h, rel)
+            d[rel] = hashlib.sha256(open(p, "rb").read()).hexdigest() if os.path.exists(p) else None
+        link = os.path.join(h["root"], "opt", "wso2das")
+        d["symlink"] = os.readlink(link) if os.path.islink(link) else None
+        out[h["name"]] = d
+    return out
+
+
+def check_config(sb, password):
+    """The configuration the site playbook gives every node, read from the node's own files."""
+    problems = []
+    addr = {h["name"]: h["addr"] for h in sb.das}
+    for h in sb.das:
+        name, role = h["name"], sb.role_of[h["name"]]
+
+        def bad(msg):
+            problems.append(f"{name}: {msg}")
+
+        def xml(rel):
+            try:
+                return ET.parse(sb.das_file(h, rel)).getroot()
+            except Exception as e:  # noqa: BLE001
+                bad(f"{rel} does not parse: {e}")
+                return None
+
+        link = os.path.join(h["root"], "opt", "wso2das")
+        if not os.path.islink(link) or os.readlink(link) != "/opt/wso2das-3.1.0":
+            bad("no symlink /opt/wso2das -> /opt/wso2das-3.1.0")
+        ns = {"c": "http://wso2.org/projects/carbon/carbon.xml"}
+        root = xml("repository/conf/carbon.xml")
+        if root is not None and (root.findtext("c:Ports/c:Offset", namespaces=ns) or "").strip() != "0":
+            bad("carbon.xml Ports/Offset is not 0")
+        # Datasources
+        url = f"jdbc:mysql://{sb.db_host}:3306/"
+        root = xml("repository/conf/datasources/master-datasources.xml")
+        if root is not None:
+            for ds, db in (("WSO2UM_DB", "userdb"), ("WSO2REG_DB", "regdb")):
+                found = [d for d in root.iter("datasource") if d.findtext("name") == ds]
+                if len(found) != 1:
+                    bad(f"master-datasources.xml has {len(found)} {ds} datasources")
+                    continue
+                c = found[0].find("definition/configuration")
+                if c is None or c.findtext("url") != url + db or c.findtext("password") != password \
+                        or c.findtext("username") != "dasuser":
+                    bad(f"master-datasources.xml {ds} is not the shared MySQL datasource")
+        root = xml("repository/conf/datasources/analytics-datasources.xml")
+        if root is not None:
+            for db in DATABASES[2:]:
+                c = next((d.find("definition/configuration") for d in root.iter("datasource")
+                          if d.findtext("name") == db), None)
+                want = {"url": url + db, "username": "dasuser", "password": password,
+                        "driverClassName": "com.mysql.jdbc.Driver", "testOnBorrow": "true",
+                        "validationInterval": "30000", "defaultAutoCommit": "false"}
+                if c is None or any(c.findtext(k) != v for k, v in want.items()):
+                    bad(f"analytics-datasources.xml {db} is not on MySQL as the seed says")
+        root = xml("repository/conf/user-mgt.xml")
+        if root is not None:
+            p = [e.text for e in root.iter("Property") if e.get("name") == "dataSource"]
+            if p != ["jdbc/WSO2UM_DB"]:
+                bad("user-mgt.xml dataSource is not jdbc/WSO2UM_DB")
+        root = xml("repository/conf/registry.xml")
+        if root is not None:
+            mounts = sorted(m.get("path") for m in root.findall("mount") if m.get("overwrite") == "true")
+            ri = root.find("remoteInstance")
+            if mounts != ["/_system/config", "/_system/governance"] or ri is None \
+                    or ri.findtext("cacheId") != f"dasuser@jdbc:mysql://{sb.db_host}:3306/regdb" \
+                    or not any(d.get("name") == "govregistry" for d in root.findall("dbConfig")):
+                bad("registry.xml lacks the governance/config mounts on WSO2REG_DB")
+        # Hazelcast clustering with the members computed from the groups
+        root = xml("repository/conf/axis2/axis2.xml")
+        if root is not None:
+            cl = root.find("clustering")
+            peers = sb.groups["analyzers"] if role == "analyzers" else sb.groups["indexers"] + sb.groups["receivers"]
+            members = [(m.findtext("hostName"), m.findtext("port")) for m in cl.iter("member")] if cl is not None else []
+            params = {p.get("name"): (p.text or "") for p in cl.findall("parameter")} if cl is not None else {}
+            if cl is None or cl.get("enable") != "true" or params.get("membershipScheme") != "wka" \
+                    or params.get("localMemberHost") != addr[name] or params.get("localMemberPort") != "4000":
+                bad("axis2.xml clustering is not enabled as wka on this node's address")
+            if members != [(addr[p], "4000") for p in peers]:
+                bad(f"axis2.xml members {members} are not {[addr[p] for p in peers]}")
+        # Event processor: HA + Distributed, presenter flag, eventSync, presentation port, persistence
+        root = xml("repository/conf/event-processor.xml")
+        if root is not None:
+            modes = {m.get("name"): m for m in root.findall("mode")}
+            ha = modes.get("HA")
+            ok = ha is not None and ha.get("enable") == "true" and modes.get("Distributed") is not None \
+                and modes["Distributed"].get("enable") == "true"
+            if ok:
+                ok = ha.find("nodeType/presenter").get("enable") == ("true" if role == "presenters" else "false") \
+                    and ha.findtext("eventSync/hostName") == (addr[name] if role == "receivers" else "0.0.0.0") \
+                    and ha.findtext("presentation/port") == ("11002" if role == "analyzers" else "11000") \
+                    and ha.find("persistence").get("enable") == "true"
+            if not ok:
+                bad("event-processor.xml is not HA+Distributed with this role's presenter/eventSync/port settings")
+        # Spark on the analyzers only
+        text = open(sb.das_file(h, "repository/conf/analytics/spark/spark-defaults.conf")).read()
+        on = re.search(r"^carbon\.spark\.master\.count\s+2$", text, re.M) and \
+            re.search(r"^carbon\.das\.symbolic\.link\s+/opt/wso2das$", text, re.M)
+        if role == "analyzers" and not on:
+            bad("spark-defaults.conf lacks the two masters and the symlink")
+        if role != "analyzers" and on:
+            bad("spark-defaults.conf changed on a node that is not an analyzer")
+        # The RedHat-only CARBON_HOME line: exactly once, before the script computes CARBON_HOME
+        lines = open(sb.das_file(h, "bin/wso2server.sh")).read().splitlines()
+        exports = [i for i, l in enumerate(lines) if re.match(r"^[ \t]*export[ \t]+CARBON_HOME=", l)]
+        compute = next((i for i, l in enumerate(lines) if l.startswith('[ -z "$CARBON_HOME" ]')), None)
+        if compute is None:
+            bad("wso2server.sh no longer computes CARBON_HOME")
+            continue
+        if h["family"] == "RedHat":
+            if len(exports) != 1 or lines[exports[0]] != "export CARBON_HOME=/opt/wso2das" or exports[0] > compute:
+                bad(f"wso2server.sh: {len(exports)} CARBON_HOME exports, want exactly one before line {compute + 1}")
+        elif exports:
+            bad("wso2server.sh exports CARBON_HOME on a non-RedHat node")
+    return problems
+
+
+def check_database(sb, password):
+    problems = []
+    out = sb.mysql(
+        "SELECT 'db', SCHEMA_NAME FROM information_schema.SCHEMATA;"
+        " SELECT 'user', Host, authentication_string FROM mysql.user WHERE User = 'dasuser';"
+        " SELECT 'grant', REPLACE(TABLE_SCHEMA, '\\\\_', '_'), COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES"
+        "   WHERE GRANTEE = \"'dasuser'@'127.0.0.1'\" GROUP BY TABLE_SCHEMA;"
+        " SELECT 'tables', TABLE_SCHEMA, COUNT(*) FROM information_schema.TABLES GROUP BY TABLE_SCHEMA;")
+    rows = [line.split("\t") for line in out.splitlines()]
+    dbs = {r[1] for r in rows if r[0] == "db"}
+    users = {r[1]: r[2] for r in rows if r[0] == "user"}
+    grants = {r[1]: int(r[2]) for r in rows if r[0] == "grant"}
+    tables = {r[1]: int(r[2]) for r in rows if r[0] == "tables"}
+    for d in DATABASES:
+        if d not in dbs:
+            problems.append(f"db1: database {d} missing")
+        if grants.get(d, 0) < 8:
+            problems.append(f"db1: dasuser lacks privileges on {d}")
+    if users.get("127.0.0.1") != native_hash(password):
+        problems.append("db1: dasuser@127.0.0.1 does not have the inventory's password")
+    for d in ("userdb", "regdb"):
+        if tables.get(d, 0) == 0:
+            problems.append(f"db1: no Carbon schema in {d}")
+    return problems
+
+
+def check_restarts(sb, offsets, expect_all):
+    """Every node restarted once with its role's profile, role by role, one node at a time and
+    each healthy before the next began, every node up at the end; or (no-op) no start at all."""
+    problems = []
+    starts = sb.new_starts(offsets)
+    if not expect_all:
+        if starts:
+            problems.append(f"{len(starts)} DAS starts in a run that should change nothing")
+        return problems, []
+    names = [s[1] for s in starts]
+    for h in sb.das:
+        n = names.count(h["name"])
+        if n != 1:
+            problems.append(f"{h['name']}: started {n} times, want once")
+    for t, name, profile in starts:
+        if profile != PROFILES[sb.role_of[name]]:
+            problems.append(f"{name}: started with {profile}, want {PROFILES[sb.role_of[name]]}")
+    order = [ROLES.index(sb.role_of[n]) for n in names]
+    if order != sorted(order):
+        problems.append("restarts not in role order: " + " ".join(names))
+    by_name = {h["name"]: h for h in sb.das}
+    for (t0, n0, _), (t1, n1, _) in zip(starts, starts[1:]):
+        ready = sb.healthy_at(by_name[n0], t0)
+        if ready is None or t1 < ready:
+            problems.append(f"{n1} started before {n0} was healthy (not one at a time)")
+    for h in sb.das:
+        try:
+            socket.create_connection((h["addr"], 9443), timeout=2).close()
+        except OSError:
+            problems.append(f"{h['name']}: port 9443 is not open after the run")
+    return problems, names
+
+
+# ------------------------------------------------------------------------------------ the tools
+
+
+def run_tool(tool, sb, inventory, tag):
+    """One timed run. Returns a record with the wall time, exit status, peak RSS, what the tool
+    reported, and what the hosts' sshd logged."""
+    os.makedirs(LOGS, exist_ok=True)
+    base = os.path.join(LOGS, tag)
+    tfile, rss_file = base + ".time", base + ".rss"
+    for p in (tfile, rss_file):
+        if os.path.exists(p):
+            os.remove(p)
+    if tool == "dasprov":
+        cmd = [DASPROV, "apply", inventory, "--json", "--no-color"]
+    elif tool == "ansible-core":
+        cmd = [os.path.join(BENCH, "peers", "ansible", "run.sh"), inventory]
+    else:
+        cmd = [os.path.join(BENCH, "peers", "pyinfra", "run.sh"), inventory]
+    env = dict(os.environ, DASP_TIME_FILE=tfile, NO_COLOR="1", ANSIBLE_NOCOLOR="1")
+    offsets = sb.log_offsets()
+    load = loadavg()
+    with open(base + ".out", "w") as out, open(base + ".err", "w") as err:
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd, cwd=REPO, env=env,
+                           stdout=out, stderr=err, timeout=TOOL_TIMEOUT)
+        wall = time.perf_counter() - t0
+    if os.path.exists(tfile):  # the peers' own measure: the tool without its wrapper script
+        a, b = open(tfile).read().split()
+        wall = float(b) - float(a)
+    time.sleep(0.2)  # let the sshd children flush their last log lines
+    conns, chans = sb.sshd_counts(offsets)
+    rss = None
+    try:
+        rss = int(open(rss_file).read().strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    rec = dict(tool=tool, rc=p.returncode, seconds=round(wall, 4), peak_rss_kb=rss, ssh_connections=conns,
+               exec_channels=chans, hosts=len(sb.hosts), load1=load, log=os.path.relpath(base, RESULTS))
+    out_text = open(base + ".out").read()
+    if tool == "dasprov":
+        try:
+            doc = json.loads(out_text)
+            hs = doc["hosts"]
+            rec["reported_changed_hosts"] = doc["summary"]["changed_hosts"]
+            rec["reported_restarts"] = doc["summary"]["restarts"]
+            rec["round_trips"] = [h["round_trips"] for h in hs]
+            rec["channels"] = [h["channels"] for h in hs]
+        except (ValueError, KeyError) as e:
+            rec["parse_error"] = str(e)
+    elif tool == "ansible-core":
+        changed = [int(m) for m in re.findall(r"^\S+\s+: ok=\d+\s+changed=(\d+)", out_text, re.M)]
+        rec["reported_changed_hosts"] = sum(1 for c in changed if c)
+        rec["reported_changed_tasks"] = sum(changed)
+    else:
+        m = re.search(r"Grand total\s+(\d+)\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)", out_text)
+        if m:
+            rec["reported_changed_ops"] = 0 if m.group(2) == "-" else int(m.group(2))
+            rec["reported_changed_hosts"] = None
+    return rec
+
+
+def devnull_ok():
+    """Whether /dev/null is still the null device. On a shared machine another process may replace
+    it with a regular file (creating a file "atomically" at /dev/null does); sshd then fails
+    sessions with "Couldn't open /dev/null", and nothing measured meanwhile means anything."""
+    import stat
+    try:
+        st = os.stat("/dev/null")
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) == 1 and os.minor(st.st_rdev) == 3
+
+
+def floor_openssh(sb, tag):
+    """`ssh -o ControlMaster=no HOST true` to every host of the inventory at once."""
+    empty = os.path.join(LOGS, "empty-ssh-config")  # not -F /dev/null: see docs/benchmarks.md
+    open(empty, "w").close()
+    opts = ["-F", empty, "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={sb.state}/known_hosts",
+            "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "ControlMaster=no",
+            "-o", "LogLevel=ERROR", "-i", f"{sb.state}/id_ed25519"]
+    offsets = sb.log_offsets()
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(["ssh", *opts, "-p", str(h["port"]), f"root@{h['addr']}", "true"])
+             for h in sb.hosts]
+    rcs = [p.wait() for p in procs]
+    wall = time.perf_counter() - t0
+    time.sleep(0.1)
+    conns, chans = sb.sshd_counts(offsets)
+    return dict(tool="openssh", rc=max(rcs), seconds=round(wall, 4), ssh_connections=conns, exec_channels=chans,
+                hosts=len(sb.hosts), load1=loadavg(), log=tag)
+
+
+def floor_libssh2(sb, ssh_bench, tag):
+    """dasprov's own transport (bench/ssh/main.swift): connect + auth + `exec true`, one thread per host."""
+    ports = {h["port"] for h in sb.hosts}
+    if len(ports) != 1:
+        return dict(tool="libssh2", rc=-1, seconds=None, note="hosts on different ports", log=tag)
+    offsets = sb.log_offsets()
+    t0 = time.perf_counter()
+    p = subprocess.run([ssh_bench, "connect", "--port", str(ports.pop()), "--user", "root",
+                        "--key", f"{sb.state}/id_ed25519", "--known-hosts", f"{sb.state}/known_hosts",
+                        "--forks", str(len(sb.hosts))] + [h["addr"] for h in sb.hosts],
+                       capture_output=True, text=True, timeout=120)
+    outer = time.perf_counter() - t0
+    m = re.search(r"wall=([0-9.]+)", p.stdout)
+    time.sleep(0.1)
+    conns, chans = sb.sshd_counts(offsets)
+    return dict(tool="libssh2", rc=p.returncode, seconds=float(m.group(1)) if m else None,
+                process_seconds=round(outer, 4), ssh_connections=conns, exec_channels=chans,
+                hosts=len(sb.hosts), load1=loadavg(), detail=p.stdout.strip(), log=tag)
+
+
+# ------------------------------------------------------------------------------------ scenarios
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.records = []
+        self.reference = {}  # (size, password) -> file digests after dasprov's run
+
+    def add(self, rec, **kw):
+        rec.update(kw)
+        self.records.append(rec)
+        ok = "ok" if rec.get("rc") == 0 and not rec.get("problems") else "FAILED" if rec.get("rc") else "CHECK FAILED"
+        extra = ""
+        if rec.get("problems"):
+            extra = "  <- " + "; ".join(rec["problems"][:4]) + (" …" if len(rec["problems"]) > 4 else "")
+        secs = rec.get("seconds")
+        say(f"  {rec['scenario']:<14} {rec['size']:>3} hosts  {rec['tool']:<13} "
+            f"{secs if secs is None else f'{secs:8.3f} s'}  {ok}{extra}")
+
+    def timed(self, tool, sb, scenario, password, run, expect_restarts, check_db=True):
+        tag = f"{sb.size}-{scenario}-{tool}-{run}"
+        starts = sb.starts_offsets()
+        null_before = devnull_ok()
+        rec = run_tool(tool, sb, sb.inventories[password], tag)
+        problems = []
+        if not (null_before and devnull_ok()):
+            problems.append("/dev/null was not the null device during this run (another process replaced it "
+                            "with a regular file): sshd sessions fail; the run does not count")
+            rec["rc"] = rec["rc"] or -1
+        if rec["rc"] != 0:
+            problems.append(f"exit status {rec['rc']} (see results/{rec['log']}.out/.err)")
+        problems += check_config(sb, password)
+        if check_db:
+            problems += check_database(sb, password)
+        rp, order = check_restarts(sb, starts, expect_restarts)
+        problems += rp
+        digests = file_digests(sb)
+        key = (sb.size, password)
+        if tool == "dasprov" and not problems:
+            self.reference.setdefault(key, digests)
+        rec["identical_to_dasprov"] = None if key not in self.reference else digests == self.reference[key]
+        if rec["identical_to_dasprov"] is False:
+            diff = sorted({f"{h}:{f}" for h in digests for f in digests[h] if digests[h][f] != self.reference[key][h][f]})
+            rec["differs_from_dasprov"] = diff[:20]
+        # A no-op must report no change; a run that changes things must say so.
+        reported = rec.get("reported_changed_hosts")
+        if scenario.startswith("noop"):
+            if tool == "pyinfra" and rec.get("reported_changed_ops"):
+                problems.append(f"pyinfra reported {rec['reported_changed_ops']} changed operations in a no-op")
+            if reported:
+                problems.append(f"{tool} reported {reported} changed hosts in a no-op")
+        self.add(rec, scenario=scenario, size=sb.size, run=run, problems=problems, restart_order=order)
+        return not problems
+
+    def floors(self, sb, run, reps=3):
+        def add(rec, ok_before):
+            problems = [] if ok_before and devnull_ok() else ["/dev/null was not the null device during this run"]
+            if problems:
+                rec["rc"] = rec.get("rc") or -1
+            if rec.get("rc") != 0:
+                problems.append(f"exit status {rec.get('rc')}")
+            self.add(rec, scenario="ssh-floor", size=sb.size, run=run, problems=problems)
+
+        for k in range(reps):
+            ok = devnull_ok()
+            add(floor_openssh(sb, f"{sb.size}-floor-openssh-{run}.{k}"), ok)
+            if self.args.ssh_bench:
+                ok = devnull_ok()
+                add(floor_libssh2(sb, self.args.ssh_bench, f"{sb.size}-floor-libssh2-{run}.{k}"), ok)
+
+    def eight(self, size):
+        sb = Sandbox(size)
+        sb.up()
+        try:
+            for run in range(1, self.args.runs + 1):
+                say(f"run {run}/{self.args.runs}, {size} hosts")
+                self.floors(sb, run)
+                # Rotate the order of the tools from run to run (dasprov first in run 1: its files
+                # are the reference the peers' files are compared with).
+                k = (run - 1) % len(TOOLS)
+                for tool in TOOLS[k:] + TOOLS[:k]:
+                    sb.reset()
+                    if not self.timed(tool, sb, "first", PASSWORD_A, run, expect_restarts=True):
+                        continue
+                    self.timed(tool, sb, "noop", PASSWORD_A, run, expect_restarts=False)
+                    self.timed(tool, sb, "change", PASSWORD_B, run, expect_restarts=True)
+        finally:
+            sb.down()
+
+    def sixty_four(self, size):
+        sb = Sandbox(size)
+        sb.up()
+        try:
+            # The hosts are converged once by dasprov (timed: its first apply on 64 hosts); with
+            # --peer-first-64 each peer's first apply is timed once as well, each on fresh hosts
+            # (the peers leave the same files, so the no-op runs below start from the same state).
+            for tool in ["dasprov"] + (PEERS if self.args.peer_first_64 else []):
+                sb.reset()
+                self.timed(tool, sb, "first", PASSWORD_A, 1, expect_restarts=True)
+            for run in range(1, self.args.runs + 1):
+                say(f"run {run}/{self.args.runs}, {size} hosts")
+                self.floors(sb, run)
+                k = (run - 1) % len(TOOLS)
+                for tool in TOOLS[k:] + TOOLS[:k]:
+                    self.timed(tool, sb, "noop", PASSWORD_A, run, expect_restarts=False)
+        finally:
+            sb.down()
+
+
+# ------------------------------------------------------------------------------------ reporting
+
+
+def summary(records, size, scenario, tool):
+    xs = [r["seconds"] for r in records if r["size"] == size and r["scenario"] == scenario and r["tool"] == tool
+          and r.get("rc") == 0 and r.get("seconds") is not None]
+    bad = [r for r in records if r["size"] == size and r["scenario"] == scenario and r["tool"] == tool
+           and (r.get("rc") != 0 or r.get("problems"))]
+    if not xs:
+        return None
+    return dict(median=statistics.median(xs), min=min(xs), max=max(xs), n=len(xs), failed=len(bad))
+
+
+def fmt(s):
+    if s is None:
+        return "—"
+    spread = f" ({s['min']:.2f}–{s['max']:.2f})" if s["n"] > 1 else ""
+    flag = f" ⚠{s['failed']} failed check" if s["failed"] else ""
+    return f"{s['median']:.3f} s{spread}{flag}"
+
+
+def per_host(records, size, scenario, tool, key):
+    rs = [r for r in records if r["size"] == size and r["scenario"] == scenario and r["tool"] == tool
+          and r.get("rc") == 0 and r.get(key) is not None]
+    if not rs:
+        return None
+    return statistics.median(r[key] / r["hosts"] for r in rs)
+
+
+def num(x):
+    return "—" if x is None else f"{x:.2f}"
+
+
+def report(records, env, sizes):
+    lines = []
+    w = lines.append
+    w("# dasprov benchmarks — latest run")
+    w("")
+    w(f"{env['date']} · commit `{env['commit']}` · {env['cpus']} cores · {env['runs']} runs per scenario · "
+      f"load average {env['load_start']:.1f} at the start, {env['load_end']:.1f} at the end")
+    w("")
+    w(f"dasprov {env['dasprov']} · ansible-core {env['ansible']} · pyinfra {env['pyinfra']} · {env['openssh']} · "
+      f"libssh2 {env['libssh2']}. Stand-in DAS server: 0.5 s start delay. Hosts: the DAS nodes plus the "
+      "MariaDB host `db1` (8 + 1, 64 + 1); every tool and the SSH floor reach all of them.")
+    w("")
+    w("Wall time, median (min–max) of the runs. Ratios are between medians of this run.")
+    w("")
+    w("| scenario | dasprov | ansible-core | pyinfra | ansible ÷ dasprov | pyinfra ÷ dasprov |")
+    w("|---|---|---|---|---|---|")
+    rows = []
+    for size in sizes:
+        for scenario, label in (("first", "first apply (incl. rolling restarts)"), ("noop", "no-op re-run"),
+                                ("change", "one-variable change (db_password)")):
+            ss = {t: summary(records, size, scenario, t) for t in TOOLS}
+            if not any(ss.values()):
+                continue
+            d = ss["dasprov"]
+            ratio = lambda t: (f"{ss[t]['median'] / d['median']:.1f}×" if ss[t] and d else "—")  # noqa: E731
+            w(f"| {label}, {size} hosts | {fmt(ss['dasprov'])} | {fmt(ss['ansible-core'])} | {fmt(ss['pyinfra'])} "
+              f"| {ratio('ansible-core')} | {ratio('pyinfra')} |")
+            rows.append((size, scenario, ss))
+    w("")
+    w("SSH floor (all hosts at once):")
+    w("")
+    w("| hosts | OpenSSH `ssh -o ControlMaster=no HOST true` ∥ | libssh2 connect + auth + `exec true` (dasprov's transport) "
+      "| dasprov no-op ÷ OpenSSH | dasprov no-op ÷ libssh2 |")
+    w("|---|---|---|---|---|")
+    for size in sizes:
+        o, l, d = (summary(records, size, "ssh-floor", "openssh"), summary(records, size, "ssh-floor", "libssh2"),
+                   summary(records, size, "noop", "dasprov"))
+        if not o:
+            continue
+        r_o = f"{d['median'] / o['median']:.2f}×" if d else "—"
+        r_l = f"{d['median'] / l['median']:.2f}×" if d and l else "—"
+        w(f"| {size} + 1 | {fmt(o)} | {fmt(l)} | {r_o} | {r_l} |")
+    w("")
+    w("Per host (medians over the runs): SSH connections and exec channels counted in the hosts' own sshd logs "
+      "(`Accepted publickey`, `Starting session`), dasprov's own count of round trips (`--json`), and the "
+      "controller's peak RSS (`/usr/bin/time`, maximum resident set size of the largest process).")
+    w("")
+    w("| scenario | tool | SSH connections / host | exec channels / host | round trips / host (dasprov) | peak RSS |")
+    w("|---|---|---|---|---|---|")
+    for size in sizes:
+        for scenario in ("first", "noop", "change"):
+            for tool in TOOLS:
+                rs = [r for r in records if r["size"] == size and r["scenario"] == scenario and r["tool"] == tool
+                      and r.get("rc") == 0]
+                if not rs:
+                    continue
+                rt = ""
+                if tool == "dasprov":
+                    trips = [statistics.mean(r["round_trips"]) for r in rs if r.get("round_trips")]
+                    mx = [max(r["round_trips"]) for r in rs if r.get("round_trips")]
+                    rt = f"{statistics.median(trips):.2f} (max {max(mx)})" if trips else "?"
+                rss = [r["peak_rss_kb"] for r in rs if r.get("peak_rss_kb")]
+                w(f"| {scenario}, {size} hosts | {tool} | {num(per_host(records, size, scenario, tool, 'ssh_connections'))} "
+                  f"| {num(per_host(records, size, scenario, tool, 'exec_channels'))} | {rt} "
+                  f"| {f'{statistics.median(rss) / 1024:.0f} MiB' if rss else '?'} |")
+        for tool in ("openssh", "libssh2"):
+            if summary(records, size, "ssh-floor", tool):
+                w(f"| SSH floor, {size} hosts | {tool} | {num(per_host(records, size, 'ssh-floor', tool, 'ssh_connections'))} "
+                  f"| {num(per_host(records, size, 'ssh-floor', tool, 'exec_channels'))} | | |")
+    w("")
+    # Targets
+    w("## Targets (issue 10), ratios of medians measured in this run")
+    w("")
+    w("| target | measured | result |")
+    w("|---|---|---|")
+    verdicts = []
+
+    def target(text, value, ok, shown):
+        verdicts.append((text, ok))
+        w(f"| {text} | {shown} | {'PASS' if ok else 'FAIL'} |")
+
+    for size in sizes:
+        d = summary(records, size, "noop", "dasprov")
+        a = summary(records, size, "noop", "ansible-core")
+        p = summary(records, size, "noop", "pyinfra")
+        o = summary(records, size, "ssh-floor", "openssh")
+        if d and a:
+            r = a["median"] / d["median"]
+            target(f"no-op, {size} hosts: ≥ 50× faster than ansible-core", r, r >= 50, f"{r:.1f}×")
+        if d and p:
+            r = p["median"] / d["median"]
+            target(f"no-op, {size} hosts: ≥ 5× faster than pyinfra", r, r >= 5, f"{r:.1f}×")
+        if d and o:
+            r = d["median"] / o["median"]
+            target(f"no-op, {size} hosts: ≤ 0.5× parallel OpenSSH `ssh true`", r, r <= 0.5, f"{r:.2f}×")
+        df, af = summary(records, size, "first", "dasprov"), summary(records, size, "first", "ansible-core")
+        if df and af and af["n"] > 0 and size == min(sizes):
+            r = af["median"] / df["median"]
+            target(f"first apply incl. rolling restarts, {size} hosts: ≥ 5× faster than ansible-core", r, r >= 5,
+                   f"{r:.1f}×")
+    failed_checks = [r for r in records if r.get("problems")]
+    w("")
+    w("## Checks")
+    w("")
+    w("After every timed run the hosts' own files were checked: the symlink, carbon.xml, both datasources "
+      "files, user-mgt.xml, registry.xml, axis2.xml (clustering on, wka, members from the groups), "
+      "event-processor.xml (per role), spark-defaults.conf (analyzers only), wso2server.sh (one "
+      "`export CARBON_HOME` before CARBON_HOME is computed, on RedHat-family nodes only), the database "
+      "(databases, user, password hash, grants, schema), and the DAS starts logged by each node "
+      "(`starts.log`): after a first apply or a change, one start per node with its role's profile, in role "
+      "order, each node healthy before the next started; after a no-op, none.")
+    w("")
+    for tool in PEERS:
+        same = [r["identical_to_dasprov"] for r in records if r["tool"] == tool and r.get("identical_to_dasprov") is not None]
+        if same:
+            w(f"- {tool}: managed files byte-identical to dasprov's after the same scenario in "
+              f"{sum(same)} of {len(same)} runs.")
+    if failed_checks:
+        w(f"- **{len(failed_checks)} runs failed a check** (their times are kept out of the medians only when the "
+          "tool itself failed):")
+        for r in failed_checks[:30]:
+            w(f"  - {r['scenario']}, {r['size']} hosts, {r['tool']}, run {r['run']}: " + "; ".join(r["problems"][:5]))
+    else:
+        w("- every run passed every check.")
+    return "\n".join(lines) + "\n", verdicts, rows
+
+
+def charts(records, sizes, ext="svg"):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"dasprov": "#2b7bba", "ansible-core": "#d9534f", "pyinfra": "#f0ad4e", "openssh": "#777777",
+              "libssh2": "#aaaaaa"}
+    labels = {"openssh": "OpenSSH ssh true ∥", "libssh2": "libssh2 connect+exec"}
+
+    def bars(ax, groups, names, title, log):
+        width = 0.8 / len(names)
+        for k, name in enumerate(names):
+            xs, ys, lo, hi = [], [], [], []
+            for g, (size, scenario) in enumerate(groups):
+                floor = name in ("openssh", "libssh2")
+                s = summary(records, size, "ssh-floor" if floor else scenario, name)
+                if s is None:
+                    continue
+                xs.append(g + (k - (len(names) - 1) / 2) * width)
+                ys.append(s["median"])
+                lo.append(s["median"] - s["min"])
+                hi.append(s["max"] - s["median"])
+            if xs:
+                ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, color=colors[name], label=labels.get(name, name))
+                for x, y in zip(xs, ys):
+                    ax.annotate(f"{y:.2f}" if y < 10 else f"{y:.0f}", (x, y), ha="center", va="bottom", fontsize=7,
+                                xytext=(0, 2), textcoords="offset points")
+        ax.set_xticks(range(len(groups)))
+        ax.set_xticklabels([f"{s} hosts" if sc == "noop" else f"{'first apply' if sc == 'first' else 'db_password change'}, "
+                            f"{s} hosts" for s, sc in groups])
+        if log:
+            ax.set_yscale("log")
+        ax.set_ylabel("wall time, s" + (" (log scale)" if log else ""))
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+        ax.grid(axis="y", which="both", alpha=0.3)
+
+    groups = [(s, "noop") for s in sizes if summary(records, s, "noop", "dasprov")]
+    if groups:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        bars(ax, groups, ["dasprov", "ansible-core", "pyinfra", "openssh", "libssh2"],
+             "no-op re-run: every tool, and the SSH floor (median, min–max)", True)
+        fig.tight_layout()
+        fig.savefig(os.path.join(RESULTS, f"noop.{ext}"))
+        plt.close(fig)
+    # Applies: the scenarios every tool ran (the 64-host first apply only with --peer-first-64).
+    groups = [(s, sc) for s in sizes for sc in ("first", "change")
+              if all(summary(records, s, sc, t) for t in TOOLS)]
+    if groups:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        bars(ax, groups, TOOLS, "applies with rolling restarts in role order (median, min–max)", False)
+        fig.tight_layout()
+        fig.savefig(os.path.join(RESULTS, f"apply.{ext}"))
+        plt.close(fig)
+
+
+def environment(args):
+    def out(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout.strip() or \
+                subprocess.run(argv, capture_output=True, text=True, timeout=60).stderr.strip()
+        except Exception:  # noqa: BLE001
+            return "?"
+    return dict(
+        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        commit=out(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]) +
+        ("+dirty" if out(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"]) else ""),
+        cpus=os.cpu_count(), runs=args.runs,
+        dasprov=out([DASPROV, "--version"]),
+        ansible=out([f"{VENV}/bin/python", "-c", "import ansible.release as r; print(r.__version__)"]),
+        pyinfra=out([f"{VENV}/bin/python", "-c", "import importlib.metadata as m; print(m.version('pyinfra'))"]),
+        openssh=subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip().split(",")[0],
+        libssh2=out(["dpkg-query", "-W", "-f=${Version}", "libssh2-1"]),
+        load_start=loadavg())
+
+
+def main():
+    # SIGTERM (bench/run.sh interrupted): unwind, so the sandboxes go down and the runs so far are written.
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="8 64")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--ssh-bench", default=None)
+    ap.add_argument("--peer-first-64", action="store_true")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split()]
+    os.makedirs(LOGS, exist_ok=True)
+    for f in os.listdir(LOGS):
+        os.remove(os.path.join(LOGS, f))
+    if not devnull_ok():
+        say("bench: /dev/null is not the null device (some process replaced it with a regular file); sshd "
+            "sessions fail without it. Restore it (mknod -m 666 /dev/null.new c 1 3 && mv /dev/null.new /dev/null) "
+            "once that process is gone, then run the benchmark again.")
+        return 2
+    env = environment(args)
+    began = time.time()
+    b = Bench(args)
+    try:
+        for size in sizes:
+            (b.eight if size <= 8 else b.sixty_four)(size)
+    finally:
+        env["load_end"] = loadavg()
+        env["minutes"] = round((time.time() - began) / 60, 1)
+        with open(os.path.join(RESULTS, "runs.json"), "w") as f:
+            json.dump(dict(environment=env, runs=b.records), f, indent=1)
+        keys = ["size", "scenario", "tool", "run", "rc", "seconds", "peak_rss_kb", "ssh_connections", "exec_channels",
+                "hosts", "load1", "identical_to_dasprov", "problems", "log"]
+        with open(os.path.join(RESULTS, "runs.csv"), "w", newline="") as f:
+            wr = csv.writer(f)
+            wr.writerow(keys)
+            for r in b.records:
+                wr.writerow([("; ".join(r[k]) if k == "problems" else r.get(k)) for k in keys])
+    text, verdicts, _ = report(b.records, env, sizes)
+    text += f"\nThe whole benchmark took {env['minutes']} minutes.\n"
+    with open(os.path.join(RESULTS, "latest.md"), "w") as f:
+        f.write(text)
+    charts(b.records, sizes)
+    print()
+    print(text)
+    print(f"results: {os.path.relpath(RESULTS, REPO)}/ (latest.md, runs.json, runs.csv, noop.svg, apply.svg, logs/)")
+    return 0 if all(ok for _, ok in verdicts) and not any(r.get("problems") for r in b.records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
