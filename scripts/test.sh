@@ -44,4 +44,10 @@ if pgrep -af "dasprov-test-sandbox" >/dev/null; then
   exit 1
 fi
 echo "none"
+# A test that replaced the machine's /dev/null with a regular file would break every later sshd
+# session on this machine; catch it here rather than in someone else's run.
+if [[ ! -c /dev/null ]]; then
+  echo "/dev/null is no longer the null device: a test replaced it" >&2
+  exit 1
+fi
 section "all tests passed"

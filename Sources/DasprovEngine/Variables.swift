@@ -51,14 +51,17 @@ public final class World: @unchecked Sendable {
     for host in hosts {
       hostObjects[host.name] = Self.object(for: host, world: self)
     }
+    groupsValue = .map(groupMembers.mapValues { [hostObjects] names in .list(names.compactMap { hostObjects[$0] }) })
+    hostvarsValue = .map(hostObjects)
   }
 
   public func host(_ name: String) -> HostSpec? { hosts.first { $0.name == name } }
 
   /// `groups` as expressions see it: every group name → its hosts' objects, in inventory order.
-  public var groupsValue: Value {
-    .map(groupMembers.mapValues { names in .list(names.compactMap { hostObjects[$0] }) })
-  }
+  /// Built once: every host's variables include it.
+  public private(set) var groupsValue: Value = .map([:])
+  /// `hostvars`: every host's object by name.
+  public private(set) var hostvarsValue: Value = .map([:])
 
   /// A host's own variables as other hosts see them: inventory variables and every default
   /// that does not depend on facts or on other hosts.
@@ -122,7 +125,7 @@ public final class HostVariables {
     ]
     if includeWorld {
       magic["groups"] = world.groupsValue
-      magic["hostvars"] = .map(world.hostObjects)
+      magic["hostvars"] = world.hostvarsValue
       magic["host"] = world.hostObjects[host.name] ?? .map([:])
     }
     self.magic = ValueScope(magic)
@@ -143,8 +146,22 @@ public final class HostVariables {
 
   /// Contract: any variable whose name contains `password` or `secret` is secret.
   public static func isSecretName(_ name: String) -> Bool {
-    let n = name.lowercased()
-    return n.contains("password") || n.contains("secret")
+    // Byte-wise and ASCII-case-insensitive: it runs for every variable name of every host.
+    let bytes = Array(name.utf8)
+    return containsASCIICaseInsensitive(bytes, Array("password".utf8)) || containsASCIICaseInsensitive(bytes, Array("secret".utf8))
+  }
+
+  private static func containsASCIICaseInsensitive(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    guard haystack.count >= needle.count else { return false }
+    outer: for start in 0...(haystack.count - needle.count) {
+      for (i, n) in needle.enumerated() {
+        var b = haystack[start + i]
+        if b >= 65 && b <= 90 { b += 32 }
+        if b != n { continue outer }
+      }
+      return true
+    }
+    return false
   }
 
   /// The scope a task evaluates in, with its loop variable if any.

@@ -31,7 +31,8 @@ public struct TemplateVariableUse: Sendable, Hashable {
 /// excluded), and the engine rejects undefined ones before rendering.
 public final class CompiledTemplate: @unchecked Sendable {
   // Stencil's nodes are immutable after parsing; rendering does not mutate them, so one compiled
-  // template is safely rendered for several hosts on several threads.
+  // template is safely rendered for several hosts on several threads (the output cache is
+  // behind a lock).
   public let path: String
   public let kind: TemplateKind
   public let variables: [TemplateVariableUse]
@@ -86,7 +87,28 @@ public final class CompiledTemplate: @unchecked Sendable {
   }
 
   /// Renders with `context`. Callers check `variables` against the context first.
+  ///
+  /// Hosts of one role mostly render a template with equal values (the same member list, the
+  /// same database URL), and Stencil is slow with maps: it copies a whole map at every `m.key`
+  /// it resolves. So each output is kept, keyed by the values it was rendered from; a hit costs
+  /// one hash of those values. Bounded: the cache starts over when it holds `cacheLimit` outputs.
+  /// Renders are serialized per template: hosts plan at the same moment, and the second host
+  /// waiting for the first one's output is far cheaper than both rendering it.
   public func render(_ context: [String: Value]) throws(Diagnostic) -> String {
+    cacheLock.lock()
+    defer { cacheLock.unlock() }
+    if let hit = cache[context] { return hit }
+    let text = try renderUncached(context)
+    if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+    cache[context] = text
+    return text
+  }
+
+  private static let cacheLimit = 256
+  private let cacheLock = NSLock()
+  private var cache: [[String: Value]: String] = [:]
+
+  private func renderUncached(_ context: [String: Value]) throws(Diagnostic) -> String {
     let objects = context.mapValues(\.foundationObject)
     do {
       return try renderNodes(nodes, Context(dictionary: objects, environment: environment))

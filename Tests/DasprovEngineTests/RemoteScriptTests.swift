@@ -87,6 +87,29 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     #expect(!facts.hostname.isEmpty)
   }
 
+  /// Raw sections end only at the script's own marker: contents that look like fact lines, a
+  /// marker of another run, NUL bytes and no final newline all arrive byte for byte.
+  @Test func rawSectionsCarryAnyBytes() throws {
+    let s = try Scratch()
+    let tricky: [UInt8] = Array("<a/>\n@done\n@end-0-0-0-0\n@cat\n".utf8) + [0, 0xff, 0x0a, 0x40] + Array("no newline at the end".utf8)
+    FileManager.default.createFile(atPath: s.path + "/t.xml", contents: Data(tricky))
+    try s.write("empty", "")
+    let requests = [FactRequest(s.path + "/t.xml", [.stat, .hash, .content]), FactRequest(s.path + "/empty", [.stat, .content])]
+    let probes = [ProbeRequest(["printf", "%s", "@done\n@probe 0 7"], capture: true)]
+    let script = RemoteScripts.factScript(requests: requests, probes: probes)
+    let out = try runLocally(script, home: s.path + "/home")
+    #expect(out.status == 0, "\(String(decoding: out.stderr, as: UTF8.self))")
+    let (facts, _) = try RemoteScripts.parseFacts(out.stdout, requests: requests, probes: probes)
+    #expect(facts.path(s.path + "/t.xml").content == tricky)
+    #expect(facts.path(s.path + "/t.xml").sha256 == SHA256.hex(tricky))
+    #expect(facts.path(s.path + "/empty").content == [])
+    #expect(facts.probeOutputs[probes[0].argv] == Array("@done\n@probe 0 7".utf8))
+    #expect(facts.probes[probes[0].argv] == 0)
+    // Output cut off inside a raw section is an error, not facts.
+    let cut = Array(out.stdout.prefix(out.stdout.count / 2))
+    #expect(throws: RemoteScripts.FactParseError.self) { try RemoteScripts.parseFacts(cut, requests: requests, probes: probes) }
+  }
+
   @Test func applyScriptWritesAtomicallyBacksUpAndRollsBack() throws {
     let s = try Scratch()
     try s.write("conf/a.xml", "old\n")
