@@ -10,7 +10,8 @@ func fuzzInventory(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   // `h[1:999999]` is a million hosts, read in linear time as Ansible reads them: slow, not wrong.
   var hosts = 0
   for line in input.split(separator: "\n") {
-    hosts = min(hosts + rangeHosts(line), Int.max / 2)
+    let (sum, overflow) = hosts.addingReportingOverflow(rangeHosts(line))
+    hosts = overflow ? Int.max : sum
   }
   guard hosts <= 20_000 else { return 0 }
   do throws(DiagnosticList) {
