@@ -46,26 +46,8 @@ fi
 echo "bench: building dasprov (release)"
 swift build -c release >/var/tmp/dasprov-bench-build.log 2>&1 ||
   { tail -30 /var/tmp/dasprov-bench-build.log; echo "bench: the release build failed" >&2; exit 1; }
-sshbench_pkg=/var/tmp/dasprov-bench-sshbench
-mkdir -p "$sshbench_pkg/Sources/ssh-bench"
-for t in CLibSSH2 DasprovCore DasprovSSH; do ln -sfn "$repo/Sources/$t" "$sshbench_pkg/Sources/$t"; done
-cp "$here/ssh/main.swift" "$sshbench_pkg/Sources/ssh-bench/main.swift"
-cat > "$sshbench_pkg/Package.swift" <<'SWIFT'
-// swift-tools-version:6.0
-// Written by bench/run.sh: bench/ssh/main.swift over the repository's transport sources.
-import PackageDescription
-let package = Package(
-  name: "ssh-bench",
-  targets: [
-    .systemLibrary(name: "CLibSSH2", path: "Sources/CLibSSH2", pkgConfig: "libssh2"),
-    .target(name: "DasprovCore", path: "Sources/DasprovCore"),
-    .target(name: "DasprovSSH", dependencies: ["DasprovCore", "CLibSSH2"], path: "Sources/DasprovSSH"),
-    .executableTarget(name: "ssh-bench", dependencies: ["DasprovSSH", "DasprovCore"], path: "Sources/ssh-bench"),
-  ])
-SWIFT
 echo "bench: building the libssh2 connect benchmark (bench/ssh/main.swift, release)"
-swift build -c release --package-path "$sshbench_pkg" >"$sshbench_pkg/build.log" 2>&1 ||
-  { tail -30 "$sshbench_pkg/build.log"; echo "bench: the connect benchmark did not build" >&2; exit 1; }
+sshbench=$("$here/ssh/build.sh" /var/tmp/dasprov-bench-sshbench /var/tmp/dasprov-bench-sshbench.log)
 
 # --- the sandboxes are brought up by bench.py, one size at a time; down here in any case
 states=()
@@ -81,4 +63,4 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 "$venv/bin/python" "$here/bench.py" --sizes "$sizes" --runs "${RUNS:-3}" \
-  --ssh-bench "$sshbench_pkg/.build/release/ssh-bench" ${PEER_FIRST_64:+--peer-first-64} "$@"
+  --ssh-bench "$sshbench" ${PEER_FIRST_64:+--peer-first-64} "$@"

@@ -39,25 +39,8 @@ cleanup() {
 trap cleanup EXIT
 
 # --- build the transport benchmark (release) as a separate package over the repo's sources
-pkg=${BENCH_BUILD:-/tmp/dasprov-ssh-bench-build}
-mkdir -p "$pkg/Sources/ssh-bench"
-for t in CLibSSH2 DasprovCore DasprovSSH; do ln -sfn "$repo/Sources/$t" "$pkg/Sources/$t"; done
-cp "$here/main.swift" "$pkg/Sources/ssh-bench/main.swift"
-cat > "$pkg/Package.swift" <<'SWIFT'
-// swift-tools-version:6.0
-import PackageDescription
-let package = Package(
-  name: "ssh-bench",
-  targets: [
-    .systemLibrary(name: "CLibSSH2", path: "Sources/CLibSSH2", pkgConfig: "libssh2"),
-    .target(name: "DasprovCore", path: "Sources/DasprovCore"),
-    .target(name: "DasprovSSH", dependencies: ["DasprovCore", "CLibSSH2"], path: "Sources/DasprovSSH"),
-    .executableTarget(name: "ssh-bench", dependencies: ["DasprovSSH", "DasprovCore"], path: "Sources/ssh-bench"),
-  ])
-SWIFT
 echo "building the benchmark (release)..." >&2
-swift build -c release --package-path "$pkg" >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-bin="$pkg/.build/release/ssh-bench"
+bin=$("$here/build.sh" "${BENCH_BUILD:-/tmp/dasprov-ssh-bench-build}" "$work/build.log")
 
 # --- keys, known_hosts, and one sshd per address
 ssh-keygen -q -t ed25519 -N '' -C bench-host -f "$work/hostkey"
