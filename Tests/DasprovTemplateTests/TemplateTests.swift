@@ -31,6 +31,25 @@ import Testing
     #expect(Set(t.variables.map(\.name)) == ["items", "separator"])
   }
 
+  /// Outputs are reused only for equal inputs: a member list that differs in one nested value
+  /// renders anew, from any thread.
+  @Test func renderedOutputsAreReusedOnlyForEqualValues() async throws {
+    let t = try CompiledTemplate(path: "m.xml", text: "{% for m in peers %}<h>{{ m.address }}</h>{% endfor %}")
+    func peers(_ last: String) -> [String: Value] {
+      ["peers": .list([.map(["address": .string("10.0.0.1")]), .map(["address": .string(last)])])]
+    }
+    #expect(try t.render(peers("10.0.0.2")) == "<h>10.0.0.1</h><h>10.0.0.2</h>")
+    #expect(try t.render(peers("10.0.0.3")) == "<h>10.0.0.1</h><h>10.0.0.3</h>")
+    #expect(try t.render(peers("10.0.0.2")) == "<h>10.0.0.1</h><h>10.0.0.2</h>")
+    let outputs = await withTaskGroup(of: String.self) { group in
+      for i in 0..<300 { group.addTask { (try? t.render(peers("h\(i % 7)"))) ?? "error" } }
+      var all: [String] = []
+      for await o in group { all.append(o) }
+      return Set(all)
+    }
+    #expect(outputs == Set((0..<7).map { "<h>10.0.0.1</h><h>h\($0)</h>" }))
+  }
+
   @Test func xmlValuesAreEscapedAndParseBack() throws {
     let t = try CompiledTemplate(path: "ds.xml", text: "<password>{{ pw }}</password><a v=\"{{ pw }}\"/>")
     let out = try t.render(["pw": "a<b&c\"d'e]]>"])

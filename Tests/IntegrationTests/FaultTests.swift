@@ -306,9 +306,13 @@ extension Cluster {
     let passwords = ["Kn0wn<&\"'Pw1]]>", "Kn0wn<&\"' Pw2"]
     let inventories = try passwords.enumerated().map { i, pw in
       try sandbox.inventoryVariant("secret-\(i).ini") {
-        $0.replacingOccurrences(of: "db_password=Das-Sandbox-Pw1", with: "db_password='\(pw.replacingOccurrences(of: "'", with: "\\'"))'") + "das_start_timeout=3\n"
+        $0.replacingOccurrences(of: "db_password=Das-Sandbox-Pw1", with: "db_password='\(pw.replacingOccurrences(of: "'", with: "\\'"))'")
       }
     }
+    // Only the run whose gate must fail gets a shorter start timeout (host2's never passes; host1
+    // restarts first and must still pass it under load); the other runs keep the default.
+    let firstInventory = try String(contentsOfFile: inventories[0], encoding: .utf8)
+    let failingGate = try sandbox.inventoryVariant("secret-fail.ini") { _ in firstInventory + "das_start_timeout=6\n" }
     let home = FileManager.default.homeDirectoryForCurrentUser.path
     let stamp = "\(sandbox.state)/secrets.stamp"
     try Data().write(to: URL(fileURLWithPath: stamp))
@@ -324,7 +328,7 @@ extension Cluster {
     try run("plan --diff of a password change", ["plan", inventories[1]], expect: 2)
     try run("password change", ["apply", inventories[1]], expect: 0)
     #expect(FileManager.default.createFile(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"), contents: Data()))
-    try run("failing health gate", ["apply", inventories[0]], expect: 3)
+    try run("failing health gate", ["apply", failingGate], expect: 3)
     try FileManager.default.removeItem(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"))
     try run("rollback", ["rollback", inventories[0]], expect: 0)
 
