@@ -115,9 +115,7 @@ public enum RemoteScripts {
       case "@raw": reader.end = Array(fields.first)
       case "@state": state = text(line.dropFirst(7))
       case "@os":
-        while let raw = reader.line() {
-          let l = text(raw)
-          if l == "@end" { break }
+        for l in reader.linesUntilEnd() {
           guard let eq = l.firstIndex(of: "=") else { continue }
           var value = String(l[l.index(after: eq)...])
           if value.count >= 2, value.first == "\"" || value.first == "'", value.last == value.first {
@@ -130,11 +128,7 @@ public enum RemoteScripts {
       case "@addresses":
         facts.addresses = text(line.dropFirst(11)).split(separator: " ").map(String.init)
       case "@pending":
-        while let raw = reader.line() {
-          let l = text(raw)
-          if l == "@end" { break }
-          if !l.isEmpty { facts.pendingHandlers.append(l) }
-        }
+        facts.pendingHandlers += reader.linesUntilEnd().filter { !$0.isEmpty }
       case "@find":
         let fields = try reader.raw(after: line).split(separator: 0, omittingEmptySubsequences: false).map {
           String(decoding: $0, as: UTF8.self)
@@ -236,23 +230,22 @@ public enum RemoteScripts {
     /// The bytes up to the next "\n" + marker + "\n", which it steps over.
     mutating func raw(after header: ArraySlice<UInt8>) throws(FactParseError) -> ArraySlice<UInt8> {
       let tail = [UInt8(ascii: "\n")] + end + [UInt8(ascii: "\n")]
-      guard !end.isEmpty, let found = Self.find(tail, in: bytes, from: position) else {
+      guard !end.isEmpty, let found = bytes[position...].firstRange(of: tail) else {
         throw FactParseError(description: "the fact script's output ended inside '\(String(decoding: header.prefix(40), as: UTF8.self))'")
       }
-      defer { position = found + tail.count }
-      return bytes[position..<found]
+      defer { position = found.upperBound }
+      return bytes[position..<found.lowerBound]
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-      guard let first = needle.first, haystack.count - start >= needle.count else { return nil }
-      var i = start
-      let last = haystack.count - needle.count
-      while i <= last {
-        guard let at = haystack[i...last].firstIndex(of: first) else { return nil }
-        if haystack[at..<(at + needle.count)].elementsEqual(needle) { return at }
-        i = at + 1
+    /// The lines up to the next `@end` line, which it steps over.
+    mutating func linesUntilEnd() -> [String] {
+      var out: [String] = []
+      while let raw = line() {
+        let l = String(decoding: raw, as: UTF8.self)
+        if l == "@end" { break }
+        out.append(l)
       }
-      return nil
+      return out
     }
   }
 
