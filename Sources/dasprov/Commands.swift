@@ -17,7 +17,7 @@ enum Diagnostics {
     if ds.contains(where: { $0.severity == .error }) {
       let n = ds.filter { $0.severity == .error }.count
       FileHandle.standardError.write(Data("dasprov: \(n) error\(n == 1 ? "" : "s"); no host was touched\n".utf8))
-      throw ExitCode(1)
+      throw CommandExit(.invalidInput)
     }
   }
 
@@ -26,7 +26,7 @@ enum Diagnostics {
       return try Workspace.load(inventory: inventory, root: root, playbook: playbook, limit: limit)
     } catch {
       try check(error.diagnostics, color: color)
-      throw ExitCode(1)
+      throw CommandExit(.invalidInput)
     }
   }
 }
@@ -73,7 +73,7 @@ struct RunTarget: ParsableArguments {
       output.say(Report.summary(report))
     }
     let code = report.exitCode
-    if code != 0 { throw ExitCode(code) }
+    if code != 0 { throw CommandExit(ExitStatus(rawValue: code) ?? .hostFailed) }
   }
 }
 
@@ -179,7 +179,7 @@ struct InventoryCommand: ParsableCommand {
     if let host {
       guard let json = workspace.inventory.hostVarsJSON(host) else {
         FileHandle.standardError.write(Data("error: no host '\(host)' in \(inventory)\n".utf8))
-        throw ExitCode(1)
+        throw CommandExit(.invalidInput)
       }
       print(json)
     }
@@ -203,7 +203,7 @@ struct TopologyCommand: ParsableCommand {
     let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: nil, limit: nil, color: false)
     guard ClusterTopology.applies(to: workspace.world) else {
       FileHandle.standardError.write(Data("error: \(inventory) has none of the groups receivers, indexers, analyzers, presenters\n".utf8))
-      throw ExitCode(1)
+      throw CommandExit(.invalidInput)
     }
     let topology = ClusterTopology(world: workspace.world, restartOrder: workspace.restartOrderNames())
     Diagnostics.print(topology.validate(world: workspace.world), color: false)
@@ -242,6 +242,6 @@ struct FactsCommand: ParsableCommand {
       }
     }
     if flags.json { output.data(Value.map(json).jsonString(sortedKeys: true, pretty: true)) }
-    if failed { throw ExitCode(3) }
+    if failed { throw CommandExit(.hostFailed) }
   }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import DasprovCore
+import Foundation
 
 /// `dasprov`: provisions WSO2 DAS clusters over SSH from an Ansible-style inventory.
 @main
@@ -20,4 +22,20 @@ struct Dasprov: ParsableCommand {
       ApplyCommand.self, PlanCommand.self, ValidateCommand.self, InventoryCommand.self, FactsCommand.self,
       TopologyCommand.self, RollbackCommand.self, SandboxCommand.self,
     ])
+
+  /// Parses, runs, and maps whatever is thrown to the documented exit codes (ErrorReport).
+  static func main(_ arguments: [String]?) -> Never {
+    let status: ExitStatus
+    do {
+      var command = try parseAsRoot(arguments)
+      try command.run()
+      status = .success
+    } catch {
+      let color = ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
+      status = ErrorReport.report(error, masker: SecretMasker.shared, color: color)
+    }
+    Foundation.exit(status.rawValue)
+  }
+
+  static func main() { main(nil) }
 }
