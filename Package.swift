@@ -16,6 +16,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/stencilproject/Stencil", exact: "0.15.1"),
+    .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
   ],
   targets: [
     // C libraries, each behind exactly one Swift owner.
@@ -66,7 +68,14 @@ let package = Package(
     .testTarget(name: "DasprovXMLTests", dependencies: ["DasprovXML", "DasprovCore"]),
     .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL"]),
     .testTarget(name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore"]),
+    // The command line: argument parsing and the error → exit code mapping.
+    .testTarget(name: "DasprovCLITests", dependencies: ["dasprov", "DasprovCore"]),
     // Runs the built `dasprov` binary against the sandbox's real sshd hosts.
-    .testTarget(name: "IntegrationTests", dependencies: ["DasprovCore"], exclude: ["Scripts", "Fixtures"]),
+    .testTarget(
+      name: "IntegrationTests", dependencies: [
+        "DasprovCore", .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      exclude: ["Scripts", "Fixtures"]),
   ]
 )

@@ -18,6 +18,19 @@ os_cycle=(rhel debian rocky ubuntu centos debian ol ubuntu)
 
 die() { echo "sandbox: $*" >&2; exit 1; }
 
+# Closes every descriptor this script inherited beyond stdin, stdout and stderr, so no daemon
+# it starts (sshd, MariaDB) keeps a pipe or socket of whoever ran it open: a caller waiting for
+# that pipe's end, or for this script's exit, would wait as long as the daemon lives.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    # 255 is bash's own descriptor for reading this script.
+    [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2 && fd != 255)) || continue
+    eval "exec $fd>&-" 2>/dev/null || true
+  done
+}
+
 # Reads the options shared by every subcommand; the rest stay in $rest.
 parse_options() {
   rest=()
@@ -190,7 +203,7 @@ start_host() {
     mount --bind "$1/var-lib-dasprov" /var/lib/dasprov && hostname "$2" || exit 1
     if [ -n "$5" ]; then
       mount --bind "$1/var-lib-mysql" /var/lib/mysql && mount --bind "$1/run-mysqld" /run/mysqld || exit 1
-      mariadbd --user=root --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock --bind-address="$5" --port=3306 \
+      setsid mariadbd --user=root --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock --bind-address="$5" --port=3306 \
         --skip-name-resolve --log-error=/var/lib/mysql/error.log --pid-file=/run/mysqld/mysqld.pid </dev/null >/dev/null 2>&1 &
     fi
     exec /usr/sbin/sshd -D -f "$3" -E "$4"' sh "$root" "$(name_of "$i")" "$state/sshd/host$i.conf" "$state/logs/host$i.sshd.log" "$db_address" \
@@ -395,6 +408,7 @@ cmd_ssh() {
 
 main() {
   local cmd=${1:-}; shift || true
+  close_inherited_fds
   parse_options "$@"
   case "$cmd" in
     up) cmd_up ;;
