@@ -71,15 +71,15 @@ public struct HostPlan: Sendable {
   public var tasks: [PlannedTask] = []
   /// The changes of all tasks, in order, with repeated writes of one file merged into the last.
   public var changes: [Change] = []
+  /// For each change, the indices (in `tasks`) of the tasks it carries out: a write that
+  /// replaced earlier writes of the same file carries those tasks too.
+  public var changeOwners: [[Int]] = []
   /// Handlers notified by changed tasks in this run.
   public var notified: [String] = []
   /// Handlers owed from an earlier run (markers found on the host).
   public var pending: [String] = []
   public var failure: Diagnostic?
 
-  public var changedCount: Int { tasks.filter { $0.plan.status == .changed }.count }
-  public var okCount: Int { tasks.filter { if case .skipped = $0.plan.status { return false } else { return true } }.count }
-  public var skippedCount: Int { tasks.filter { if case .skipped = $0.plan.status { return true } else { return false } }.count }
   /// Handlers to run on this host, in declaration order of first mention.
   public var handlersToRun: [String] {
     var out: [String] = []
@@ -230,6 +230,7 @@ public final class HostPlanner: @unchecked Sendable {
     var result = HostPlan(host: host)
     var working = facts
     var changes: [Change] = []
+    var owners: [Int] = []
     for i in instances {
       do throws(Diagnostic) {
         guard let kind = TaskKinds.named(i.task.kind.name) else { continue }
@@ -240,6 +241,7 @@ public final class HostPlanner: @unchecked Sendable {
         let plan = try kind.plan(context(i, facts: working))
         Self.applyToFacts(plan.changes, &working)
         changes += plan.changes
+        owners += Array(repeating: result.tasks.count, count: plan.changes.count)
         result.tasks.append(PlannedTask(instance: i, plan: plan))
         if plan.status == .changed {
           for n in i.task.notify where !result.notified.contains(n.name) { result.notified.append(n.name) }
@@ -249,7 +251,7 @@ public final class HostPlanner: @unchecked Sendable {
         break
       }
     }
-    result.changes = Self.coalesce(changes)
+    (result.changes, result.changeOwners) = Self.coalesce(changes, owners: owners)
     result.pending = facts.pendingHandlers.filter { handlers.contains($0) }
     return result
   }
@@ -281,17 +283,24 @@ public final class HostPlanner: @unchecked Sendable {
     }
   }
 
-  /// Drops a write of a file that a later write replaces anyway.
-  static func coalesce(_ changes: [Change]) -> [Change] {
+  /// Drops a write of a file that a later write replaces anyway; the later write then also
+  /// carries out the dropped write's task (`owners[i]` is the task of `changes[i]`).
+  static func coalesce(_ changes: [Change], owners: [Int]) -> ([Change], [[Int]]) {
     var out: [Change] = []
+    var outOwners: [[Int]] = []
+    var carried: [String: [Int]] = [:]
     for (i, c) in changes.enumerated() {
-      if case .write(let p, _, _, _, _) = c,
-        changes[(i + 1)...].contains(where: { if case .write(p, _, _, _, _) = $0 { return true } else { return false } })
-      {
-        continue
+      var mine = [owners[i]]
+      if case .write(let p, _, _, _, _) = c {
+        mine = (carried.removeValue(forKey: p) ?? []) + mine
+        if changes[(i + 1)...].contains(where: { if case .write(p, _, _, _, _) = $0 { return true } else { return false } }) {
+          carried[p] = mine
+          continue
+        }
       }
       out.append(c)
+      outOwners.append(mine.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } })
     }
-    return out
+    return (out, outOwners)
   }
 }

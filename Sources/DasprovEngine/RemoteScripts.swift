@@ -287,13 +287,14 @@ public enum RemoteScripts {
   ///
   /// Pending-restart markers are written first: if the run dies half-way, the next apply still
   /// restarts the node even though its files then look unchanged.
-  public static func applyScript(changes: [Change], runID: String, notify: [String], stagingDirectory: String) -> String {
+  public static func applyScript(changes: [Change], runID: String, notify: [String], stagingDirectory: String, hostName: String) -> String {
     var s = ShellScript()
     s.raw("#!/bin/sh")
     s.raw("# dasprov: apply changes, run \(runID)")
     s.raw(statePrologue)
     s.raw("umask 022")
     s.set("RUN", runID)
+    s.set("HOST", hostName)
     s.raw(
       """
       fail() { printf '@fail %s %s\\n' "$1" "$2"; [ -n "${T:-}" ] && rm -f -- "$T"; exit 1; }
@@ -315,7 +316,8 @@ public enum RemoteScripts {
           printf 'path %s\\nabsent\\n' "$1" >> "$M"
         fi
       }
-      tmpin() { T=$(mktemp -- "$(dirname -- "$1")/.$(basename -- "$1").dasprov-tmp-XXXXXX") || fail "$2" "cannot create a temporary file beside $1"; }
+      indir() { [ -d "$(dirname -- "$1")" ] || fail "$2" "directory $(dirname -- "$1") does not exist on host $HOST"; }
+      tmpin() { indir "$1" "$2"; T=$(mktemp -- "$(dirname -- "$1")/.$(basename -- "$1").dasprov-tmp-XXXXXX") || fail "$2" "cannot create a temporary file beside $1"; }
       attrs() {
         if [ -n "$3" ]; then chmod "$3" -- "$T" || fail "$2" "cannot set mode on $1"
         elif [ -e "$1" ]; then chmod --reference="$1" -- "$T" 2>/dev/null; fi
@@ -346,7 +348,7 @@ public enum RemoteScripts {
         s.raw("attrs \(p) \(i) \(modeArg(mode)) \((owner ?? "").shellQuoted) \((group ?? "").shellQuoted); commit \(p) \(i); rm -f -- \(staged)")
       case .symlink(let path, let target):
         let p = path.shellQuoted
-        s.raw("bk \(p) \(i); T=\"$(dirname -- \(p))/.$(basename -- \(p)).dasprov-link-$$\"")
+        s.raw("indir \(p) \(i); bk \(p) \(i); T=\"$(dirname -- \(p))/.$(basename -- \(p)).dasprov-link-$$\"")
         s.raw("ln -sfn -- \(target.shellQuoted) \"$T\" && mv -fT -- \"$T\" \(p) || fail \(i) \"cannot link \"\(p)")
         s.raw("T=; printf '@done %s\\n' \(i)")
       case .makeDirectory(let path, let mode, let owner, let group):

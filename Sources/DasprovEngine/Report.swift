@@ -22,19 +22,27 @@ public enum Report {
       c.unreachable = 1
       return c
     }
-    if let plan = o.plan {
-      // In apply mode a change counts once it has been made; in plan mode, as planned.
-      c.ok = plan.okCount
-      c.changed = mode == .plan || o.applied ? plan.changedCount : 0
-      c.skipped = plan.skippedCount
+    // In apply mode a change counts once it has been made; in plan mode, as planned. A task
+    // whose change failed (or was made only in part) is failed; one never reached, skipped.
+    for result in o.taskResults(mode) {
+      switch result {
+      case .ok: c.ok += 1
+      case .changed:
+        c.ok += 1  // as in Ansible's recap, ok counts the changed tasks too
+        c.changed += 1
+      case .failed: c.failed += 1
+      case .skipped: c.skipped += 1
+      }
     }
-    if o.failure != nil || o.restartFailure != nil { c.failed = 1 }
+    // A failure no task owns (facts, the state directory) or a failed restart still counts.
+    if o.failure != nil && c.failed == 0 { c.failed = 1 }
+    if o.restartFailure != nil { c.failed += 1 }
     return c
   }
 
   /// One line after the recap: how long, how many changes and restarts, and why it halted.
   public static func summary(_ report: RunReport) -> String {
-    let changed = report.outcomes.filter { ($0.plan?.changedCount ?? 0) > 0 }.count
+    let changed = report.outcomes.filter { counts($0, report.mode).changed > 0 }.count
     let restarts = report.outcomes.reduce(0) { $0 + $1.restarted }
     let trips = report.outcomes.map(\.roundTrips)
     var s = "\(report.outcomes.count) host\(report.outcomes.count == 1 ? "" : "s"), \(changed) with changes, \(restarts) restart\(restarts == 1 ? "" : "s") in \(String(format: "%.2f", report.seconds))s"
@@ -48,12 +56,13 @@ public enum Report {
     for o in report.outcomes {
       let c = counts(o, report.mode)
       var tasks: [Value] = []
-      for t in o.plan?.tasks ?? [] {
+      for (t, result) in zip(o.plan?.tasks ?? [], o.taskResults(report.mode)) {
         var status: String
         var reason: Value = .null
-        switch t.plan.status {
+        switch result {
         case .ok: status = "ok"
         case .changed: status = "changed"
+        case .failed: status = "failed"
         case .skipped(let why):
           status = "skipped"
           reason = .string(why)
@@ -84,7 +93,7 @@ public enum Report {
     }
     let summary: [String: Value] = [
       "hosts": .int(report.outcomes.count),
-      "changed_hosts": .int(report.outcomes.filter { ($0.plan?.changedCount ?? 0) > 0 }.count),
+      "changed_hosts": .int(report.outcomes.filter { counts($0, report.mode).changed > 0 }.count),
       "failed_hosts": .int(report.outcomes.filter(\.failed).count),
       "unreachable_hosts": .int(report.outcomes.filter { $0.unreachable != nil }.count),
       "restarts": .int(report.outcomes.reduce(0) { $0 + $1.restarted }),

@@ -27,7 +27,8 @@ public struct HostOutcome: Sendable {
   public var unreachable: String?
   public var failure: String?
   public var plan: HostPlan?
-  public var applied = false
+  /// What the apply step made of the plan's changes (apply mode, once it started).
+  public var applyProgress: ApplyProgress?
   /// Handlers this host still needs to run (notified now or pending from before).
   public var handlersDue: [String] = []
   public var restarted = 0
@@ -227,27 +228,38 @@ public final class Runner: @unchecked Sendable {
     guard options.mode == .apply, !plan.changes.isEmpty else { return outcome }
 
     // Large files first, into the staging directory; then one script for every change.
+    var progress = ApplyProgress()
+    var current = -1
     do {
-      for change in plan.changes {
+      for (index, change) in plan.changes.enumerated() {
         if case .upload(_, let local, _, let sha, _, _, _) = change {
+          current = index
           try connection.upload(localPath: local, to: "\(stateDirectory)/staging/\(sha)", mode: 0o600)
         }
       }
+      current = -1
       let apply = RemoteScripts.applyScript(
-        changes: plan.changes, runID: runID, notify: plan.notified, stagingDirectory: "\(stateDirectory)/staging")
+        changes: plan.changes, runID: runID, notify: plan.notified, stagingDirectory: "\(stateDirectory)/staging", hostName: host.name)
       let result = try runScript(apply, on: host, connection, timeout: 600)
       let report = RemoteScripts.parseApply(result.stdout)
+      progress.done = report.done
       if let failure = report.failure {
         let what = failure.index >= 0 && failure.index < plan.changes.count ? plan.changes[failure.index].summary : "apply"
+        if failure.index >= 0 { progress.failed = failure.index }
         outcome.failure = "\(what): \(failure.message)\(result.stderrTail.isEmpty ? "" : " — \(result.stderrTail)")"
       } else if !report.finished {
         outcome.failure = "the apply script stopped early (status \(result.status)): \(result.stderrTail)"
-      } else {
-        outcome.applied = true
+        if let next = (0..<plan.changes.count).first(where: { !report.done.contains($0) }) { progress.failed = next }
       }
     } catch {
-      outcome.failure = "applying changes failed: \(error)"
+      if current >= 0 {
+        progress.failed = current
+        outcome.failure = "\(plan.changes[current].summary): \(error)"
+      } else {
+        outcome.failure = "applying changes failed: \(error)"
+      }
     }
+    outcome.applyProgress = progress
     return outcome
   }
 
@@ -265,7 +277,6 @@ public final class Runner: @unchecked Sendable {
       if outcome.failure == nil, !text.contains("@rolled-back"), !text.contains("@nothing") {
         outcome.failure = "rollback stopped early: \(result.stderrTail)"
       }
-      outcome.applied = outcome.failure == nil
     } catch {
       outcome.failure = "rollback failed: \(error)"
     }
@@ -464,41 +475,69 @@ public final class Runner: @unchecked Sendable {
       output.say(output.paint("\(o.host.name): UNREACHABLE: \(u)", "31"))
       return
     }
-    if let f = o.failure {
-      output.say(output.paint("\(o.host.name): FAILED: \(f)", "31"))
-    }
-    guard let plan = o.plan else { return }
-    if options.mode != .plan && output.verbosity == 0 && !options.diff {
-      // Apply, not verbose: one line per host that changed; -v lists every task.
-      let changed = plan.tasks.filter { $0.plan.status == .changed }
-      guard !changed.isEmpty else { return }
-      var perModule: [(String, Int)] = []
-      for t in changed {
-        if let i = perModule.firstIndex(where: { $0.0 == t.instance.module.name }) { perModule[i].1 += 1 } else { perModule.append((t.instance.module.name, 1)) }
-      }
-      let modules = perModule.map { $0.1 > 1 ? "\($0.0) ×\($0.1)" : $0.0 }.joined(separator: ", ")
-      output.say(output.paint("\(o.host.name): \(changed.count) task\(changed.count == 1 ? "" : "s") changed (\(modules))", "33"))
-      for n in changed.flatMap(\.plan.notes) { output.say("    note: \(n)") }
+    // A host that failed before its apply began (facts, planning): its one error says it all.
+    guard let plan = o.plan, o.failure == nil || o.applyProgress != nil || options.mode == .plan else {
+      if let f = o.failure { output.say(output.paint("\(o.host.name): FAILED: \(f)", "31")) }
       return
     }
-    for t in plan.tasks {
-      switch t.plan.status {
-      case .changed:
-        let verb = options.mode == .plan ? "would change" : "changed"
-        output.say(output.paint("\(o.host.name): \(verb): \(t.instance.label)", "33"))
+    let results = o.taskResults(options.mode)
+    if options.mode != .plan && output.verbosity == 0 && !options.diff {
+      // Apply, not verbose: one line per host that changed or failed; -v lists every task.
+      let line = Self.summaryLine(host: o.host.name, tasks: plan.tasks, results: results, failure: o.failure)
+      if let line {
+        output.say(output.paint(line, o.failure == nil ? "33" : "31"))
+        for (t, r) in zip(plan.tasks, results) where r == .changed { for n in t.plan.notes { output.say("    note: \(n)") } }
+      }
+      return
+    }
+    if let f = o.failure { output.say(output.paint("\(o.host.name): FAILED: \(f)", "31")) }
+    for (t, result) in zip(plan.tasks, results) {
+      switch result {
+      case .changed, .failed:
+        let verb = options.mode == .plan ? "would change" : (result == .failed ? "failed" : "changed")
+        output.say(output.paint("\(o.host.name): \(verb): \(t.instance.label)", result == .failed ? "31" : "33"))
         for c in t.plan.changes { output.verbose(1, "    \(c.summary)") }
         for n in t.plan.notes { output.say("    note: \(n)") }
         if options.diff { for d in t.plan.diffs { output.say(DiffPrinter.render(d, output: output)) } }
       case .ok:
         output.verbose(1, "\(o.host.name): ok: \(t.instance.label)")
       case .skipped(let why):
-        output.verbose(2, "\(o.host.name): skipped: \(t.instance.label) (\(why))")
+        if why == TaskResult.notAttempted {
+          output.say("\(o.host.name): not attempted: \(t.instance.label)")
+        } else {
+          output.verbose(2, "\(o.host.name): skipped: \(t.instance.label) (\(why))")
+        }
       }
     }
     if options.mode == .plan {
       for h in plan.pending { output.say(output.paint("\(o.host.name): would run handler '\(h)' (pending from an earlier run)", "33")) }
       for h in plan.notified { output.say(output.paint("\(o.host.name): would run handler '\(h)'", "33")) }
     }
+  }
+
+  /// The one line an apply prints for a host: what was applied, what failed (and why), and
+  /// what was not attempted; nil for a host with nothing to report.
+  static func summaryLine(host: String, tasks: [PlannedTask], results: [TaskResult], failure: String?) -> String? {
+    func modules(_ picked: [PlannedTask]) -> String {
+      var counts: [(String, Int)] = []
+      for t in picked {
+        if let i = counts.firstIndex(where: { $0.0 == t.instance.module.name }) { counts[i].1 += 1 } else { counts.append((t.instance.module.name, 1)) }
+      }
+      return counts.map { $0.1 > 1 ? "\($0.0) ×\($0.1)" : $0.0 }.joined(separator: ", ")
+    }
+    func tasksPhrase(_ n: Int) -> String { "\(n) task\(n == 1 ? "" : "s")" }
+    let changed = zip(tasks, results).filter { $0.1 == .changed }.map(\.0)
+    let failed = zip(tasks, results).filter { $0.1 == .failed }.map(\.0)
+    let notAttempted = zip(tasks, results).filter { $0.1 == .skipped(TaskResult.notAttempted) }.map(\.0)
+    guard let failure else {
+      return changed.isEmpty ? nil : "\(host): \(tasksPhrase(changed.count)) changed (\(modules(changed)))"
+    }
+    var parts: [String] = []
+    parts.append(changed.isEmpty ? "\(host): nothing applied" : "\(host): \(tasksPhrase(changed.count)) applied (\(modules(changed)))")
+    let what = failed.map(\.instance.label).joined(separator: ", ")
+    parts.append("FAILED\(what.isEmpty ? "" : " " + what): \(failure)")
+    if !notAttempted.isEmpty { parts.append("\(tasksPhrase(notAttempted.count)) not attempted (\(modules(notAttempted)))") }
+    return parts.joined(separator: "; ")
   }
 }
 

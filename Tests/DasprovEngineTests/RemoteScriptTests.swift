@@ -122,7 +122,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
       .makeDirectory(path: s.path + "/d/e", mode: 0o750, owner: nil, group: nil),
     ]
     let runID = "20261125T000000000Z-\(UUID().uuidString.prefix(8))"
-    let out = try runLocally(RemoteScripts.applyScript(changes: changes, runID: runID, notify: ["test-handler-\(runID)"], stagingDirectory: "/nonexistent"), home: s.path + "/home")
+    let out = try runLocally(RemoteScripts.applyScript(changes: changes, runID: runID, notify: ["test-handler-\(runID)"], stagingDirectory: "/nonexistent", hostName: "test-host"), home: s.path + "/home")
     let report = RemoteScripts.parseApply(out.stdout)
     #expect(report.finished, "\(String(decoding: out.stdout + out.stderr, as: UTF8.self))")
     #expect(report.done == [0, 1, 2, 3])
@@ -161,7 +161,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     // Root ignores directory permissions; a missing directory fails for everyone.
     let target = getuid() == 0 ? s.path + "/no-such-dir/a.conf" : s.path + "/ro/a.conf"
     let out = try runLocally(
-      RemoteScripts.applyScript(changes: [.write(path: target, content: Array("new\n".utf8), mode: nil, owner: nil, group: nil)], runID: "t\(UUID().uuidString.prefix(6))", notify: [], stagingDirectory: "/x"),
+      RemoteScripts.applyScript(changes: [.write(path: target, content: Array("new\n".utf8), mode: nil, owner: nil, group: nil)], runID: "t\(UUID().uuidString.prefix(6))", notify: [], stagingDirectory: "/x", hostName: "test-host"),
       home: s.path + "/home")
     let report = RemoteScripts.parseApply(out.stdout)
     #expect(!report.finished)
@@ -175,7 +175,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     for i in 1...7 {
       let runID = String(format: "20261125T0000%02d000Z", i)
       let out = try runLocally(
-        RemoteScripts.applyScript(changes: [.write(path: s.path + "/f.conf", content: Array("v\(i)\n".utf8), mode: nil, owner: nil, group: nil)], runID: runID, notify: [], stagingDirectory: "/x"),
+        RemoteScripts.applyScript(changes: [.write(path: s.path + "/f.conf", content: Array("v\(i)\n".utf8), mode: nil, owner: nil, group: nil)], runID: runID, notify: [], stagingDirectory: "/x", hostName: "test-host"),
         home: s.path + "/home")
       #expect(RemoteScripts.parseApply(out.stdout).finished)
     }

@@ -36,7 +36,7 @@ import Testing
     let content = Array("<password>Vvv-Secret</password>\n".utf8)
     let script = RemoteScripts.applyScript(
       changes: [.write(path: "/opt/a.xml", content: content, mode: nil, owner: nil, group: nil), .run(argv: ["mysql"], chdir: nil, stdin: content)],
-      runID: "20261125T000000000Z", notify: [], stagingDirectory: "/s")
+      runID: "20261125T000000000Z", notify: [], stagingDirectory: "/s", hostName: "test-host")
     let shown = RemoteScripts.forDisplay(script)
     let encoded = Data(content).base64EncodedString()
     #expect(script.contains(encoded))
