@@ -36,6 +36,9 @@ let package = Package(
     .target(name: "DasprovDSL", dependencies: ["DasprovCore"]),
     // Stencil templates with undefined-variable checks and escaping by file kind.
     .target(name: "DasprovTemplate", dependencies: ["DasprovCore", "Stencil"]),
+    // The POSIX sh programs dasprov runs on hosts (Programs/*.sh, embedded in the binary by
+    // scripts/embed-programs.sh), how they are filled in, and their output's line protocol.
+    .target(name: "DasprovShell", dependencies: ["DasprovCore"], exclude: ["Programs"]),
     // The only importer of libssh2.
     .target(name: "DasprovSSH", dependencies: ["DasprovCore", "CLibSSH2"]),
     // The only importer of libxml2: byte-preserving XML edits.
@@ -49,7 +52,7 @@ let package = Package(
       name: "DasprovEngine",
       dependencies: [
         "DasprovCore", "DasprovInventory", "DasprovDSL", "DasprovTemplate", "DasprovTasks",
-        "DasprovSSH", "DasprovXML",
+        "DasprovSSH", "DasprovXML", "DasprovShell",
       ]),
     .executableTarget(
       name: "dasprov",
@@ -59,6 +62,7 @@ let package = Package(
       ]),
 
     .testTarget(name: "DasprovCoreTests", dependencies: ["DasprovCore"]),
+    .testTarget(name: "DasprovShellTests", dependencies: ["DasprovShell", "DasprovCore"]),
     .testTarget(
       name: "DasprovInventoryTests", dependencies: ["DasprovInventory", "DasprovCore"],
       resources: [.copy("Corpus")]),
@@ -67,7 +71,8 @@ let package = Package(
     .testTarget(name: "DasprovSSHTests", dependencies: ["DasprovSSH", "DasprovCore"]),
     .testTarget(name: "DasprovXMLTests", dependencies: ["DasprovXML", "DasprovCore"]),
     .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL"]),
-    .testTarget(name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore"]),
+    .testTarget(
+      name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore", "DasprovShell"], exclude: ["Golden"]),
     // The command line: argument parsing and the error → exit code mapping.
     .testTarget(name: "DasprovCLITests", dependencies: ["dasprov", "DasprovCore"]),
     // Runs the built `dasprov` binary against the sandbox's real sshd hosts.

@@ -1,6 +1,7 @@
 import DasprovCore
 import DasprovDSL
 import DasprovSSH
+import DasprovShell
 import DasprovTasks
 import Foundation
 #if canImport(Glibc)
@@ -112,15 +113,13 @@ public final class Runner: @unchecked Sendable {
     }
   }
 
-  /// Runs one of dasprov's scripts on a host, with the host's state directory when the inventory
+  /// Runs one of dasprov's programs on a host, in the host's state directory when the inventory
   /// sets `dasprov_state_dir`.
-  func runScript(_ script: String, on host: HostSpec, _ connection: HostConnection, timeout: Double?) throws -> RemoteOutput {
-    var text = script
-    if let dir = host.vars["dasprov_state_dir"]?.description, !dir.isEmpty {
-      text = "DASPROV_STATE_DIR=\(dir.shellQuoted); export DASPROV_STATE_DIR\n" + script
-    }
-    output.verbose(3, "\(host.name): script:\n\(RemoteScripts.forDisplay(text))")
-    return try connection.runScript(text, timeout: timeout)
+  func run(_ program: ShellProgram, on host: HostSpec, _ connection: HostConnection, timeout: Double?) throws -> RemoteOutput {
+    var program = program
+    if let dir = host.vars["dasprov_state_dir"]?.description, !dir.isEmpty { program.set("DASPROV_STATE_DIR", dir) }
+    output.verbose(3, "\(host.name): \(program.name):\n\(program.displayText)")
+    return try connection.runScript(program.text, timeout: timeout)
   }
 
   // MARK: - Run
@@ -198,16 +197,17 @@ public final class Runner: @unchecked Sendable {
     if options.mode == .rollback { return rollback(host, connection, outcome) }
 
     // One round trip: every fact the plan needs.
-    let script = RemoteScripts.factScript(requests: needs.requests, probes: needs.probes)
+    let factProgram = FactProgram(requests: needs.requests, probes: needs.probes)
     let facts: HostFacts
     let stateDirectory: String
     do {
-      let result = try runScript(script, on: host, connection, timeout: 120)
+      let result = try run(factProgram.program, on: host, connection, timeout: 120)
       guard result.status == 0 || !result.stdout.isEmpty else {
         outcome.failure = "gathering facts failed (status \(result.status)): \(result.stderrTail)"
         return outcome
       }
-      (facts, stateDirectory) = try RemoteScripts.parseFacts(result.stdout, requests: needs.requests, probes: needs.probes)
+      let gathered = try factProgram.parse(result.stdout)
+      (facts, stateDirectory) = (gathered.facts, gathered.stateDirectory)
     } catch {
       outcome.failure = "gathering facts failed: \(error)"
       return outcome
@@ -238,10 +238,10 @@ public final class Runner: @unchecked Sendable {
         }
       }
       current = -1
-      let apply = RemoteScripts.applyScript(
+      let apply = ApplyProgram(
         changes: plan.changes, runID: runID, notify: plan.notified, stagingDirectory: "\(stateDirectory)/staging", hostName: host.name)
-      let result = try runScript(apply, on: host, connection, timeout: 600)
-      let report = RemoteScripts.parseApply(result.stdout)
+      let result = try run(apply.program, on: host, connection, timeout: 600)
+      let report = ApplyProgram.report(result.stdout)
       progress.done = report.done
       if let failure = report.failure {
         let what = failure.index >= 0 && failure.index < plan.changes.count ? plan.changes[failure.index].summary : "apply"
@@ -266,15 +266,22 @@ public final class Runner: @unchecked Sendable {
   private func rollback(_ host: HostSpec, _ connection: HostConnection, _ outcome: HostOutcome) -> HostOutcome {
     var outcome = outcome
     do {
-      let result = try runScript(RemoteScripts.rollbackScript(), on: host, connection, timeout: 300)
-      let text = String(decoding: result.stdout, as: UTF8.self)
-      for line in text.split(separator: "\n") {
-        if line.hasPrefix("@notify ") { outcome.handlersDue.append(String(line.dropFirst(8))) }
-        if line.hasPrefix("@restored ") || line.hasPrefix("@removed ") { output.verbose(1, "\(host.name): \(line.dropFirst())") }
-        if line.hasPrefix("@fail ") { outcome.failure = String(line.dropFirst(6)) }
-        if line == "@nothing" { output.say("\(host.name): nothing to roll back") }
+      let result = try run(RollbackProgram().program, on: host, connection, timeout: 300)
+      var finished = false
+      for event in RollbackProgram.Event.events(in: result.stdout) {
+        switch event {
+        case .notify(let h): outcome.handlersDue.append(h)
+        case .restored(let path): output.verbose(1, "\(host.name): restored \(path)")
+        case .removed(let path): output.verbose(1, "\(host.name): removed \(path)")
+        case .failed(let why): outcome.failure = why
+        case .nothing:
+          output.say("\(host.name): nothing to roll back")
+          finished = true
+        case .rolledBack: finished = true
+        case .manifest: break
+        }
       }
-      if outcome.failure == nil, !text.contains("@rolled-back"), !text.contains("@nothing") {
+      if outcome.failure == nil, !finished {
         outcome.failure = "rollback stopped early: \(result.stderrTail)"
       }
     } catch {
@@ -298,29 +305,27 @@ public final class Runner: @unchecked Sendable {
     guard !work.isEmpty else { return nil }
     let snapshot = results
     let verdicts: [(Int, String)?] = SSHPool.run(Array(work.indices), forks: options.forks) { [self, work] k in
-      let (i, play, check, module) = work[k]
+      let (i, play, checkDecl, module) = work[k]
       let host = snapshot[i].host
       do {
         let vars = HostVariables(host: host, play: play, world: world)
         let task = TaskDecl(
-          name: check.name.name, nameRange: check.name.range, kind: check.kind, target: nil, when: nil, loop: nil,
-          statements: check.statements, notify: [], tags: [], range: check.range)
+          name: checkDecl.name.name, nameRange: checkDecl.name.range, kind: checkDecl.kind, target: nil, when: nil, loop: nil,
+          statements: checkDecl.statements, notify: [], tags: [], range: checkDecl.range)
         let context = TaskContext(task: task, hostName: host.name, scope: vars.root, functions: world.functions, facts: nil, templates: module)
-        guard case .database(let h, let port, let user, let password, let dbs, let timeout) = try CheckKinds.resolve(check, context: context) else { return nil }
+        guard case .database(let h, let port, let user, let password, let dbs, let timeout) = try CheckKinds.resolve(checkDecl, context: context) else { return nil }
         guard let connection = connections.existing(host.name) else { return nil }
-        let script = RemoteScripts.databaseCheckScript(host: h, port: port, user: user, password: password, databases: dbs, timeout: timeout)
-        let result = try runScript(script, on: host, connection, timeout: Double(timeout) * 3 + 10)
-        let text = String(decoding: result.stdout, as: UTF8.self)
-        if let fail = text.split(separator: "\n").first(where: { $0.hasPrefix("@fail ") }) {
-          return (i, "\(check.name.name): \(fail.dropFirst(6))")
-        }
-        if !text.contains("@ok") { return (i, "\(check.name.name): the check stopped early \(result.stderrTail)") }
-        if text.contains("@no-client") {
-          output.verbose(1, "\(host.name): \(check.name.name): TCP reachable; no mysql client on the node to check the login")
+        let check = DatabaseCheckProgram(host: h, port: port, user: user, password: password, databases: dbs, timeoutSeconds: timeout)
+        let result = try run(check.program, on: host, connection, timeout: check.timeout)
+        let events = DatabaseCheckProgram.Event.events(in: result.stdout)
+        for case .failed(let why) in events { return (i, "\(checkDecl.name.name): \(why)") }
+        if !events.contains(.ok) { return (i, "\(checkDecl.name.name): the check stopped early \(result.stderrTail)") }
+        if events.contains(.noClient) {
+          output.verbose(1, "\(host.name): \(checkDecl.name.name): TCP reachable; no mysql client on the node to check the login")
         }
         return nil
       } catch {
-        return (i, "\(check.name.name): \(error)")
+        return (i, "\(checkDecl.name.name): \(error)")
       }
     }
     let found = verdicts.compactMap { $0 }
@@ -439,23 +444,22 @@ public final class Runner: @unchecked Sendable {
         let context = TaskContext(task: task, hostName: outcome.host.name, scope: vars.root, functions: world.functions, facts: nil, templates: module)
         let address = (try? vars.root.lookup("das_address"))??.description ?? outcome.host.vars["ansible_host"]?.description ?? outcome.host.name
         let action = try HandlerKinds.resolve(decl, context: context, defaultAddress: address)
-        let script: String
+        let program: ShellProgram
         let timeout: Double
         switch action {
         case .restart(let spec):
-          script = RemoteScripts.restartScript(handler: name, spec: spec)
-          timeout = Double(spec.timeoutSeconds) + 30
+          let restart = RestartProgram(handler: name, spec: spec)
+          (program, timeout) = (restart.program, restart.timeout)
         case .run(let argv):
-          script = RemoteScripts.commandHandlerScript(handler: name, argv: argv)
-          timeout = 600
+          (program, timeout) = (CommandHandlerProgram(handler: name, argv: argv).program, 600)
         }
-        let result = try runScript(script, on: outcome.host, connection, timeout: timeout)
-        let text = String(decoding: result.stdout, as: UTF8.self)
-        if let fail = text.split(separator: "\n").first(where: { $0.hasPrefix("@fail ") }) {
-          outcome.restartFailure = "\(name): \(fail.dropFirst(6))"
+        let result = try run(program, on: outcome.host, connection, timeout: timeout)
+        switch HandlerEvent.verdict(result.stdout) {
+        case .success: break
+        case .failure(.reported(let why)):
+          outcome.restartFailure = "\(name): \(why)"
           return
-        }
-        guard text.contains("@healthy") else {
+        case .failure(.stoppedEarly):
           outcome.restartFailure = "\(name): stopped early (status \(result.status)) \(result.stderrTail)"
           return
         }
