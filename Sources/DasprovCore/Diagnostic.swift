@@ -90,19 +90,26 @@ public final class SourceFiles: @unchecked Sendable {
   // A lock, not an actor: diagnostics are rendered from synchronous code on any thread.
   private let lock = NSLock()
   private var texts: [String: [Substring]] = [:]
+  private var redacted: Set<String> = []
 
   public static let shared = SourceFiles()
 
   public init() {}
 
-  public func register(file: String, text: String) {
-    let lines = Self.split(text)
-    lock.withLock { texts[file] = lines }
+  /// Remembers `file`'s text. A `redacted` file is never quoted, not even from disk: its
+  /// diagnostics point into a decrypted vault file, whose lines are secret.
+  public func register(file: String, text: String, redacted isRedacted: Bool = false) {
+    let lines = isRedacted ? [] : Self.split(text)
+    lock.withLock {
+      texts[file] = lines
+      if isRedacted { redacted.insert(file) } else { redacted.remove(file) }
+    }
   }
 
   /// The text of line `line` (1-based) of `file`, without its line ending.
   public func line(_ line: Int, of file: String) -> String? {
-    let cached = lock.withLock { texts[file] }
+    let (cached, hidden) = lock.withLock { (texts[file], redacted.contains(file)) }
+    if hidden { return nil }
     let lines: [Substring]
     if let cached {
       lines = cached

@@ -7,9 +7,10 @@ public enum InventoryLoader {
   ///
   /// Warnings are returned; errors are thrown all at once (with the warnings found so far), so
   /// one run shows every problem. A malformed inventory is an error, never an empty inventory.
-  /// Values of variables named like `*password*` or `*secret*` are registered with
-  /// `SecretMasker.shared`.
-  public static func load(path: String) throws(DiagnosticList) -> (
+  /// Values of variables named like `*password*` or `*secret*`, and every value decrypted with
+  /// `vault` (inline `!vault` values, vault-encrypted files), are registered with
+  /// `SecretMasker.shared`. Vaulted data that `vault` cannot decrypt is an error.
+  public static func load(path: String, vault: VaultSecrets = VaultSecrets()) throws(DiagnosticList) -> (
     inventory: Inventory, warnings: [Diagnostic]
   ) {
     var isDir: ObjCBool = false
@@ -31,7 +32,7 @@ public enum InventoryLoader {
       throw DiagnosticList([error])
     }
     let directory = (path as NSString).deletingLastPathComponent
-    return try build(text: text, file: path, varsDirectory: directory)
+    return try build(text: text, file: path, varsDirectory: directory, vault: vault)
   }
 
   /// Parses inventory text without looking for group_vars/host_vars.
@@ -61,7 +62,9 @@ public enum InventoryLoader {
     return lines.joined(separator: "\n")
   }
 
-  static func build(text: String, file: String, varsDirectory: String?) throws(DiagnosticList) -> (
+  static func build(
+    text: String, file: String, varsDirectory: String?, vault: VaultSecrets = VaultSecrets()
+  ) throws(DiagnosticList) -> (
     inventory: Inventory, warnings: [Diagnostic]
   ) {
     // SourceFiles splits on "\n" only; give it LF line ends so CRLF files quote correctly.
@@ -74,7 +77,7 @@ public enum InventoryLoader {
     let graph = reader.graph
     let depths = graph.depths()
 
-    var files = varsDirectory.map { VarsFileReader(baseDirectory: $0) }
+    var files = varsDirectory.map { VarsFileReader(baseDirectory: $0, vault: vault) }
     let groupFiles: [FileVars] = graph.groups.map { g in
       files?.vars(for: .group, named: g.name) ?? FileVars()
     }
@@ -97,6 +100,7 @@ public enum InventoryLoader {
     let list = diagnostics.diagnostics
     if diagnostics.hasErrors { throw DiagnosticList(list) }
     registerSecrets(hosts: hosts.values, groups: groups.values)
+    for plaintext in files?.decrypted ?? [] { SecretMasker.shared.add(plaintext) }
     let order = Inventory.hostNames(inGroup: "all", groups: groups)
     let inventory = Inventory(
       sourceFile: file, hosts: order.compactMap { hosts[$0] }, groups: groups,
@@ -131,12 +135,12 @@ public enum InventoryLoader {
         merged = groupLayers(sorted, graph: graph, groupFiles: groupFiles)
         byGroupSet[sorted] = merged
       }
-      merged.merge(FileVars(values: host.vars, origins: host.varOrigins))
+      merged.merge(FileVars(values: host.vars, origins: host.varOrigins, tags: host.varTags))
       if let files = hostFiles(host.name) { merged.merge(files) }
       result[host.name] = InventoryHost(
         name: host.name, vars: merged.values,
         groups: PyFormat.sortedKeys(sorted.map { graph.groups[$0].name }),
-        location: host.location, varOrigins: merged.origins)
+        location: host.location, varOrigins: merged.origins, valueTags: merged.tags)
     }
     return result
   }
@@ -172,8 +176,11 @@ public enum InventoryLoader {
   {
     var out = FileVars()
     let all = graph.groups[InventoryGraph.all]
-    out.merge(FileVars(values: all.vars, origins: all.varOrigins))
-    for g in sorted { out.merge(FileVars(values: graph.groups[g].vars, origins: graph.groups[g].varOrigins)) }
+    out.merge(FileVars(values: all.vars, origins: all.varOrigins, tags: all.varTags))
+    for g in sorted {
+      let group = graph.groups[g]
+      out.merge(FileVars(values: group.vars, origins: group.varOrigins, tags: group.varTags))
+    }
     out.merge(groupFiles[InventoryGraph.all])
     for g in sorted { out.merge(groupFiles[g]) }
     return out

@@ -276,7 +276,7 @@ struct IniReader {
     }
 
     // key=value words: Ansible's literal_eval typing.
-    var variables: [(String, Value, SourceRange)] = []
+    var variables: [(String, Value, SourceRange, [TaggedLeaf])] = []
     var failed = false
     for token in tokens.dropFirst() {
       let range = line.range(token.start, token.end - token.start)
@@ -289,14 +289,16 @@ struct IniReader {
       let key = String(token.text[..<eq])
       let raw = String(token.text[token.text.index(after: eq)...])
       do {
-        variables.append((key, try PyLiteral.evaluate(raw), range))
+        var unsafe: [TaggedLeaf] = []
+        let value = try PyLiteral.evaluate(raw, unsafe: &unsafe)
+        variables.append((key, value, range, unsafe))
       } catch {
         sink.error("cannot read the value of '\(key)': \(error.message)", at: range)
         failed = true
       }
     }
     if failed { return }
-    for (key, _, range) in variables { checkVariableName(key, at: range) }
+    for (key, _, range, _) in variables { checkVariableName(key, at: range) }
 
     var warnedKeys: Set<String> = []
     var warnedPort = false
@@ -323,7 +325,7 @@ struct IniReader {
               notes: graph.hosts[h].location.map { [.note("first declared here", at: $0)] } ?? []))
         }
       }
-      for (key, value, range) in variables {
+      for (key, value, range, unsafe) in variables {
         if let old = graph.hosts[h].vars[key], old != value,
           let oldOrigin = graph.hosts[h].varOrigins[key], oldOrigin != wordRange,
           warnedKeys.insert(key).inserted
@@ -333,7 +335,7 @@ struct IniReader {
               "variable '\(key)' of host '\(name)' is set again; the later value wins, as in Ansible",
               at: range, notes: [.note("previously set here", at: oldOrigin)]))
         }
-        graph.setHostVar(h, key, value, at: range)
+        graph.setHostVar(h, key, value, at: range, tags: unsafe)
       }
     }
   }
@@ -360,8 +362,9 @@ struct IniReader {
     let raw = String(text[text.index(after: eq)...]).trimmingPythonWhitespace()
     let range = line.range(0, line.count)
     let value: Value
+    var unsafe: [TaggedLeaf] = []
     do {
-      value = try PyLiteral.evaluate(raw)
+      value = try PyLiteral.evaluate(raw, unsafe: &unsafe)
     } catch {
       sink.error("cannot read the value of '\(key)': \(error.message)", at: range)
       return
@@ -385,7 +388,7 @@ struct IniReader {
           "variable '\(key)' of group '\(groupName)' is set again; the later value wins, as in Ansible",
           at: range, notes: [.note("previously set here", at: oldOrigin)]))
     }
-    graph.setGroupVar(group, key, value, at: range)
+    graph.setGroupVar(group, key, value, at: range, tags: unsafe)
   }
 
   /// Python's `int(value)` on what literal_eval returned.

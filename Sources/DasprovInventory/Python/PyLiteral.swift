@@ -22,7 +22,14 @@ enum PyLiteral {
 
   /// The variable Ansible stores for `text`.
   static func evaluate(_ text: String) throws(PyLiteralError) -> Value {
-    switch outcome(text) {
+    var unsafe: [TaggedLeaf] = []
+    return try evaluate(text, unsafe: &unsafe)
+  }
+
+  /// The variable Ansible stores for `text`, and where in it bytes literals became (untrusted)
+  /// text.
+  static func evaluate(_ text: String, unsafe: inout [TaggedLeaf]) throws(PyLiteralError) -> Value {
+    switch outcome(text, unsafe: &unsafe) {
     case .value(let v): return v
     case .raw: return .string(text)
     case .error(let message): throw PyLiteralError(message: message)
@@ -30,13 +37,18 @@ enum PyLiteral {
   }
 
   static func outcome(_ text: String) -> Outcome {
+    var unsafe: [TaggedLeaf] = []
+    return outcome(text, unsafe: &unsafe)
+  }
+
+  private static func outcome(_ text: String, unsafe: inout [TaggedLeaf]) -> Outcome {
     if let fast = fastPath(text) { return .value(fast) }
     if obviouslyRaw(text) { return .raw }
     var parser = Parser(Array(text.unicodeScalars))
     guard let node = parser.parseInput() else { return .raw }
     do throws(EvalFailure) {
       let py = try Evaluator.convert(node)
-      return try .value(py.ansibleValue())
+      return try .value(py.ansibleValue(unsafe: &unsafe))
     } catch {
       switch error {
       case .malformed: return .raw
@@ -777,8 +789,9 @@ private func pyEqual(_ a: PyObject, _ b: PyObject) -> Bool {
 
 extension PyObject {
   /// Ansible's `_parse_recursive_coerce_types_and_tag`: tuples and sets become lists, bytes
-  /// become text, `...` and complex numbers become their `str()`.
-  fileprivate func ansibleValue() throws(EvalFailure) -> Value {
+  /// become text (not trusted as a template: listed in `unsafe`), `...` and complex numbers
+  /// become their `str()`.
+  fileprivate func ansibleValue(unsafe: inout [TaggedLeaf]) throws(EvalFailure) -> Value {
     switch self {
     case .none: return .null
     case .bool(let b): return .bool(b)
@@ -789,16 +802,28 @@ extension PyObject {
     case .str(let s): return .string(s)
     case .bytes(let b):
       guard let s = String(validating: b, as: UTF8.self) else { throw .malformed }
+      unsafe.append(TaggedLeaf(path: [], tag: .unsafe))
       return .string(s)
     case .ellipsis: return .string("...")
     case .tuple(let items), .list(let items), .set(let items):
       var out: [Value] = []
       out.reserveCapacity(items.count)
-      for item in items { out.append(try item.ansibleValue()) }
+      for item in items {
+        var inner: [TaggedLeaf] = []
+        out.append(try item.ansibleValue(unsafe: &inner))
+        unsafe += inner.map { $0.under(.index(out.count - 1)) }
+      }
       return .list(out)
     case .dict(let pairs):
       var out: [String: Value] = [:]
-      for (k, v) in pairs { out[try k.jsonKey()] = try v.ansibleValue() }
+      var byKey: [String: [TaggedLeaf]] = [:]
+      for (k, v) in pairs {
+        let key = try k.jsonKey()
+        var inner: [TaggedLeaf] = []
+        out[key] = try v.ansibleValue(unsafe: &inner)
+        byKey[key] = inner.map { $0.under(.key(key)) }
+      }
+      for key in byKey.keys.sorted() { unsafe += byKey[key] ?? [] }
       return .map(out)
     }
   }
