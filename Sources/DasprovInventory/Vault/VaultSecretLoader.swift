@@ -10,7 +10,7 @@ import Foundation
 /// id"); `prompt` asks on the terminal. As in Ansible a source that fails is a warning while
 /// another one works, and an error when none does. Running and prompting are the caller's, so
 /// this stays testable and free of processes and terminals.
-public struct VaultSecretLoader {
+public struct VaultSecretLoader: Sendable {
   /// The result of running a password script.
   public struct ScriptOutput: Sendable {
     public var status: Int32
@@ -25,13 +25,13 @@ public struct VaultSecretLoader {
   }
 
   /// Runs `path` with `arguments`; throws a message when it cannot be started.
-  public var runScript: (_ path: String, _ arguments: [String]) throws(VaultSourceError) -> ScriptOutput
+  public var runScript: @Sendable (_ path: String, _ arguments: [String]) throws(VaultSourceError) -> ScriptOutput
   /// Shows `prompt` and reads a line without echo; throws when there is no terminal.
-  public var prompt: (_ prompt: String) throws(VaultSourceError) -> String
+  public var prompt: @Sendable (_ prompt: String) throws(VaultSourceError) -> String
 
   public init(
-    runScript: @escaping (String, [String]) throws(VaultSourceError) -> ScriptOutput,
-    prompt: @escaping (String) throws(VaultSourceError) -> String
+    runScript: @escaping @Sendable (String, [String]) throws(VaultSourceError) -> ScriptOutput,
+    prompt: @escaping @Sendable (String) throws(VaultSourceError) -> String
   ) {
     self.runScript = runScript
     self.prompt = prompt

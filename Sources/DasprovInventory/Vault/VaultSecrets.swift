@@ -23,6 +23,8 @@ public final class VaultSecrets: @unchecked Sendable {
   private let lock = NSLock()
   public let secrets: [VaultSecret]
   private var keys: [KeyID: VaultCipher.Keys] = [:]
+  /// How many keys were derived: the tests check the cache with it.
+  private(set) var derivations = 0
 
   private struct KeyID: Hashable {
     var secret: Int
@@ -61,7 +63,10 @@ public final class VaultSecrets: @unchecked Sendable {
     let id = KeyID(secret: secret, salt: salt)
     if let cached = lock.withLock({ keys[id] }) { return cached }
     guard let derived = VaultCipher.deriveKeys(secret: secrets[secret].password, salt: salt) else { return nil }
-    lock.withLock { keys[id] = derived }
+    lock.withLock {
+      keys[id] = derived
+      derivations += 1
+    }
     return derived
   }
 }
