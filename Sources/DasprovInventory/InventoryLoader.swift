@@ -45,6 +45,7 @@ public enum InventoryLoader {
   /// Ansible reads the file as UTF-8 but tolerates other bytes on comment lines.
   private static func decode(_ data: Data, file: String) throws(Diagnostic) -> String {
     if let text = String(validating: data, as: UTF8.self) { return text }
+
     var lines: [String] = []
     for (n, bytes) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
       .enumerated()
@@ -63,17 +64,29 @@ public enum InventoryLoader {
   }
 
   static func build(
-    text: String, file: String, varsDirectory: String?, vault: VaultSecrets = VaultSecrets()
+    text original: String, file: String, varsDirectory: String?, vault: VaultSecrets = VaultSecrets()
   ) throws(DiagnosticList) -> (
     inventory: Inventory, warnings: [Diagnostic]
   ) {
+    // Editors on Windows start files with a byte order mark. ansible-inventory 2.19 reads it as
+    // part of the first line (and then reports a bad host range); dasprov reads past it.
+    var text = original
+    var notes: [Diagnostic] = []
+    if text.unicodeScalars.first == "\u{FEFF}" {
+      text.unicodeScalars.removeFirst()
+      notes.append(
+        .warning(
+          "the file starts with a UTF-8 byte order mark; dasprov reads past it, ansible-inventory 2.19 cannot read this file",
+          at: SourceRange(file: file, line: 1, column: 1)))
+    }
     // SourceFiles splits on "\n" only; give it LF line ends so CRLF files quote correctly.
     SourceFiles.shared.register(
       file: file,
       text: text.utf8.contains(13) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text)
     var reader = IniReader(file: file)
     reader.read(text)
-    var diagnostics = reader.sink
+    var diagnostics = DiagnosticSink()
+    diagnostics.add(contentsOf: notes + reader.sink.diagnostics)
     let graph = reader.graph
     let depths = graph.depths()
 
@@ -97,6 +110,7 @@ public enum InventoryLoader {
         location: group.location, depth: depths[g], priority: group.priority)
     }
 
+    diagnostics.add(contentsOf: ReservedNames.warnings(for: hosts.values))
     let list = diagnostics.diagnostics
     if diagnostics.hasErrors { throw DiagnosticList(list) }
     registerSecrets(hosts: hosts.values, groups: groups.values)
