@@ -15,15 +15,15 @@ public enum InventoryLoader {
   ) {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      throw DiagnosticList([.error("cannot read inventory '\(path)': no such file")])
+      throw DiagnosticList([.error("cannot read inventory \(name: path): no such file")])
     }
     guard !isDir.boolValue else {
       throw DiagnosticList([
-        .error("inventory '\(path)' is a directory; dasprov reads one INI inventory file")
+        .error("inventory \(name: path) is a directory; dasprov reads one INI inventory file")
       ])
     }
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw DiagnosticList([.error("cannot read inventory '\(path)': permission denied")])
+      throw DiagnosticList([.error("cannot read inventory \(name: path): permission denied")])
     }
     let text: String
     do {
@@ -82,7 +82,8 @@ public enum InventoryLoader {
     // SourceFiles splits on "\n" only; give it LF line ends so CRLF files quote correctly.
     SourceFiles.shared.register(
       file: file,
-      text: text.utf8.contains(13) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text)
+      text: text.utf8.contains(13) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text,
+      names: NameSpans.ini)
     var reader = IniReader(file: file)
     reader.read(text)
     var diagnostics = DiagnosticSink()

@@ -7,8 +7,9 @@ import Foundation
 enum Diagnostics {
   static func print(_ ds: [Diagnostic], color: Bool) {
     guard !ds.isEmpty else { return }
-    let text = DiagnosticRenderer(color: color).render(ds)
-    FileHandle.standardError.write(Data(SecretMasker.shared.mask(text).utf8))
+    // The renderer masks secrets where they stand as values, never in the names of groups or hosts.
+    let text = DiagnosticRenderer(color: color, masker: SecretMasker.shared).render(ds)
+    FileHandle.standardError.write(Data(text.utf8))
   }
 
   /// Prints and exits 1 when any diagnostic is an error.

@@ -106,7 +106,7 @@ struct IniReader {
     guard ["hosts", "children", "vars"].contains(kind) else {
       let suggestion = Suggestion.didYouMean(kind, in: ["vars", "children"])
       sink.error(
-        "unknown section type '\(kind)' in [\(name):\(kind)]: expected [\(name)], [\(name):vars] or [\(name):children]\(suggestion)",
+        "unknown section type '\(kind)' in [\(bareName: name):\(kind)]: expected [\(bareName: name)], [\(bareName: name):vars] or [\(bareName: name):children]\(suggestion)",
         at: line.range(header.kindOffset, kind.unicodeScalars.count))
       state = .skip
       return
@@ -160,7 +160,7 @@ struct IniReader {
     // Every top-level group becomes a child of `all` later (reconcile), so `all` under a group
     // is a loop Ansible rejects then ("recursive dependency loop"); depths() would never end.
     guard child != InventoryGraph.all else {
-      sink.error("group 'all' cannot be a child of '\(graph.groups[parent].name)': every group is already under 'all'", at: location)
+      sink.error("group 'all' cannot be a child of \(name: graph.groups[parent].name): every group is already under 'all'", at: location)
       return
     }
     do {
@@ -168,7 +168,7 @@ struct IniReader {
     } catch {
       switch error {
       case .selfChild:
-        sink.error("group '\(graph.groups[child].name)' cannot be a child of itself", at: location)
+        sink.error("group \(name: graph.groups[child].name) cannot be a child of itself", at: location)
       case .cycle(let chain):
         let names = ([parent] + chain).map { graph.groups[$0].name }
         sink.error("cycle in group children: \(names.joined(separator: " -> "))", at: location)
@@ -186,15 +186,15 @@ struct IniReader {
           let parentName = graph.groups[parent].name
           if graph.hostIndex[name] != nil {
             sink.error(
-              "'\(name)' under [\(parentName):children] is a host, not a group; list it under [\(parentName)]",
+              "\(name: name) under [\(bareName: parentName):children] is a host, not a group; list it under [\(bareName: parentName)]",
               at: location)
           } else {
-            sink.error("[\(parentName):children] includes undefined group '\(name)'\(suggestion)", at: location)
+            sink.error("[\(bareName: parentName):children] includes undefined group \(name: name)\(suggestion)", at: location)
           }
         }
       } else {
         sink.error(
-          "[\(name):vars] is for undefined group '\(name)': declare it with [\(name)] or list it in a [GROUP:children] section\(suggestion)",
+          "[\(bareName: name):vars] is for undefined group \(name: name): declare it with [\(bareName: name)] or list it in a [GROUP:children] section\(suggestion)",
           at: p.location)
       }
     }
@@ -266,7 +266,7 @@ struct IniReader {
       word.text.trimmingPythonWhitespace().hasSuffix(":")
     {
       sink.error(
-        "host '\(word.text)' ends in ':': expected a port number after ':'", at: wordRange)
+        "host \(name: word.text) ends in ':': expected a port number after ':'", at: wordRange)
       return
     }
     // Ranges only add letters and digits, so only a lone name can be "---".
@@ -298,7 +298,7 @@ struct IniReader {
         let value = try PyLiteral.evaluate(raw, unsafe: &unsafe)
         variables.append((key, value, range, unsafe))
       } catch {
-        sink.error("cannot read the value of '\(key)': \(error.message)", at: range)
+        sink.error("cannot read the value of \(name: key): \(error.message)", at: range)
         failed = true
       }
     }
@@ -325,7 +325,7 @@ struct IniReader {
           warnedPort = true
           sink.add(
             .warning(
-              "port \(port) ignored: host '\(name)' was declared before, and Ansible only takes the port from the first declaration",
+              "port \(port) ignored: host \(name: name) was declared before, and Ansible only takes the port from the first declaration",
               at: wordRange,
               notes: graph.hosts[h].location.map { [.note("first declared here", at: $0)] } ?? []))
         }
@@ -337,7 +337,7 @@ struct IniReader {
         {
           sink.add(
             .warning(
-              "variable '\(key)' of host '\(name)' is set again; the later value wins, as in Ansible",
+              "variable \(name: key) of host \(name: name) is set again; the later value wins, as in Ansible",
               at: range, notes: [.note("previously set here", at: oldOrigin)]))
         }
         graph.setHostVar(h, key, value, at: range, tags: unsafe)
@@ -359,7 +359,7 @@ struct IniReader {
     let text = line.text
     guard let eq = text.firstIndex(of: "=") else {
       sink.error(
-        "expected 'name=value' in [\(groupName):vars], got '\(text)'",
+        "expected 'name=value' in [\(bareName: groupName):vars], got '\(text)'",
         at: line.range(0, line.count))
       return
     }
@@ -371,7 +371,7 @@ struct IniReader {
     do {
       value = try PyLiteral.evaluate(raw, unsafe: &unsafe)
     } catch {
-      sink.error("cannot read the value of '\(key)': \(error.message)", at: range)
+      sink.error("cannot read the value of \(name: key): \(error.message)", at: range)
       return
     }
     checkVariableName(key, at: range)
@@ -390,7 +390,7 @@ struct IniReader {
     {
       sink.add(
         .warning(
-          "variable '\(key)' of group '\(groupName)' is set again; the later value wins, as in Ansible",
+          "variable \(name: key) of group \(name: groupName) is set again; the later value wins, as in Ansible",
           at: range, notes: [.note("previously set here", at: oldOrigin)]))
     }
     graph.setGroupVar(group, key, value, at: range, tags: unsafe)
@@ -418,7 +418,7 @@ struct IniReader {
     while rest < s.count, Line.isPythonSpace(s[rest]) { rest += 1 }
     guard end > 0, rest == s.count || s[rest] == "#" else {
       sink.error(
-        "expected one group name per line in [\(groupName):children], got '\(line.text)'",
+        "expected one group name per line in [\(bareName: groupName):children], got '\(line.text)'",
         at: line.range(0, line.count))
       return
     }
@@ -439,7 +439,7 @@ struct IniReader {
   private mutating func checkVariableName(_ key: String, at range: SourceRange) {
     guard !Self.isValidVariableName(key) else { return }
     sink.warning(
-      "'\(key)' is not a valid variable name (letters, digits and '_', not starting with a digit); Ansible accepts it with a deprecation warning",
+      "\(name: key) is not a valid variable name (letters, digits and '_', not starting with a digit); Ansible accepts it with a deprecation warning",
       at: range)
   }
 
@@ -467,13 +467,13 @@ struct IniReader {
     for g in graph.groups where g.name != "all" && g.name != "ungrouped" {
       if !Self.isGroupNameSafe(g.name) {
         sink.warning(
-          "group name '\(g.name)' has characters that are not valid in a variable name; Ansible keeps it and warns too",
+          "group name \(name: g.name) has characters that are not valid in a variable name; Ansible keeps it and warns too",
           at: g.location)
       }
       if let h = graph.hostIndex[g.name] {
         sink.add(
           .warning(
-            "'\(g.name)' is both a group and a host", at: g.location,
+            "\(name: g.name) is both a group and a host", at: g.location,
             notes: graph.hosts[h].location.map { [.note("host declared here", at: $0)] } ?? []))
       }
     }

@@ -28,7 +28,7 @@ enum ReservedNames {
       for (name, origin) in host.varOrigins where all.contains(name) { found[origin] = name }
     }
     return found.sorted { ($0.key.start, $0.value) < ($1.key.start, $1.value) }.map { origin, name in
-      .warning("found variable using reserved name '\(name)', as Ansible warns: it is a playbook keyword", at: origin)
+      .warning("found variable using reserved name \(name: name), as Ansible warns: it is a playbook keyword", at: origin)
     }
   }
 }

@@ -65,7 +65,7 @@ struct VarsFileReader {
     let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
     if exists && !isDir.boolValue {
       diagnostics.warning(
-        "'\(path)' is not a directory; Ansible skips it, and so does dasprov", at: nil)
+        "\(name: path) is not a directory; Ansible skips it, and so does dasprov", at: nil)
     }
     checkedDirectories[kind] = exists && isDir.boolValue
     return exists && isDir.boolValue
@@ -126,11 +126,11 @@ struct VarsFileReader {
   private mutating func read(_ path: String) -> FileVars {
     let whole = SourceRange(file: path, line: 1, column: 1)
     guard let data = fm.contents(atPath: path) else {
-      diagnostics.error("cannot read variables file '\(path)'", at: whole)
+      diagnostics.error("cannot read variables file \(name: path)", at: whole)
       return FileVars()
     }
     guard var text = String(validating: data, as: UTF8.self) else {
-      diagnostics.error("variables file '\(path)' is not valid UTF-8", at: whole)
+      diagnostics.error("variables file \(name: path) is not valid UTF-8", at: whole)
       return FileVars()
     }
     let encrypted = VaultEnvelope.isVault(text)
@@ -138,13 +138,14 @@ struct VarsFileReader {
       do {
         text = try vault.decryptText(text)
       } catch {
-        diagnostics.error("cannot decrypt '\(path)': \(error)", at: whole)
+        diagnostics.error("cannot decrypt \(name: path): \(error)", at: whole)
         return FileVars()
       }
       // Diagnostics inside it give line and column of the plaintext, which is never quoted.
       SourceFiles.shared.register(file: path, text: "", redacted: true)
     } else {
-      SourceFiles.shared.register(file: path, text: text.replacingOccurrences(of: "\r\n", with: "\n"))
+      SourceFiles.shared.register(
+        file: path, text: text.replacingOccurrences(of: "\r\n", with: "\n"), names: NameSpans.vars)
     }
     var result = parse(text, path: path, whole: whole)
     if encrypted {
@@ -200,7 +201,7 @@ struct VarsFileReader {
       return FileVars()
     default:
       diagnostics.error(
-        "expected a mapping of variable names at the top of '\(path)', found \(value.typeWithArticle)",
+        "expected a mapping of variable names at the top of \(name: path), found \(value.typeWithArticle)",
         at: whole)
       return FileVars()
     }

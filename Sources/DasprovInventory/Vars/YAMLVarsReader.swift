@@ -54,12 +54,12 @@ struct YAMLVarsReader {
   }
 
   private func failure(_ message: String, _ mark: Mark?) -> Diagnostic {
-    .error("invalid YAML in '\(file)': \(message)", at: range(mark))
+    .error("invalid YAML in \(name: file): \(message)", at: range(mark))
   }
 
   private func yamlDiagnostic(_ error: Error) -> Diagnostic {
     guard let e = error as? YamlError else {
-      return .error("invalid YAML in '\(file)': \(error)", at: range(nil))
+      return .error("invalid YAML in \(name: file): \(error)", at: range(nil))
     }
     switch e {
     case .scanner(let context, let problem, let mark, _),
