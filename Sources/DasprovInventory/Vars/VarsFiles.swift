@@ -147,10 +147,9 @@ struct VarsFileReader {
       SourceFiles.shared.register(
         file: path, text: text.replacingOccurrences(of: "\r\n", with: "\n"), names: NameSpans.vars)
     }
-    var result = parse(text, path: path, whole: whole)
+    let result = parse(text, path: path, whole: whole)
     if encrypted {
       for value in result.values.values { Self.collectStrings(value, into: &decrypted) }
-      result.tags = [:]
     }
     return result
   }
