@@ -16,6 +16,9 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
   public var range: SourceRange?
   /// Follow-up lines, such as "first defined here".
   public var notes: [Diagnostic]
+  /// UTF-8 offsets of the names in `message` (see `DiagnosticMessage`): the secret mask leaves
+  /// them alone.
+  public var nameSpans: [Range<Int>] = []
 
   public init(
     _ severity: Severity, _ message: String, at range: SourceRange? = nil, notes: [Diagnostic] = []
@@ -90,19 +93,37 @@ public final class SourceFiles: @unchecked Sendable {
   // A lock, not an actor: diagnostics are rendered from synchronous code on any thread.
   private let lock = NSLock()
   private var texts: [String: [Substring]] = [:]
+  private var redacted: Set<String> = []
+  private var nameFinders: [String: NameFinder] = [:]
+
+  /// Finds the spans of a source line that are names (of groups, hosts, variables), so the
+  /// secret mask leaves them alone in quoted lines; each reader knows its own syntax.
+  public typealias NameFinder = @Sendable (String) -> [Range<String.Index>]
 
   public static let shared = SourceFiles()
 
   public init() {}
 
-  public func register(file: String, text: String) {
-    let lines = Self.split(text)
-    lock.withLock { texts[file] = lines }
+  /// Remembers `file`'s text. A `redacted` file is never quoted, not even from disk: its
+  /// diagnostics point into a decrypted vault file, whose lines are secret.
+  public func register(file: String, text: String, redacted isRedacted: Bool = false, names: NameFinder? = nil) {
+    let lines = isRedacted ? [] : Self.split(text)
+    lock.withLock {
+      texts[file] = lines
+      if isRedacted { redacted.insert(file) } else { redacted.remove(file) }
+      nameFinders[file] = names
+    }
+  }
+
+  /// The name spans of `line`, a line of `file`; none when its reader did not say.
+  public func names(in line: String, of file: String) -> [Range<String.Index>] {
+    lock.withLock { nameFinders[file] }?(line) ?? []
   }
 
   /// The text of line `line` (1-based) of `file`, without its line ending.
   public func line(_ line: Int, of file: String) -> String? {
-    let cached = lock.withLock { texts[file] }
+    let (cached, hidden) = lock.withLock { (texts[file], redacted.contains(file)) }
+    if hidden { return nil }
     let lines: [Substring]
     if let cached {
       lines = cached
@@ -138,24 +159,30 @@ public final class SourceFiles: @unchecked Sendable {
 public struct DiagnosticRenderer: Sendable {
   public var sources: SourceFiles
   public var color: Bool
+  /// Masks secrets in messages and quoted lines — where they stand as values, not in names.
+  public var masker: SecretMasker?
 
-  public init(sources: SourceFiles = .shared, color: Bool = false) {
+  public init(sources: SourceFiles = .shared, color: Bool = false, masker: SecretMasker? = nil) {
     self.sources = sources
     self.color = color
+    self.masker = masker
   }
 
   /// `FILE:LINE:COL: error: MESSAGE`, then the source line and a caret line when the file is known.
   public func render(_ d: Diagnostic) -> String {
     var out = ""
     let label = colored(d.severity.rawValue + ":", for: d.severity)
+    let message = masker.map { $0.mask(d.message, excluding: d.nameRanges) } ?? d.message
     if let range = d.range {
-      out += "\(range.start): \(label) \(d.message)\n"
+      out += "\(range.start): \(label) \(message)\n"
       if let line = sources.line(range.line, of: range.file) {
-        out += line + "\n"
-        out += caretLine(for: line, column: range.column, length: range.length) + "\n"
+        let quoted = MaskedLine(line, masker: masker, names: sources.names(in: line, of: range.file))
+        let (column, length) = quoted.span(column: range.column, length: range.length)
+        out += quoted.text + "\n"
+        out += caretLine(for: quoted.text, column: column, length: length) + "\n"
       }
     } else {
-      out += "\(label) \(d.message)\n"
+      out += "\(label) \(message)\n"
     }
     for note in d.notes { out += render(note) }
     return out

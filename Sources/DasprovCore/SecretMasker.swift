@@ -40,6 +40,40 @@ public final class SecretMasker: @unchecked Sendable {
     return out
   }
 
+  /// Where `text` holds a known form of a secret, outside the `excluded` spans (names: a secret
+  /// is masked where it stands as a value, never where the same characters form a name).
+  /// Longest forms win; the spans do not overlap and come in text order.
+  public func secretRanges(in text: String, excluding excluded: [Range<String.Index>] = []) -> [Range<String.Index>] {
+    let current = lock.withLock { forms }
+    guard !current.isEmpty else { return [] }
+    var found: [Range<String.Index>] = []
+    for form in current where text.contains(form) {
+      for r in text.ranges(of: form)
+      where !excluded.contains(where: { $0.overlaps(r) }) && !found.contains(where: { $0.overlaps(r) }) {
+        found.append(r)
+      }
+    }
+    return found.sorted { $0.lowerBound < $1.lowerBound }
+  }
+
+  /// `text` with every known form of every secret replaced, except inside `excluded` spans.
+  public func mask(_ text: String, excluding excluded: [Range<String.Index>]) -> String {
+    Self.replacing(secretRanges(in: text, excluding: excluded), in: text)
+  }
+
+  /// `text` with `ranges` (sorted, not overlapping) replaced by the mask.
+  static func replacing(_ ranges: [Range<String.Index>], in text: String) -> String {
+    guard !ranges.isEmpty else { return text }
+    var out = ""
+    var at = text.startIndex
+    for r in ranges {
+      out += text[at..<r.lowerBound]
+      out += mask
+      at = r.upperBound
+    }
+    return out + text[at...]
+  }
+
   /// Every spelling of `secret` that dasprov itself could produce.
   static func forms(of secret: String) -> [String] {
     var result: [String] = [secret]

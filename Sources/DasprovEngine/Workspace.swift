@@ -11,9 +11,12 @@ public struct Workspace: Sendable {
   public let targets: [HostSpec]
   public let warnings: [Diagnostic]
 
-  /// Reads the inventory (and, when `root` is given, the project), applying `limit`.
-  public static func load(inventory path: String, root: String?, playbook: String?, limit: String?) throws(DiagnosticList) -> Workspace {
-    let (inventory, warnings) = try InventoryLoader.load(path: path)
+  /// Reads the inventory (and, when `root` is given, the project), applying `limit`; vaulted
+  /// variables are decrypted with `vault`.
+  public static func load(
+    inventory path: String, root: String?, playbook: String?, limit: String?, vault: VaultSecrets = VaultSecrets()
+  ) throws(DiagnosticList) -> Workspace {
+    let (inventory, warnings) = try InventoryLoader.load(path: path, vault: vault)
     var project: Project?
     if let root { project = try ProjectLoader.load(root: root, playbook: playbook) }
     let hosts = inventory.hosts.map(HostSpec.init(inventoryHost:))

@@ -93,7 +93,7 @@ public struct Inventory: Sendable {
       if !entry.isEmpty { top[name] = .map(entry) }
     }
     var hostvars: [String: Value] = [:]
-    for host in hosts where !host.vars.isEmpty { hostvars[host.name] = .map(host.vars) }
+    for host in hosts where !host.vars.isEmpty { hostvars[host.name] = .map(host.shownVars(unsafe: true)) }
     top["_meta"] = .map(["hostvars": .map(hostvars), "profile": .string("inventory_legacy")])
     return PyFormat.json(.map(top))
   }
@@ -124,9 +124,10 @@ public struct Inventory: Sendable {
   }
 
   /// `ansible-inventory -i FILE --host NAME`: the host's merged variables as JSON, `{}` when it
-  /// has none, `nil` for an unknown host.
+  /// has none, `nil` for an unknown host. Vaulted values show their ciphertext; unlike `--list`,
+  /// Ansible shows unsafe strings plainly here.
   public func hostVarsJSON(_ name: String) -> String? {
-    host(named: name).map { PyFormat.json(.map($0.vars)) }
+    host(named: name).map { PyFormat.json(.map($0.shownVars(unsafe: false))) }
   }
 }
 
@@ -144,16 +145,36 @@ public struct InventoryHost: Sendable, Hashable {
   /// Where the winning value of each variable was set: a host line, a `[group:vars]` line, or
   /// a key in a group_vars/host_vars file.
   public var varOrigins: [String: SourceRange]
+  /// The tagged strings (`!unsafe`, bytes literals, decrypted `!vault` values) inside each
+  /// winning value.
+  public var valueTags: [String: [TaggedLeaf]]
 
   public init(
     name: String, vars: [String: Value] = [:], groups: [String] = [], location: SourceRange? = nil,
-    varOrigins: [String: SourceRange] = [:]
+    varOrigins: [String: SourceRange] = [:], valueTags: [String: [TaggedLeaf]] = [:]
   ) {
     self.name = name
     self.vars = vars
     self.groups = groups
     self.location = location
     self.varOrigins = varOrigins
+    self.valueTags = valueTags
+  }
+
+  /// Whether the string at `path` of variable `name` must never be rendered as a template.
+  public func isUnsafe(_ name: String, at path: [TaggedLeaf.Step] = []) -> Bool {
+    valueTags[name]?.contains { $0.path == path && $0.tag == .unsafe } ?? false
+  }
+
+  /// The variables as ansible-inventory prints them: vaulted strings as their ciphertext
+  /// object, and (`unsafe`) untrusted strings as `{"__ansible_unsafe": …}`.
+  func shownVars(unsafe: Bool) -> [String: Value] {
+    var out = vars
+    for (name, leaves) in valueTags {
+      let shown = unsafe ? leaves : leaves.filter { $0.tag != .unsafe }
+      if !shown.isEmpty, let value = vars[name] { out[name] = value.shown(with: shown) }
+    }
+    return out
   }
 }
 

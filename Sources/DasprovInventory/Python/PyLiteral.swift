@@ -22,7 +22,14 @@ enum PyLiteral {
 
   /// The variable Ansible stores for `text`.
   static func evaluate(_ text: String) throws(PyLiteralError) -> Value {
-    switch outcome(text) {
+    var unsafe: [TaggedLeaf] = []
+    return try evaluate(text, unsafe: &unsafe)
+  }
+
+  /// The variable Ansible stores for `text`, and where in it bytes literals became (untrusted)
+  /// text.
+  static func evaluate(_ text: String, unsafe: inout [TaggedLeaf]) throws(PyLiteralError) -> Value {
+    switch outcome(text, unsafe: &unsafe) {
     case .value(let v): return v
     case .raw: return .string(text)
     case .error(let message): throw PyLiteralError(message: message)
@@ -30,13 +37,18 @@ enum PyLiteral {
   }
 
   static func outcome(_ text: String) -> Outcome {
+    var unsafe: [TaggedLeaf] = []
+    return outcome(text, unsafe: &unsafe)
+  }
+
+  private static func outcome(_ text: String, unsafe: inout [TaggedLeaf]) -> Outcome {
     if let fast = fastPath(text) { return .value(fast) }
     if obviouslyRaw(text) { return .raw }
     var parser = Parser(Array(text.unicodeScalars))
     guard let node = parser.parseInput() else { return .raw }
     do throws(EvalFailure) {
       let py = try Evaluator.convert(node)
-      return try .value(py.ansibleValue())
+      return try .value(py.ansibleValue(unsafe: &unsafe))
     } catch {
       switch error {
       case .malformed: return .raw
@@ -645,7 +657,7 @@ indirect enum PyObject {
   case dict([(PyObject, PyObject)])
 }
 
-fileprivate enum EvalFailure: Error {
+enum EvalFailure: Error {
   /// literal_eval raises ValueError: Ansible keeps the text.
   case malformed
   /// Python raises something Ansible does not catch: the inventory fails.
@@ -772,48 +784,5 @@ private func pyEqual(_ a: PyObject, _ b: PyObject) -> Bool {
   case (.tuple(let x), .tuple(let y)):
     return x.count == y.count && zip(x, y).allSatisfy { pyEqual($0, $1) }
   default: return false
-  }
-}
-
-extension PyObject {
-  /// Ansible's `_parse_recursive_coerce_types_and_tag`: tuples and sets become lists, bytes
-  /// become text, `...` and complex numbers become their `str()`.
-  fileprivate func ansibleValue() throws(EvalFailure) -> Value {
-    switch self {
-    case .none: return .null
-    case .bool(let b): return .bool(b)
-    case .int(let i): return .int(i)
-    case .bigInt(let text): return .string(text)
-    case .float(let d): return .double(d)
-    case .complex(let re, let im): return .string(PyFormat.complexStr(re, im))
-    case .str(let s): return .string(s)
-    case .bytes(let b):
-      guard let s = String(validating: b, as: UTF8.self) else { throw .malformed }
-      return .string(s)
-    case .ellipsis: return .string("...")
-    case .tuple(let items), .list(let items), .set(let items):
-      var out: [Value] = []
-      out.reserveCapacity(items.count)
-      for item in items { out.append(try item.ansibleValue()) }
-      return .list(out)
-    case .dict(let pairs):
-      var out: [String: Value] = [:]
-      for (k, v) in pairs { out[try k.jsonKey()] = try v.ansibleValue() }
-      return .map(out)
-    }
-  }
-
-  /// The key `json.dumps` writes for a dict key; other key types make it raise.
-  private func jsonKey() throws(EvalFailure) -> String {
-    switch self {
-    case .str(let s): return s
-    case .int(let i): return String(i)
-    case .bigInt(let t): return t
-    case .bool(let b): return b ? "true" : "false"
-    case .none: return "null"
-    case .float(let d): return PyFormat.floatRepr(d)
-    default:
-      throw .fatal("dict keys must be strings, numbers, booleans or None to be shown as JSON")
-    }
   }
 }
