@@ -69,4 +69,4 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 "$venv/bin/python" "$here/bench.py" --sizes "$sizes" --runs "${RUNS:-3}" \
-  --ssh-bench "$sshbench" ${PEER_FIRST_64:+--peer-first-64} "$@"
+  --ssh-bench "$sshbench" --floor "$floor" ${PEER_FIRST_64:+--peer-first-64} "$@"
