@@ -35,6 +35,8 @@ public protocol HostConnection: AnyObject {
   /// Execs and requests that waited for the server, for the "≤ 2 round trips" promise.
   var roundTrips: Int { get }
   var channelsOpened: Int { get }
+  /// Channel data received (stdout, stderr, SFTP reads), connection setup excluded.
+  var bytesReceived: Int { get }
   func close()
 }
 

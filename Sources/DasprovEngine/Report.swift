@@ -82,7 +82,8 @@ public enum Report {
       var host: [String: Value] = [
         "name": .string(o.host.name), "status": .string(status), "ok": .int(c.ok), "changed": .int(c.changed),
         "failed": .int(c.failed), "skipped": .int(c.skipped), "unreachable": .int(c.unreachable), "restarted": .int(o.restarted),
-        "round_trips": .int(o.roundTrips), "channels": .int(o.channels), "seconds": .double((o.seconds * 1000).rounded() / 1000),
+        "round_trips": .int(o.roundTrips), "channels": .int(o.channels), "bytes_received": .int(o.bytesReceived),
+        "seconds": .double((o.seconds * 1000).rounded() / 1000),
         "tasks": .list(tasks), "handlers": .list(o.handlersDue.map { .string($0) }),
       ]
       if let u = o.unreachable { host["error"] = .string(u) }

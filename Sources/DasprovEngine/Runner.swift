@@ -37,6 +37,7 @@ public struct HostOutcome: Sendable {
   public var restartSkipped: String?
   public var roundTrips = 0
   public var channels = 0
+  public var bytesReceived = 0
   public var seconds = 0.0
 
   public var failed: Bool { failure != nil || restartFailure != nil }
@@ -160,6 +161,7 @@ public final class Runner: @unchecked Sendable {
       if let c = connections.existing(results[i].host.name) {
         results[i].roundTrips = c.roundTrips
         results[i].channels = c.channelsOpened
+        results[i].bytesReceived = c.bytesReceived
       }
     }
     connections.closeAll()

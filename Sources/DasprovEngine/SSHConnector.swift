@@ -90,5 +90,6 @@ final class SSHHostConnection: HostConnection {
 
   var roundTrips: Int { session.stats.roundTrips }
   var channelsOpened: Int { session.stats.channelsOpened }
+  var bytesReceived: Int { session.stats.channelBytesReceived }
   func close() { session.close() }
 }

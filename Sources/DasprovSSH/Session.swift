@@ -29,6 +29,7 @@ final class SessionContext: @unchecked Sendable {
 
   func countRoundTrip(_ n: Int = 1) { lock.withLock { counters.roundTrips += n } }
   func countChannel() { lock.withLock { counters.channelsOpened += 1 } }
+  func channelReceived(_ n: Int) { lock.withLock { counters.channelBytesReceived += n } }
   var stats: TransportStats { lock.withLock { counters } }
   var lastReceiveNanos: UInt64 { lock.withLock { lastReceive } }
 }
