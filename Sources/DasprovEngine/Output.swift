@@ -49,7 +49,16 @@ public final class Output: @unchecked Sendable {
     }
   }
 
-  public func paint(_ text: String, _ code: String) -> String {
-    color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+  /// What a piece of output is, for its colour on a terminal.
+  public enum Style: String, Sendable {
+    case heading = "1"
+    case failed = "31"
+    case added = "32"
+    case changed = "33"
+  }
+
+  /// `text` in its style's colour when colours are on (ANSI SGR codes), else unchanged.
+  public func paint(_ text: String, _ style: Style) -> String {
+    color ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
   }
 }

@@ -71,9 +71,9 @@ struct RunTarget: ParsableArguments {
       output.data(Report.json(report, runID: runner.runID, diff: flags.diff))
     } else {
       output.say("")
-      output.say(output.paint("RECAP", "1"))
+      output.say(output.paint("RECAP", .heading))
       for line in Report.recap(report) { output.say(line) }
-      if let halted = report.halted { output.say(output.paint(halted, "31")) }
+      if let halted = report.halted { output.say(output.paint(halted, .failed)) }
       output.say(Report.summary(report))
     }
     let code = report.exitCode

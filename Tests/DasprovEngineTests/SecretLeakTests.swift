@@ -28,7 +28,7 @@ import Testing
       ]),
       .text(path: "/p.properties", old: "user=das\nsvn.password=Prop-Old-Pw\n", new: "user=das\nsvn.password=New<&\"'Pw\n"),
     ]
-    let found = Set(DiffPrinter.replacedSecrets(diffs, masker: masker))
+    let found = Set(DiffRenderer.replacedSecrets(diffs, masker: masker))
     #expect(found == ["Old&lt;Pw", "Old<Pw", "Older-Pw", "Prop-Old-Pw"])
   }
 
