@@ -25,7 +25,7 @@ public struct RemoteOutput: Sendable {
 /// Mostly one thread uses a connection (the host's worker, then the restart loop); another
 /// host's planner may `read` through it meanwhile, so implementations serialise their calls
 /// (the libssh2 session does, with its lock).
-public protocol HostConnection: AnyObject {
+public protocol HostConnection: AnyObject, Sendable {
   /// Feeds `script` to `sh -s` on the host (under `sudo -n` when the host uses become).
   func runScript(_ script: String, timeout: Double?) throws -> RemoteOutput
   /// Streams a local file to `remotePath` atomically and verifies it.

@@ -4,6 +4,7 @@ import DasprovSSH
 import DasprovShell
 import DasprovTasks
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,7 @@ public final class Runner: @unchecked Sendable {
   var progressPrinter: ProgressPrinter { ProgressPrinter(output: output, mode: options.mode, diff: options.diff) }
   let connections: ConnectionBroker
   /// Files read from one host for another host's plan, read once per run.
-  private let remoteFiles = Locked<[String: [UInt8]]>([:])
+  private let remoteFiles = Mutex<[String: [UInt8]]>([:])
   /// Planning is CPU work (templates, libxml2 documents of every edited file): more hosts at
   /// once than cores gains no speed and multiplies the peak memory, so it takes a slot; the
   /// waits on the network (connect, facts, apply, restarts) do not.
@@ -124,11 +125,11 @@ public final class Runner: @unchecked Sendable {
     var outcome = HostOutcome(host: host)
     let plays = plays(of: host)
     let planner = HostPlanner(host: host, plays: plays, world: world, selection: options.selection, wantDiff: options.diff)
-    planner.readRemote = { [connections, world, remoteFiles] name, path in
-      if let cached = remoteFiles.current["\(name)\u{0}\(path)"] { return cached }
-      guard let other = world.host(name) else { throw ConnectError(.configuration, "no host '\(name)' in the inventory") }
-      let bytes = try connections.connection(for: other).read(path)
-      remoteFiles.withLock { $0["\(name)\u{0}\(path)"] = bytes }
+    planner.readRemote = { [self] name, path in
+      if let cached = self.remoteFiles.withLock({ $0["\(name)\u{0}\(path)"] }) { return cached }
+      guard let other = self.world.host(name) else { throw ConnectError(.configuration, "no host '\(name)' in the inventory") }
+      let bytes = try self.connections.connection(for: other).read(path)
+      self.remoteFiles.withLock { $0["\(name)\u{0}\(path)"] = bytes }
       return bytes
     }
     let instances: [TaskInstance]

@@ -69,7 +69,8 @@ public struct SSHConnector: Connector {
 }
 
 /// A libssh2 session as the engine's `HostConnection`.
-final class SSHHostConnection: HostConnection {
+/// The session serialises its own calls (libssh2 allows one thread at a time per session).
+final class SSHHostConnection: HostConnection, @unchecked Sendable {
   let session: SSHSession
 
   init(session: SSHSession) { self.session = session }
