@@ -39,8 +39,8 @@ public final class Module: TemplateSource, @unchecked Sendable {
     case .success(let t): return t
     case .failure(let list):
       let first = list.diagnostics.first ?? .error("template \(name) failed to compile")
-      if first.message.hasPrefix("no template") {
-        throw Diagnostic.error(first.message, at: range)
+      if first.code == .noTemplate {
+        throw Diagnostic.error(first.message, at: range, code: .noTemplate)
       }
       throw Diagnostic.error(
         "template \(name) has errors: \(first.description)", at: range, notes: Array(list.diagnostics.dropFirst()))
@@ -56,7 +56,8 @@ public final class Module: TemplateSource, @unchecked Sendable {
     let path = (directory as NSString).appendingPathComponent("templates/\(name)")
     let display = "\(displayDirectory)/templates/\(name)"
     if name.contains("..") || name.hasPrefix("/") {
-      result = .failure(DiagnosticList([.error("no template '\(name)': template names are relative to \(displayDirectory)/templates")]))
+      result = .failure(
+        DiagnosticList([.error("no template '\(name)': template names are relative to \(displayDirectory)/templates", code: .noTemplate)]))
     } else if let data = FileManager.default.contents(atPath: path) {
       if let text = String(data: data, encoding: .utf8) {
         do throws(DiagnosticList) {
@@ -71,7 +72,8 @@ public final class Module: TemplateSource, @unchecked Sendable {
       let available = (try? FileManager.default.contentsOfDirectory(atPath: (directory as NSString).appendingPathComponent("templates"))) ?? []
       result = .failure(
         DiagnosticList([
-          .error("no template '\(name)' in \(displayDirectory)/templates\(Suggestion.didYouMean(name, in: available))")
+          .error(
+            "no template '\(name)' in \(displayDirectory)/templates\(Suggestion.didYouMean(name, in: available))", code: .noTemplate)
         ]))
     }
     compiled[name] = result

@@ -169,12 +169,12 @@ public struct Validator {
     }
   }
 
-  private func isUndefinedVariable(_ d: Diagnostic) -> Bool { d.message.hasPrefix("undefined variable") }
+  private func isUndefinedVariable(_ d: Diagnostic) -> Bool { d.code == .undefinedVariable }
 
   private func checkUndefined(_ exprs: [Expr], known: Set<String>, host: String, _ c: inout Collector) {
     for e in exprs {
       for id in e.freeVariables where !known.contains(id.name) {
-        c.add(.error("undefined variable '\(id.name)'\(Suggestion.didYouMean(id.name, in: known))", at: id.range), host: host)
+        c.add(.error("undefined variable '\(id.name)'\(Suggestion.didYouMean(id.name, in: known))", at: id.range, code: .undefinedVariable), host: host)
       }
     }
   }
@@ -194,7 +194,7 @@ public struct Validator {
         }
       case .success(let template):
         for use in template.undefinedVariables(in: known) {
-          c.add(.error("undefined variable '\(use.name)' in template\(Suggestion.didYouMean(use.name, in: known))", at: use.range), host: host)
+          c.add(.error("undefined variable '\(use.name)' in template\(Suggestion.didYouMean(use.name, in: known))", at: use.range, code: .undefinedVariable), host: host)
         }
       }
     }

@@ -11,9 +11,6 @@ public protocol TemplateSource: Sendable {
   var baseDirectory: String { get }
 }
 
-/// Marks a lookup that needs host facts before they have been gathered.
-public struct NeedsFacts: Error {}
-
 /// What a task sees while it is being planned on one host: its declaration, the host's
 /// variables, the host's facts (once gathered) and its module's templates.
 public final class TaskContext {
@@ -153,7 +150,7 @@ public final class TaskContext {
       guard let v = try scope.lookup(use.name) else {
         throw Diagnostic.error(
           "undefined variable '\(use.name)' in template \(name) on host \(hostName)\(Suggestion.didYouMean(use.name, in: scope.names))",
-          at: use.range)
+          at: use.range, code: .undefinedVariable)
       }
       context[use.name] = v
     }
