@@ -136,7 +136,7 @@ public final class CompiledTemplate: @unchecked Sendable {
     let ext = Extension()
     ext.registerFilter("xmlescape") { (value: Any?) in
       guard let value else { return nil }
-      return XMLText.escape(stringify(value))
+      return XMLEscaping.value(stringify(value))
     }
     ext.registerFilter("raw") { (value: Any?) in value }
     return ext
@@ -150,25 +150,6 @@ public final class CompiledTemplate: @unchecked Sendable {
     case is NSNull: return ""
     default: return String(describing: value)
     }
-  }
-}
-
-/// XML character escaping for text and attribute values.
-public enum XMLText {
-  public static func escape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.count)
-    for ch in s {
-      switch ch {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      default: out.append(ch)
-      }
-    }
-    return out
   }
 }
 
