@@ -3,11 +3,12 @@ import DasprovDSL
 import DasprovTasks
 import DasprovTemplate
 import Foundation
+import Synchronization
 
 /// A module: `Modules/NAME/` with `tasks.dasp`, optional `defaults.dasp`, `handlers.dasp` and
 /// `templates/`.
-public final class Module: TemplateSource, @unchecked Sendable {
-  // Templates are compiled on first use from any planning thread; the cache has a lock.
+public final class Module: TemplateSource, Sendable {
+  // Templates are compiled on first use from any planning thread, behind the cache's mutex.
   public let name: String
   public let directory: String
   public let displayDirectory: String
@@ -16,8 +17,8 @@ public final class Module: TemplateSource, @unchecked Sendable {
   public let handlers: [HandlerDecl]
   /// Pre-flight checks (`check` in handlers.dasp), run before the first restart.
   public let checks: [HandlerDecl]
-  private let lock = NSLock()
-  private var compiled: [String: Result<CompiledTemplate, DiagnosticList>] = [:]
+  /// Templates compiled so far, by name, failures included.
+  private let compiled = Mutex<[String: Result<CompiledTemplate, DiagnosticList>]>([:])
 
   init(
     name: String, directory: String, displayDirectory: String, defaults: [VarDecl], tasks: [TaskDecl], handlers: [HandlerDecl],
@@ -49,9 +50,16 @@ public final class Module: TemplateSource, @unchecked Sendable {
 
   /// Compiles (once) and returns the template, or all its diagnostics.
   func compile(_ name: String) -> Result<CompiledTemplate, DiagnosticList> {
-    lock.lock()
-    defer { lock.unlock() }
-    if let cached = compiled[name] { return cached }
+    compiled.withLock { compiled in
+      if let cached = compiled[name] { return cached }
+      let result = load(name)
+      compiled[name] = result
+      return result
+    }
+  }
+
+  /// Reads and compiles `templates/NAME`, or says why it cannot.
+  private func load(_ name: String) -> Result<CompiledTemplate, DiagnosticList> {
     let result: Result<CompiledTemplate, DiagnosticList>
     let path = (directory as NSString).appendingPathComponent("templates/\(name)")
     let display = "\(displayDirectory)/templates/\(name)"
@@ -76,7 +84,6 @@ public final class Module: TemplateSource, @unchecked Sendable {
             "no template '\(name)' in \(displayDirectory)/templates\(Suggestion.didYouMean(name, in: available))", code: .noTemplate)
         ]))
     }
-    compiled[name] = result
     return result
   }
 }

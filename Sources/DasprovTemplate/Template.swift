@@ -1,6 +1,7 @@
 import DasprovCore
 import Foundation
 @preconcurrency import Stencil
+import Synchronization
 
 /// How rendered values are escaped: by the kind of file the template produces.
 public enum TemplateKind: String, Sendable {
@@ -95,18 +96,18 @@ public final class CompiledTemplate: @unchecked Sendable {
   /// Renders are serialized per template: hosts plan at the same moment, and the second host
   /// waiting for the first one's output is far cheaper than both rendering it.
   public func render(_ context: [String: Value]) throws(Diagnostic) -> String {
-    cacheLock.lock()
-    defer { cacheLock.unlock() }
-    if let hit = cache[context] { return hit }
-    let text = try renderUncached(context)
-    if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
-    cache[context] = text
-    return text
+    try outputs.withLock { (cache) throws(Diagnostic) -> String in
+      if let hit = cache[context] { return hit }
+      let text = try renderUncached(context)
+      if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+      cache[context] = text
+      return text
+    }
   }
 
   private static let cacheLimit = 256
-  private let cacheLock = NSLock()
-  private var cache: [[String: Value]: String] = [:]
+  /// Rendered outputs by the values they were rendered from.
+  private let outputs = Mutex<[[String: Value]: String]>([:])
 
   private func renderUncached(_ context: [String: Value]) throws(Diagnostic) -> String {
     let objects = context.mapValues(\.foundationObject)
