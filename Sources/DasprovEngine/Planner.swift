@@ -9,6 +9,8 @@ public struct TaskInstance: Sendable {
   public var play: Play
   public var module: Module
   public var task: TaskDecl
+  /// The task's statements as its kind decoded them; nil for an unknown kind.
+  public var arguments: Result<any TaskArguments, DiagnosticList>?
   public var loopName: String?
   public var loopValue: Value?
 
@@ -24,6 +26,16 @@ public struct TaskInstance: Sendable {
   }
 
   var loop: (String, Value)? { loopName.flatMap { n in loopValue.map { (n, $0) } } }
+
+  /// The decoded arguments; nil for an unknown kind; the first decoding problem otherwise.
+  func decodedArguments() throws(Diagnostic) -> (any TaskArguments)? {
+    switch arguments {
+    case nil: return nil
+    case .success(let arguments): return arguments
+    case .failure(let list):
+      throw list.diagnostics.first ?? .error("task '\(task.name)' cannot be read", at: task.range, code: .invalidStatement)
+    }
+  }
 }
 
 /// The outcome of planning one task on one host.
@@ -122,8 +134,8 @@ public final class HostPlanner: @unchecked Sendable {
     var sink = DiagnosticSink()
     for play in plays {
       for module in play.modules {
-        for task in module.tasks {
-          let base = TaskInstance(play: play, module: module, task: task, loopName: nil, loopValue: nil)
+        for (task, arguments) in zip(module.tasks, module.taskArguments) {
+          let base = TaskInstance(play: play, module: module, task: task, arguments: arguments, loopName: nil, loopValue: nil)
           guard selection.selects(base) else { continue }
           guard let loop = task.loop else {
             out.append(base)
@@ -183,8 +195,9 @@ public final class HostPlanner: @unchecked Sendable {
     for i in instances {
       do throws(Diagnostic) {
         guard try condition(i, facts: nil) != .no else { continue }
-        guard let kind = TaskKinds.named(i.task.kind.name) else { continue }
-        let (paths, probes) = try kind.factRequests(context(i, facts: nil))
+        // A task that cannot be decoded (the validator reports it) needs nothing; planning fails it.
+        guard case .success(let arguments)? = i.arguments else { continue }
+        let (paths, probes) = try arguments.factRequests(context(i, facts: nil))
         for p in paths { summary.add(p) }
         for p in probes { summary.add(p) }
       } catch {
@@ -217,7 +230,8 @@ public final class HostPlanner: @unchecked Sendable {
           }
         }
       }
-      do throws(Diagnostic) { _ = try context.mode() } catch {
+      guard case .success(let arguments)? = i.arguments else { continue }
+      do throws(Diagnostic) { try arguments.check(context) } catch {
         if !FactGate.isNeedsFacts(error) { out.append(error) }
       }
     }
@@ -233,12 +247,12 @@ public final class HostPlanner: @unchecked Sendable {
     var owners: [Int] = []
     for i in instances {
       do throws(Diagnostic) {
-        guard let kind = TaskKinds.named(i.task.kind.name) else { continue }
+        guard let arguments = try i.decodedArguments() else { continue }
         if try condition(i, facts: working) == .no {
           result.tasks.append(PlannedTask(instance: i, plan: .skipped("condition is false")))
           continue
         }
-        let plan = try kind.plan(context(i, facts: working))
+        let plan = try arguments.plan(context(i, facts: working))
         Self.applyToFacts(plan.changes, &working)
         changes += plan.changes
         owners += Array(repeating: result.tasks.count, count: plan.changes.count)

@@ -14,6 +14,9 @@ public final class Module: TemplateSource, Sendable {
   public let displayDirectory: String
   public let defaults: [VarDecl]
   public let tasks: [TaskDecl]
+  /// Each task's statements decoded by its kind, once (by index into `tasks`); nil for an
+  /// unknown kind.
+  let taskArguments: [Result<any TaskArguments, DiagnosticList>?]
   public let handlers: [HandlerDecl]
   /// Pre-flight checks (`check` in handlers.dasp), run before the first restart.
   public let checks: [HandlerDecl]
@@ -30,6 +33,7 @@ public final class Module: TemplateSource, Sendable {
     self.displayDirectory = displayDirectory
     self.defaults = defaults
     self.tasks = tasks
+    self.taskArguments = tasks.map(TaskKinds.decode)
     self.handlers = handlers
   }
 

@@ -65,18 +65,18 @@ public struct Validator {
   private func staticChecks(_ c: inout Collector) {
     for module in project.modules.values.sorted(by: { $0.name < $1.name }) {
       let notifiable = Set(project.plays.filter { $0.modules.contains { $0 === module } }.flatMap { project.handlers(of: $0).keys })
-      for task in module.tasks {
+      for (task, arguments) in zip(module.tasks, module.taskArguments) {
         guard let kind = TaskKinds.named(task.kind.name) else {
           c.add(.error("unknown task kind '\(task.kind.name)'\(Suggestion.didYouMean(task.kind.name, in: TaskKinds.names))", at: task.kind.range), host: nil)
           continue
         }
         if kind.target == nil, let t = task.target {
           c.add(.error("a \(kind.name) task takes no target", at: t.range), host: nil)
-        } else if kind.target != nil, task.target == nil {
-          c.add(.error("a \(kind.name) task needs \(kind.target!) after '\(kind.name)'", at: task.kind.range), host: nil)
+        } else if let target = kind.target, task.target == nil {
+          c.add(.error("a \(kind.name) task needs \(target) after '\(kind.name)'", at: task.kind.range), host: nil)
         }
-        for d in StatementValidator.validate(task.statements, rules: kind.rules, owner: "a \(kind.name) task", ownerRange: task.kind.range) {
-          c.add(d, host: nil)
+        if case .failure(let problems)? = arguments {
+          for d in problems.diagnostics { c.add(d, host: nil) }
         }
         for n in task.notify where !notifiable.contains(n.name) {
           c.add(.error("unknown handler '\(n.name)'\(Suggestion.didYouMean(n.name, in: notifiable))", at: n.range), host: nil)

@@ -42,11 +42,6 @@ public final class TaskContext {
 
   public var kindName: String { task.kind.name }
 
-  // MARK: - Statements
-
-  public func statements(_ keyword: String) -> [Statement] { task.statements.filter { $0.keyword.name == keyword } }
-  public func statement(_ keyword: String) -> Statement? { task.statements.first { $0.keyword.name == keyword } }
-
   // MARK: - Evaluation
 
   public func value(_ expr: Expr) throws(Diagnostic) -> Value {
@@ -114,18 +109,18 @@ public final class TaskContext {
   }
 
   /// File mode from `mode "0644"` / `mode 644` / `mode 0o644`: always octal, as in chmod.
-  public func mode(_ keyword: String = "mode") throws(Diagnostic) -> Int? {
-    guard let s = statement(keyword), let p = s.positional else { return nil }
-    let text = try string(p, "mode").lowercased().replacingOccurrences(of: "0o", with: "")
+  public func mode(_ expr: Expr?) throws(Diagnostic) -> Int? {
+    guard let expr else { return nil }
+    let text = try string(expr, "mode").lowercased().replacingOccurrences(of: "0o", with: "")
     guard let m = Int(text, radix: 8), m >= 0, m <= 0o7777 else {
-      throw Diagnostic.error("mode must be octal like \"0644\", got '\(text)'", at: p.range)
+      throw Diagnostic.error("mode must be octal like \"0644\", got '\(text)'", at: expr.range)
     }
     return m
   }
 
-  public func optionalString(_ keyword: String, _ what: String) throws(Diagnostic) -> String? {
-    guard let s = statement(keyword), let p = s.positional else { return nil }
-    return try string(p, what)
+  public func optionalString(_ expr: Expr?, _ what: String) throws(Diagnostic) -> String? {
+    guard let expr else { return nil }
+    return try string(expr, what)
   }
 
   // MARK: - Facts
