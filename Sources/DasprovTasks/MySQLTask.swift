@@ -6,8 +6,8 @@ import Foundation
 /// database host, as its administrator (root over the local socket).
 ///
 /// The database's state is read in the host's fact round trip (catalogue queries, no password
-/// involved); the password is compared by its `mysql_native_password` hash, computed on the
-/// controller. Changes are SQL fed on the `mysql` client's standard input inside the apply
+/// involved), and the schema file in its host's own fact round trip; the password is compared
+/// by its `mysql_native_password` hash, computed on the controller. Changes are SQL fed on the `mysql` client's standard input inside the apply
 /// script, so the password is never on a command line (`ps`) and never printed.
 ///
 /// ```
@@ -107,7 +107,11 @@ public enum MySQLTask: TaskKind {
     }
 
     public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
-      ([], [probe(try desired(context))])
+      let d = try desired(context)
+      // The schema is read whether or not it is needed: whether it is depends on this host's
+      // catalogue, which comes back in the same round trip as the schema host's answer.
+      let schema = d.schema.map { FactRequest(host: $0.fromHost, path: $0.path, needs: [.stat, .content]) }
+      return (schema.map { [$0] } ?? [], [probe(d)])
     }
 
     public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
@@ -231,14 +235,13 @@ public enum MySQLTask: TaskKind {
     if let schema = d.schema {
       let missing = schema.into.filter { (state.tables[$0] ?? 0) == 0 }
       if !missing.isEmpty {
-        guard let read = context.readRemote else {
-          throw Diagnostic.error("internal: no way to read \(schema.path) from \(schema.fromHost)", at: context.task.range)
+        let facts: PathFacts
+        do throws(Diagnostic) { facts = try context.pathFacts(schema.path, on: schema.fromHost) } catch {
+          throw Diagnostic.error("cannot read the schema \(schema.path) from \(schema.fromHost): \(error.message)", at: schemaRange)
         }
-        let text: [UInt8]
-        do {
-          text = try read(schema.fromHost, schema.path)
-        } catch {
-          throw Diagnostic.error("cannot read the schema \(schema.path) from \(schema.fromHost): \(error)", at: schemaRange)
+        guard facts.exists, let text = facts.content else {
+          let why = facts.exists ? "it is over 1 MiB or unreadable" : "it does not exist"
+          throw Diagnostic.error("cannot read the schema \(schema.path) from \(schema.fromHost): \(why)", at: schemaRange)
         }
         for db in missing {
           changes.append(.run(argv: client(d) + [db], chdir: nil, stdin: text, label: "mysql: load \(schema.path) from \(schema.fromHost) into \(db)"))

@@ -301,3 +301,81 @@ func written(_ plan: TaskPlan) -> String? {
     }
   }
 }
+
+/// The schema the MySQL host loads comes from another host's fact round trip, not from a read
+/// made while planning.
+@Suite struct MySQLSchemaTests {
+  let source = """
+    task "dbs" mysql {
+      database "userdb"
+      user "das"
+      password "pw-123"
+      schema "/opt/das/dbscripts/mysql.sql" from "das1" into ["userdb"]
+    }
+
+    """
+
+  /// The task's context on `db1`, with the catalogue saying the user and grants exist and
+  /// `userdb` has `tables` tables.
+  func context(tables: Int, peers: [String: HostFacts] = [:], problems: [String: String] = [:]) throws -> (MySQLTask.Arguments, TaskContext) {
+    let (file, _) = Parser.parse(text: source, file: "m.dasp", sources: SourceFiles())
+    let task = file.tasks[0]
+    let arguments = try MySQLTask.arguments(of: task)
+    let bare = TaskContext(task: task, hostName: "db1", scope: ValueScope([:]), functions: FunctionTable(), facts: nil, templates: FixtureTemplates())
+    let probe = MySQLTask.probe(try arguments.desired(bare))
+    let hash = SHA1.mysqlNativePassword("pw-123")
+    var catalogue = "db\tuserdb\tlatin1\nuser\t%\t\(hash)\n"
+    for p in MySQLTask.needed { catalogue += "grant\t'das'@'%'\tuserdb\t\(p)\n" }
+    if tables > 0 { catalogue += "tables\tuserdb\t\(tables)\n" }
+    var facts = HostFacts(probes: [probe.argv: 0])
+    facts.probeOutputs[probe.argv] = Array(catalogue.utf8)
+    let context = TaskContext(
+      task: task, hostName: "db1", scope: ValueScope([:]), functions: FunctionTable(), facts: facts, peerFacts: peers,
+      peerProblems: problems, templates: FixtureTemplates())
+    return (arguments, context)
+  }
+
+  @Test func theSchemaIsRequestedFromItsHost() throws {
+    let (arguments, context) = try context(tables: 0)
+    let (paths, probes) = try arguments.factRequests(context)
+    #expect(paths == [FactRequest(host: "das1", path: "/opt/das/dbscripts/mysql.sql", needs: [.stat, .content])])
+    #expect(probes.count == 1)
+  }
+
+  @Test func aMissingSchemaIsLoadedFromThePeersFacts() throws {
+    let schema = Array("CREATE TABLE REG_LOG (id INT);\n".utf8)
+    let das1 = HostFacts(paths: ["/opt/das/dbscripts/mysql.sql": PathFacts(type: .file, size: schema.count, content: schema)])
+    let (arguments, context) = try context(tables: 0, peers: ["das1": das1])
+    let plan = try arguments.plan(context)
+    guard case .run(let argv, _, let stdin, _)? = plan.changes.last else {
+      Issue.record("no load: \(plan.changes)")
+      return
+    }
+    #expect(argv.last == "userdb")
+    #expect(stdin == schema)
+  }
+
+  @Test func anUnreachableSchemaHostFailsOnlyAPlanThatNeedsIt() throws {
+    let problems = ["das1": "das1 is unreachable: connection refused"]
+    let (loaded, loadedContext) = try context(tables: 12, problems: problems)
+    #expect(try loaded.plan(loadedContext).changes.isEmpty)
+    let (missing, missingContext) = try context(tables: 0, problems: problems)
+    do throws(Diagnostic) {
+      _ = try missing.plan(missingContext)
+      Issue.record("planned a schema load without the schema")
+    } catch {
+      #expect(error.message == "cannot read the schema /opt/das/dbscripts/mysql.sql from das1: das1 is unreachable: connection refused")
+      #expect(error.range?.line == 5)
+    }
+  }
+
+  @Test func aSchemaThatIsNotThereIsNamedWithItsHost() throws {
+    let (arguments, context) = try context(tables: 0, peers: ["das1": HostFacts()])
+    do throws(Diagnostic) {
+      _ = try arguments.plan(context)
+      Issue.record("planned without the schema")
+    } catch {
+      #expect(error.message == "cannot read the schema /opt/das/dbscripts/mysql.sql from das1: it does not exist")
+    }
+  }
+}
