@@ -16,9 +16,6 @@ public enum DiagnosticCode: String, Sendable, Hashable {
   case undefinedVariable
   /// A module has no template of the requested name.
   case noTemplate
-  /// A task's, handler's or check's statements do not fit its kind: reported once per
-  /// declaration by `dasprov validate`, not again for every host.
-  case invalidStatement
 }
 
 /// One problem found in a file dasprov read (inventory, DSL, template) or in the run itself.

@@ -33,7 +33,7 @@ public struct TaskInstance: Sendable {
     case nil: return nil
     case .success(let arguments): return arguments
     case .failure(let list):
-      throw list.diagnostics.first ?? .error("task '\(task.name)' cannot be read", at: task.range, code: .invalidStatement)
+      throw list.diagnostics.first ?? .error("task '\(task.name)' cannot be read", at: task.range)
     }
   }
 }

@@ -22,21 +22,23 @@ public struct Validator {
 
   /// Collects problems keyed by place and message, so one error on 8 hosts prints once.
   struct Collector {
-    var order: [String] = []
-    var entries: [String: (Diagnostic, [String])] = [:]
+    /// Each distinct problem with the hosts it was found on, in the order first found.
+    var entries: [(diagnostic: Diagnostic, hosts: [String])] = []
+    var index: [String: Int] = [:]
 
     mutating func add(_ d: Diagnostic, host: String?) {
       let key = "\(d.range?.description ?? "-")|\(d.severity)|\(d.message)"
-      if entries[key] == nil {
-        order.append(key)
-        entries[key] = (d, [])
+      let i = index[key] ?? entries.count
+      if i == entries.count {
+        index[key] = i
+        entries.append((d, []))
       }
-      if let host, !entries[key]!.1.contains(host) { entries[key]!.1.append(host) }
+      if let host, !entries[i].hosts.contains(host) { entries[i].hosts.append(host) }
     }
 
     var diagnostics: [Diagnostic] {
-      order.map { key in
-        var (d, hosts) = entries[key]!
+      entries.map { entry in
+        var (d, hosts) = entry
         if !hosts.isEmpty {
           let shown = hosts.prefix(4).joined(separator: ", ")
           let more = hosts.count > 4 ? " and \(hosts.count - 4) more" : ""

@@ -69,16 +69,13 @@ extension TaskArguments {
 
 extension TaskKind {
   /// The task's statements checked against `rules` and decoded: every broken rule, as
-  /// `dasprov validate` reports them, or the first problem decoding finds. Each diagnostic has
-  /// the code `.invalidStatement`.
+  /// `dasprov validate` reports them, or the first problem decoding finds.
   public static func arguments(of task: TaskDecl) throws(DiagnosticList) -> Arguments {
     let statements = try Statements(task.statements, rules: rules, owner: "a \(name) task", ownerRange: task.kind.range)
     do throws(Diagnostic) {
       return try decode(statements)
     } catch {
-      var d = error
-      d.code = .invalidStatement
-      throw DiagnosticList([d])
+      throw DiagnosticList([error])
     }
   }
 }
@@ -107,7 +104,6 @@ public enum TaskKinds {
 
 /// Checks statements against a kind's rules before any host is contacted.
 public enum StatementValidator {
-  /// Every way `statements` break `rules`, each with the code `.invalidStatement`.
   public static func validate(
     _ statements: [Statement], rules: [StatementRule], owner: String, ownerRange: SourceRange
   ) -> [Diagnostic] {
@@ -119,37 +115,32 @@ public enum StatementValidator {
         out.append(
           .error(
             "'\(s.keyword.name)' is not a statement of \(owner)\(Suggestion.didYouMean(s.keyword.name, in: names)); expected one of: \(names.joined(separator: ", "))",
-            at: s.keyword.range, code: .invalidStatement))
+            at: s.keyword.range))
         continue
       }
       counts[rule.keyword, default: 0] += 1
       if counts[rule.keyword, default: 0] > 1 && !rule.repeatable {
-        out.append(.error("'\(rule.keyword)' given more than once in \(owner)", at: s.keyword.range, code: .invalidStatement))
+        out.append(.error("'\(rule.keyword)' given more than once in \(owner)", at: s.keyword.range))
       }
       if rule.positional == .required && s.positional == nil { out.append(rule.needsPositional(s)) }
       if rule.positional == .none, let p = s.positional {
-        out.append(.error("'\(rule.keyword)' takes no value here: \(rule.usage)", at: p.range, code: .invalidStatement))
+        out.append(.error("'\(rule.keyword)' takes no value here: \(rule.usage)", at: p.range))
       }
       if rule.value == .required && s.value == nil { out.append(rule.needsValue(s)) }
       if rule.value == .none, let v = s.value {
-        out.append(.error("'\(rule.keyword)' takes no '= value': \(rule.usage)", at: v.range, code: .invalidStatement))
+        out.append(.error("'\(rule.keyword)' takes no '= value': \(rule.usage)", at: v.range))
       }
       var exclusiveSeen: [String] = []
       for m in s.modifiers {
         if !rule.modifiers.contains(m.name.name) {
           let hint = rule.modifiers.isEmpty ? "it takes none" : "expected: \(rule.modifiers.joined(separator: ", "))"
-          out.append(
-            .error(
-              "'\(m.name.name)' does not go with '\(rule.keyword)' (\(hint)): \(rule.usage)", at: m.name.range,
-              code: .invalidStatement))
+          out.append(.error("'\(m.name.name)' does not go with '\(rule.keyword)' (\(hint)): \(rule.usage)", at: m.name.range))
         }
         if rule.exclusiveModifiers.contains(m.name.name) { exclusiveSeen.append(m.name.name) }
       }
       if exclusiveSeen.count > 1 {
         out.append(
-          .error(
-            "use only one of \(rule.exclusiveModifiers.joined(separator: ", ")) with '\(rule.keyword)'", at: s.range,
-            code: .invalidStatement))
+          .error("use only one of \(rule.exclusiveModifiers.joined(separator: ", ")) with '\(rule.keyword)'", at: s.range))
       }
     }
     for rule in rules where rule.required && counts[rule.keyword] == nil {
@@ -161,15 +152,15 @@ public enum StatementValidator {
 
 extension StatementRule {
   func needsPositional(_ s: Statement) -> Diagnostic {
-    .error("'\(keyword)' needs a value: \(usage)", at: s.keyword.range, code: .invalidStatement)
+    .error("'\(keyword)' needs a value: \(usage)", at: s.keyword.range)
   }
 
   func needsValue(_ s: Statement) -> Diagnostic {
-    .error("'\(keyword)' needs '= value': \(usage)", at: s.keyword.range, code: .invalidStatement)
+    .error("'\(keyword)' needs '= value': \(usage)", at: s.keyword.range)
   }
 
   func missing(owner: String, at range: SourceRange) -> Diagnostic {
-    .error("\(owner) needs a '\(keyword)' statement: \(usage)", at: range, code: .invalidStatement)
+    .error("\(owner) needs a '\(keyword)' statement: \(usage)", at: range)
   }
 }
 
@@ -200,7 +191,7 @@ public struct Statements: Sendable {
     do throws(DiagnosticList) {
       return try Statements(statements, rules: rules, owner: owner, ownerRange: ownerRange)
     } catch {
-      throw error.diagnostics.first ?? .error("\(owner) is malformed", at: ownerRange, code: .invalidStatement)
+      throw error.diagnostics.first ?? .error("\(owner) is malformed", at: ownerRange)
     }
   }
 
