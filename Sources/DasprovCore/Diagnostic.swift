@@ -5,6 +5,19 @@ public enum Severity: String, Sendable, Hashable {
   case error, warning, note
 }
 
+/// The kinds of diagnostic that code reacts to, so callers switch on data, never on message text.
+///
+/// Most diagnostics only inform the user and carry no code.
+public enum DiagnosticCode: String, Sendable, Hashable {
+  /// An expression read a host fact (`os_family`, …) before the host's facts were gathered:
+  /// the decision waits for the fact round trip.
+  case needsHostFacts
+  /// An expression or template read a variable that no scope defines.
+  case undefinedVariable
+  /// A module has no template of the requested name.
+  case noTemplate
+}
+
 /// One problem found in a file dasprov read (inventory, DSL, template) or in the run itself.
 ///
 /// Diagnostics are data; `DiagnosticRenderer` turns them into the text users read, in the
@@ -19,20 +32,24 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
   /// UTF-8 offsets of the names in `message` (see `DiagnosticMessage`): the secret mask leaves
   /// them alone.
   public var nameSpans: [Range<Int>] = []
+  /// What kind of problem this is, for code that handles it; nil for purely informative ones.
+  public var code: DiagnosticCode?
 
   public init(
-    _ severity: Severity, _ message: String, at range: SourceRange? = nil, notes: [Diagnostic] = []
+    _ severity: Severity, _ message: String, at range: SourceRange? = nil, notes: [Diagnostic] = [],
+    code: DiagnosticCode? = nil
   ) {
     self.severity = severity
     self.message = message
     self.range = range
     self.notes = notes
+    self.code = code
   }
 
-  public static func error(_ message: String, at range: SourceRange? = nil, notes: [Diagnostic] = [])
-    -> Diagnostic
-  {
-    Diagnostic(.error, message, at: range, notes: notes)
+  public static func error(
+    _ message: String, at range: SourceRange? = nil, notes: [Diagnostic] = [], code: DiagnosticCode? = nil
+  ) -> Diagnostic {
+    Diagnostic(.error, message, at: range, notes: notes, code: code)
   }
 
   public static func warning(

@@ -79,12 +79,10 @@ public final class SecretMasker: @unchecked Sendable {
     var result: [String] = [secret]
     func add(_ s: String) { if !result.contains(s) { result.append(s) } }
     // XML escaping, with and without quote escaping, and numeric references for quotes.
-    let xmlBase = secret.replacingOccurrences(of: "&", with: "&amp;")
-      .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    add(xmlBase)
-    add(xmlBase.replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;"))
-    add(xmlBase.replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;"))
-    add(xmlBase.replacingOccurrences(of: "\"", with: "&#34;").replacingOccurrences(of: "'", with: "&#39;"))
+    add(XMLEscaping.escape(secret))
+    add(XMLEscaping.escape(secret, doubleQuote: .named, apostrophe: .named))
+    add(XMLEscaping.escape(secret, doubleQuote: .named, apostrophe: .numeric))
+    add(XMLEscaping.escape(secret, doubleQuote: .numeric, apostrophe: .numeric))
     // Percent-encoding as in URLs and form bodies, both hex cases.
     let unreserved = CharacterSet(charactersIn:
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -25,9 +25,7 @@ enum DiffRenderer {
         let prefix = masked[..<first.lowerBound], suffix = masked[last.upperBound...]
         for o in oldLines where o.count > prefix.count + suffix.count && o.hasPrefix(prefix) && o.hasSuffix(suffix) {
           let value = String(o.dropFirst(prefix.count).dropLast(suffix.count))
-          let unescaped = value.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
-            .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+          let unescaped = XMLEscaping.unescape(value)
           found += [value, unescaped].filter { $0 != SecretMasker.mask && !found.contains($0) }
         }
       }

@@ -22,8 +22,6 @@ public final class Runner: @unchecked Sendable {
   public let runID: String
   var progressPrinter: ProgressPrinter { ProgressPrinter(output: output, mode: options.mode, diff: options.diff) }
   let connections: ConnectionBroker
-  /// Files read from one host for another host's plan, read once per run.
-  private let remoteFiles = Mutex<[String: [UInt8]]>([:])
   /// Planning is CPU work (templates, libxml2 documents of every edited file): more hosts at
   /// once than cores gains no speed and multiplies the peak memory, so it takes a slot; the
   /// waits on the network (connect, facts, apply, restarts) do not.
@@ -97,9 +95,16 @@ public final class Runner: @unchecked Sendable {
         for secret in HostVariables(host: host, play: play, world: world).secretValues() { output.masker.add(secret) }
       }
     }
-    var results = SSHPool.run(targets, forks: options.forks) { [self] host in
+    // Every host's needs first, so each host's one fact round trip also carries what other
+    // hosts' plans ask of it.
+    let cores = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    let preparations = SSHPool.run(targets, forks: cores) { [self] host in self.prepare(host) }
+    let rounds = FactRounds(
+      targets: zip(targets, preparations).map { ($0, try? $1.get().needs) }, world: world,
+      gather: { [self] host, needs in self.gatherFacts(host, needs) })
+    var results = SSHPool.run(Array(zip(targets, preparations)), forks: options.forks) { [self] host, preparation in
       let started = Date()
-      var outcome = self.converge(host)
+      var outcome = self.converge(host, preparation, rounds)
       outcome.seconds = Date().timeIntervalSince(started)
       self.progressPrinter.report(outcome)
       return outcome
@@ -120,24 +125,47 @@ public final class Runner: @unchecked Sendable {
     return RunReport(mode: options.mode, outcomes: results, halted: halted, seconds: Date().timeIntervalSince(start))
   }
 
-  /// Connect, gather facts, plan and (in apply mode) change one host.
-  private func converge(_ host: HostSpec) -> HostOutcome {
-    var outcome = HostOutcome(host: host)
-    let plays = plays(of: host)
-    let planner = HostPlanner(host: host, plays: plays, world: world, selection: options.selection, wantDiff: options.diff)
-    planner.readRemote = { [self] name, path in
-      if let cached = self.remoteFiles.withLock({ $0["\(name)\u{0}\(path)"] }) { return cached }
-      guard let other = self.world.host(name) else { throw ConnectError(.configuration, "no host '\(name)' in the inventory") }
-      let bytes = try self.connections.connection(for: other).read(path)
-      self.remoteFiles.withLock { $0["\(name)\u{0}\(path)"] = bytes }
-      return bytes
+  /// What planning `host` needs, before any host is contacted.
+  private func prepare(_ host: HostSpec) -> Result<HostPreparation, DiagnosticList> {
+    let planner = HostPlanner(host: host, plays: plays(of: host), world: world, selection: options.selection, wantDiff: options.diff)
+    do throws(DiagnosticList) {
+      let instances = options.mode == .rollback ? [] : try planner.instances()
+      return .success(HostPreparation(planner: planner, instances: instances, needs: try planner.factNeeds(instances)))
+    } catch {
+      return .failure(error)
     }
+  }
+
+  /// One fact round trip on `host`: every fact in `needs`.
+  private func gatherFacts(_ host: HostSpec, _ needs: FactNeedsSummary) -> Result<FactRounds.Gathered, FactRounds.Failure> {
+    let connection: HostConnection
+    do throws(ConnectError) {
+      connection = try connections.connection(for: host)
+    } catch {
+      return .failure(.unreachable(error))
+    }
+    let program = FactProgram(requests: needs.requests, probes: needs.probes)
+    do {
+      let result = try run(program.program, on: host, connection, timeout: 120)
+      guard result.status == 0 || !result.stdout.isEmpty else {
+        return .failure(.failed("gathering facts failed (status \(result.status)): \(result.stderrTail)"))
+      }
+      let gathered = try program.parse(result.stdout)
+      return .success(FactRounds.Gathered(facts: gathered.facts, stateDirectory: gathered.stateDirectory))
+    } catch {
+      return .failure(.failed("gathering facts failed: \(error)"))
+    }
+  }
+
+  /// Connect, gather facts, plan and (in apply mode) change one host.
+  private func converge(_ host: HostSpec, _ preparation: Result<HostPreparation, DiagnosticList>, _ rounds: FactRounds) -> HostOutcome {
+    var outcome = HostOutcome(host: host)
+    let planner: HostPlanner
     let instances: [TaskInstance]
     let needs: FactNeedsSummary
-    do throws(DiagnosticList) {
-      instances = options.mode == .rollback ? [] : try planner.instances()
-      needs = try planner.factNeeds(instances)
-    } catch {
+    switch preparation {
+    case .success(let p): (planner, instances, needs) = (p.planner, p.instances, p.needs)
+    case .failure(let error):
       outcome.failure = .planning(error.diagnostics)
       return outcome
     }
@@ -150,25 +178,30 @@ public final class Runner: @unchecked Sendable {
     }
     if options.mode == .rollback { return rollback(host, connection, outcome) }
 
-    // One round trip: every fact the plan needs.
-    let factProgram = FactProgram(requests: needs.requests, probes: needs.probes)
+    // One round trip: every fact the plan needs (and what other hosts' plans need from here).
     let facts: HostFacts
     let stateDirectory: String
-    do {
-      let result = try run(factProgram.program, on: host, connection, timeout: 120)
-      guard result.status == 0 || !result.stdout.isEmpty else {
-        outcome.failure = .facts("gathering facts failed (status \(result.status)): \(result.stderrTail)")
-        return outcome
-      }
-      let gathered = try factProgram.parse(result.stdout)
-      (facts, stateDirectory) = (gathered.facts, gathered.stateDirectory)
-    } catch {
-      outcome.failure = .facts("gathering facts failed: \(error)")
+    switch rounds.own(host) {
+    case .success(let gathered): (facts, stateDirectory) = (gathered.facts, gathered.stateDirectory)
+    case .failure(.unreachable(let why)):
+      outcome.unreachable = why
+      return outcome
+    case .failure(.failed(let why)):
+      outcome.failure = .facts(why)
       return outcome
     }
-    let handlerNames = Set(plays.flatMap { project.handlers(of: $0).keys })
+    // What this host's plan asked of other hosts, answered in their own round trips.
+    var peers = PeerFacts()
+    for peer in needs.peers.keys {
+      switch rounds.shared(peer) {
+      case .success(let facts): peers.facts[peer] = facts
+      case .failure(.unreachable(let why)): peers.problems[peer] = "\(peer) is unreachable: \(why.message)"
+      case .failure(.failed(let why)): peers.problems[peer] = "on \(peer), \(why)"
+      }
+    }
+    let handlerNames = Set(planner.plays.flatMap { project.handlers(of: $0).keys })
     planningSlots.wait()
-    let plan = planner.plan(instances, facts: facts, handlers: handlerNames)
+    let plan = planner.plan(instances, facts: facts, peers: peers, handlers: handlerNames)
     planningSlots.signal()
     if options.diff {
       for secret in DiffRenderer.replacedSecrets(plan.tasks.flatMap(\.plan.diffs), masker: output.masker) { output.masker.add(secret) }

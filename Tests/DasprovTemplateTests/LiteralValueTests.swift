@@ -19,7 +19,7 @@ import Testing
   @Test func xmlTemplatesEscapeButNeverRender() throws {
     let t = try CompiledTemplate(path: "a.xml", text: "<p>{{ v }}</p>")
     let out = try t.render(["v": .string(value), "db_password": "leak"])
-    #expect(out == "<p>\(XMLText.escape(value))</p>")
+    #expect(out == "<p>\(XMLEscaping.value(value))</p>")
     #expect(!out.contains("leak"))
   }
 }
