@@ -9,6 +9,10 @@ public struct Inventory: Sendable {
   /// Every group by name, including `all` and `ungrouped`.
   public var groups: [String: InventoryGroup]
 
+  /// The group_vars/host_vars files that were vault-encrypted as a whole: every value from
+  /// them is a secret, and so is every value templated from one.
+  var encryptedVarsFiles: Set<String> = []
+
   /// Groups in creation order: Ansible matches host patterns against groups in this order.
   var groupOrder: [String]
   /// Host names in creation order, for pattern matching (Ansible walks its host dict).

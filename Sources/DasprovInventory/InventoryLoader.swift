@@ -117,9 +117,10 @@ public enum InventoryLoader {
     registerSecrets(hosts: hosts.values, groups: groups.values)
     for plaintext in files?.decrypted ?? [] { SecretMasker.shared.add(plaintext) }
     let order = Inventory.hostNames(inGroup: "all", groups: groups)
-    let inventory = Inventory(
+    var inventory = Inventory(
       sourceFile: file, hosts: order.compactMap { hosts[$0] }, groups: groups,
       groupOrder: graph.groups.map(\.name), hostCreationOrder: graph.hosts.map(\.name))
+    inventory.encryptedVarsFiles = files?.encryptedFiles ?? []
     return (inventory, list)
   }
 
@@ -165,10 +166,6 @@ public enum InventoryLoader {
   private static func registerSecrets(
     hosts: some Sequence<InventoryHost>, groups: some Sequence<InventoryGroup>
   ) {
-    func isSecret(_ name: String) -> Bool {
-      let lowered = name.lowercased()
-      return lowered.contains("password") || lowered.contains("secret")
-    }
     func register(_ value: Value) {
       switch value {
       case .string(let s): SecretMasker.shared.add(s)
@@ -179,7 +176,7 @@ public enum InventoryLoader {
       }
     }
     for vars in hosts.map(\.vars) + groups.map(\.vars) {
-      for (name, value) in vars where isSecret(name) { register(value) }
+      for (name, value) in vars where VariableResolver.isSecretName(name) { register(value) }
     }
   }
 
