@@ -22,6 +22,13 @@ indirect enum PyNode {
 struct PyLiteralParser {
   let s: [Unicode.Scalar]
   var i = 0
+  /// Open brackets around the current position: Python's tokenizer refuses more than 200
+  /// ("too many nested parentheses", a SyntaxError, so Ansible keeps the text) — and the
+  /// limit keeps this recursive parser off the end of the stack.
+  private var nesting = 0
+  /// Signs in a row (`- - -1`); Python fails with a RecursionError long before this bound.
+  private var signs = 0
+  static let maxNesting = 200
 
   init(_ s: [Unicode.Scalar]) {
     self.s = s
@@ -75,7 +82,9 @@ struct PyLiteralParser {
     skipBlanks()
     if let c = peek, c == "-" || c == "+" {
       i += 1
-      guard let operand = parseUnary() else { return nil }
+      signs += 1
+      defer { signs -= 1 }
+      guard signs <= Self.maxNesting * 4, let operand = parseUnary() else { return nil }
       return .unary(negative: c == "-", operand)
     }
     return parseAtom()
@@ -84,6 +93,11 @@ struct PyLiteralParser {
   private mutating func parseAtom() -> PyNode? {
     skipBlanks()
     guard let c = peek else { return nil }
+    if c == "(" || c == "[" || c == "{" {
+      nesting += 1
+      guard nesting <= Self.maxNesting else { return nil }
+    }
+    defer { if c == "(" || c == "[" || c == "{" { nesting -= 1 } }
     switch c {
     case "(":
       i += 1
