@@ -126,4 +126,17 @@ struct TemplatingTests {
     #expect(vars["d"] == "1\n2\n")
     #expect(vars["e"] == "3306")
   }
+
+  @Test("hostile values are errors, not crashes: deep nesting, huge repeats, long chains")
+  func limits() throws {
+    let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+    let chain = (0..<300).map { "v\($0)=\"{{ v\($0 + 1) }}\"" }.joined(separator: " ")
+    let (inventory, _) = try load(
+      "h1 a=\"{{ \(deep) }}\" b=\"{{ 'x' * 100000000000 }}\" c=\"{{ \(String(repeating: "not ", count: 5000))1 }}\" \(chain) v300=1\n")
+    let found = failures(inventory)
+    #expect(found.contains { $0.contains("value of 'a'") && $0.contains("nest more than") })
+    #expect(found.contains { $0.contains("value of 'b'") && $0.contains("repeated string") })
+    #expect(found.contains { $0.contains("value of 'c'") && $0.contains("nest more than") })
+    #expect(found.contains { $0.contains("more than 200 deep") })
+  }
 }

@@ -136,9 +136,19 @@ enum Py {
     case (.add, .list(let x), .list(let y)): return .list(x + y)
     case (.modulo, .string(let format), _): return .string(try percentFormat(format, b))
     case (.multiply, .string(let x), _) where integer(b) != nil:
-      return .string(String(repeating: x, count: max(0, integer(b)!)))
+      let n = max(0, integer(b)!)
+      let (total, overflow) = x.utf8.count.multipliedReportingOverflow(by: n)
+      guard n <= 1 || (!overflow && total <= maxRepeated) else {
+        throw invalid("a repeated string longer than \(maxRepeated) bytes")
+      }
+      return .string(String(repeating: x, count: n))
     case (.multiply, .list(let x), _) where integer(b) != nil:
-      return .list(Array([[Value]](repeating: x, count: max(0, integer(b)!)).joined()))
+      let n = max(0, integer(b)!)
+      let (total, overflow) = x.count.multipliedReportingOverflow(by: n)
+      guard n <= 1 || (!overflow && total <= maxRepeated) else {
+        throw invalid("a repeated list longer than \(maxRepeated) items")
+      }
+      return .list(Array([[Value]](repeating: x, count: n).joined()))
     default: break
     }
     guard number(a) != nil, number(b) != nil else {
@@ -214,6 +224,9 @@ enum Py {
   private static func overflowChecked(_ r: (partialValue: Int, overflow: Bool)) -> Value {
     r.overflow ? .double(Double(r.partialValue)) : .int(r.partialValue)
   }
+
+  /// `'x' * n` beyond this is refused: an inventory value that size is a mistake, not a value.
+  static let maxRepeated = 1 << 20
 
   /// Python's name for a value's type, for error messages.
   static func typeName(_ v: Value) -> String {

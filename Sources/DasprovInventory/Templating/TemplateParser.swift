@@ -110,6 +110,9 @@ struct TemplateParser {
 struct ExpressionParser {
   private let tokens: [TemplateToken]
   private var k = 0
+  /// Nesting of brackets and sub-expressions; deeper input is refused rather than risk the stack.
+  private var depth = 0
+  static let maxDepth = 64
 
   init(_ tokens: [TemplateToken]) { self.tokens = tokens }
 
@@ -153,6 +156,9 @@ struct ExpressionParser {
 
   /// `a if cond else b`, or the or-expression.
   mutating func expression(allowConditional: Bool = true) throws(TemplateError) -> TemplateExpr {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Self.maxDepth else { throw TemplateError(.syntax, "expressions nest more than \(Self.maxDepth) deep") }
     let value = try or()
     guard allowConditional, accept(.name("if")) else { return value }
     let condition = try or()
@@ -173,7 +179,12 @@ struct ExpressionParser {
   }
 
   private mutating func not() throws(TemplateError) -> TemplateExpr {
-    if accept(.name("not")) { return .not(try not()) }
+    if accept(.name("not")) {
+      depth += 1
+      defer { depth -= 1 }
+      guard depth <= Self.maxDepth else { throw TemplateError(.syntax, "expressions nest more than \(Self.maxDepth) deep") }
+      return .not(try not())
+    }
     return try comparison()
   }
 
@@ -241,6 +252,9 @@ struct ExpressionParser {
   }
 
   private mutating func unary(withFilters: Bool) throws(TemplateError) -> TemplateExpr {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Self.maxDepth else { throw TemplateError(.syntax, "expressions nest more than \(Self.maxDepth) deep") }
     if accept(.op("-")) { return .negate(try unary(withFilters: false)) }
     if accept(.op("+")) { return try unary(withFilters: false) }
     return try postfix(try primary())
