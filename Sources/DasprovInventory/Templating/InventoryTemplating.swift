@@ -25,8 +25,18 @@ extension Inventory {
     var out: [String: [String: Value]] = [:]
     var failures: [TemplateError] = []
     for host in hosts {
+      // Most values are no template at all: they are their own result, and any secret in them
+      // was registered when the inventory was read.
+      guard host.vars.values.contains(where: Self.hasTemplate) else {
+        out[host.name] = host.vars
+        continue
+      }
       var vars: [String: Value] = [:]
       for name in PyFormat.sortedKeys(host.vars.keys) {
+        if let raw = host.vars[name], !Self.hasTemplate(raw) {
+          vars[name] = raw
+          continue
+        }
         do throws(TemplateError) {
           let (value, taint) = try resolver.resolve(.init(host: host.name, name: name, withHostvars: true))
           vars[name] = value
@@ -39,6 +49,15 @@ extension Inventory {
     }
     if !failures.isEmpty { throw DiagnosticList(Self.diagnostics(failures)) }
     return out
+  }
+
+  private static func hasTemplate(_ v: Value) -> Bool {
+    switch v {
+    case .string(let s): return TemplateLexer.isPossiblyTemplate(s)
+    case .list(let items): return items.contains(where: hasTemplate)
+    case .map(let m): return m.values.contains(where: hasTemplate)
+    case .null, .bool, .int, .double: return false
+    }
   }
 
   /// One diagnostic per problem and place, naming the hosts it affects (a group variable fails

@@ -17,8 +17,14 @@ final class VariableResolver {
   }
 
   let inventory: Inventory
-  /// Ansible's `groups`: every group's hosts, by name.
-  let groups: Value
+  /// Ansible's `groups`: every group's hosts, by name; built when a template first reads it.
+  private(set) lazy var groups: Value = {
+    var groups: [String: Value] = [:]
+    for name in inventory.groups.keys {
+      groups[name] = .list(inventory.hostNames(inGroup: name).map(Value.string))
+    }
+    return .map(groups)
+  }()
   private let inventoryFile: String
   private var memo: [Key: Result<(Value, Taint), TemplateError>] = [:]
   private var stack: [Key] = []
@@ -31,11 +37,6 @@ final class VariableResolver {
 
   init(_ inventory: Inventory) {
     self.inventory = inventory
-    var groups: [String: Value] = [:]
-    for name in inventory.groups.keys {
-      groups[name] = .list(inventory.hostNames(inGroup: name).map(Value.string))
-    }
-    self.groups = .map(groups)
     let file = URL(fileURLWithPath: inventory.sourceFile).standardizedFileURL.path
     self.inventoryFile = file
   }
