@@ -42,6 +42,13 @@ public struct DiagnosticMessage: ExpressibleByStringInterpolation, Sendable, Has
       text += "'"
     }
 
+    /// Another message, its names kept: for messages built from parts.
+    public mutating func appendInterpolation(_ message: DiagnosticMessage) {
+      let offset = text.utf8.count
+      text += message.text
+      names += message.names.map { ($0.lowerBound + offset)..<($0.upperBound + offset) }
+    }
+
     /// A name without quotes, as in `[web:children]`.
     public mutating func appendInterpolation(bareName name: String) {
       let start = text.utf8.count

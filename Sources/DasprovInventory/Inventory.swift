@@ -9,6 +9,10 @@ public struct Inventory: Sendable {
   /// Every group by name, including `all` and `ungrouped`.
   public var groups: [String: InventoryGroup]
 
+  /// The group_vars/host_vars files that were vault-encrypted as a whole: every value from
+  /// them is a secret, and so is every value templated from one.
+  var encryptedVarsFiles: Set<String> = []
+
   /// Groups in creation order: Ansible matches host patterns against groups in this order.
   var groupOrder: [String]
   /// Host names in creation order, for pattern matching (Ansible walks its host dict).
@@ -93,7 +97,10 @@ public struct Inventory: Sendable {
       if !entry.isEmpty { top[name] = .map(entry) }
     }
     var hostvars: [String: Value] = [:]
-    for host in hosts where !host.vars.isEmpty { hostvars[host.name] = .map(host.shownVars(unsafe: true)) }
+    for host in hosts {
+      let shown = host.shownVars(unsafe: true)
+      if !shown.isEmpty { hostvars[host.name] = .map(shown) }
+    }
     top["_meta"] = .map(["hostvars": .map(hostvars), "profile": .string("inventory_legacy")])
     return PyFormat.json(.map(top))
   }
@@ -167,10 +174,11 @@ public struct InventoryHost: Sendable, Hashable {
   }
 
   /// The variables as ansible-inventory prints them: vaulted strings as their ciphertext
-  /// object, and (`unsafe`) untrusted strings as `{"__ansible_unsafe": …}`.
+  /// object, (`unsafe`) untrusted strings as `{"__ansible_unsafe": …}`, and without the names
+  /// of Ansible's magic variables.
   func shownVars(unsafe: Bool) -> [String: Value] {
-    var out = vars
-    for (name, leaves) in valueTags {
+    var out = vars.filter { !ReservedNames.hiddenFromListings.contains($0.key) }
+    for (name, leaves) in valueTags where out[name] != nil {
       let shown = unsafe ? leaves : leaves.filter { $0.tag != .unsafe }
       if !shown.isEmpty, let value = vars[name] { out[name] = value.shown(with: shown) }
     }

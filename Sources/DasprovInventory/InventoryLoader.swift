@@ -117,9 +117,10 @@ public enum InventoryLoader {
     registerSecrets(hosts: hosts.values, groups: groups.values)
     for plaintext in files?.decrypted ?? [] { SecretMasker.shared.add(plaintext) }
     let order = Inventory.hostNames(inGroup: "all", groups: groups)
-    let inventory = Inventory(
+    var inventory = Inventory(
       sourceFile: file, hosts: order.compactMap { hosts[$0] }, groups: groups,
       groupOrder: graph.groups.map(\.name), hostCreationOrder: graph.hosts.map(\.name))
+    inventory.encryptedVarsFiles = files?.encryptedFiles ?? []
     return (inventory, list)
   }
 
@@ -162,24 +163,29 @@ public enum InventoryLoader {
 
   /// The contract masks every variable whose name contains `password` or `secret` wherever
   /// dasprov prints; the inventory is where most of them come from, so register them here.
+  /// A template (`"{{ vault_db_password }}"`) is not the secret: what it renders to is, and
+  /// `templatedHostVars` registers that. An `!unsafe` string is never a template.
   private static func registerSecrets(
     hosts: some Sequence<InventoryHost>, groups: some Sequence<InventoryGroup>
   ) {
-    func isSecret(_ name: String) -> Bool {
-      let lowered = name.lowercased()
-      return lowered.contains("password") || lowered.contains("secret")
-    }
-    func register(_ value: Value) {
+    func register(_ value: Value, _ path: [TaggedLeaf.Step], unsafe: Set<[TaggedLeaf.Step]>) {
       switch value {
-      case .string(let s): SecretMasker.shared.add(s)
+      case .string(let s):
+        if unsafe.contains(path) || !TemplateLexer.isPossiblyTemplate(s) { SecretMasker.shared.add(s) }
       case .int, .double: SecretMasker.shared.add(value.description)
-      case .list(let items): items.forEach(register)
-      case .map(let m): m.values.forEach(register)
+      case .list(let items): for (n, item) in items.enumerated() { register(item, path + [.index(n)], unsafe: unsafe) }
+      case .map(let m): for (k, item) in m { register(item, path + [.key(k)], unsafe: unsafe) }
       case .null, .bool: break
       }
     }
-    for vars in hosts.map(\.vars) + groups.map(\.vars) {
-      for (name, value) in vars where isSecret(name) { register(value) }
+    for host in hosts {
+      for (name, value) in host.vars where VariableResolver.isSecretName(name) {
+        let unsafe = Set(host.valueTags[name, default: []].filter { $0.tag == .unsafe }.map(\.path))
+        register(value, [], unsafe: unsafe)
+      }
+    }
+    for group in groups {
+      for (name, value) in group.vars where VariableResolver.isSecretName(name) { register(value, [], unsafe: []) }
     }
   }
 

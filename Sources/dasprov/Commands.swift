@@ -22,11 +22,13 @@ enum Diagnostics {
     }
   }
 
-  static func load(inventory: String, root: String?, playbook: String?, limit: String?, vault: VaultOptions, color: Bool) throws -> Workspace {
+  static func load(
+    inventory: String, root: String?, playbook: String?, limit: String?, vault: VaultOptions, color: Bool, templated: Bool = true
+  ) throws -> Workspace {
     do throws(DiagnosticList) {
       let (secrets, warnings) = try vault.secrets()
       print(warnings, color: color)
-      return try Workspace.load(inventory: inventory, root: root, playbook: playbook, limit: limit, vault: secrets)
+      return try Workspace.load(inventory: inventory, root: root, playbook: playbook, limit: limit, vault: secrets, templated: templated)
     } catch {
       try check(error.diagnostics, color: color)
       throw CommandExit(.invalidInput)
@@ -180,7 +182,8 @@ struct InventoryCommand: ParsableCommand {
   }
 
   func run() throws {
-    let workspace = try Diagnostics.load(inventory: inventory, root: nil, playbook: nil, limit: nil, vault: vault, color: false)
+    // ansible-inventory prints values as written, `{{ … }}` included: no templating here.
+    let workspace = try Diagnostics.load(inventory: inventory, root: nil, playbook: nil, limit: nil, vault: vault, color: false, templated: false)
     Diagnostics.print(workspace.warnings, color: false)
     if list { print(workspace.inventory.ansibleListJSON()) }
     if graph { print(workspace.inventory.ansibleGraph()) }

@@ -103,4 +103,13 @@ struct InventoryDifferenceTests {
     // --host shows them plainly, as ansible-inventory does.
     #expect(host.shownVars(unsafe: false) == host.vars)
   }
+
+  @Test("variables named like Ansible's magic variables are left out of --list and --host, as ansible-inventory does")
+  func magicNamesHidden() throws {
+    let (inventory, _) = try InventoryLoader.parse(text: "h1 role_name=r inventory_dir=d keep=1\nh2 groups=g\n", file: "diff-magic.ini")
+    #expect(inventory.hostVarsJSON("h1") == "{\n    \"keep\": 1\n}")
+    #expect(inventory.hostVarsJSON("h2") == "{}")
+    #expect(!inventory.ansibleListJSON().contains("\"h2\": {"))
+    #expect(inventory.host(named: "h1")?.vars["role_name"] == "r", "the variable itself is there")
+  }
 }

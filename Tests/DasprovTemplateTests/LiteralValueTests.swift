@@ -4,9 +4,9 @@ import Testing
 
 @testable import DasprovTemplate
 
-/// A variable's value is text, never a template: what Ansible guarantees only for `!unsafe`
-/// values holds for every value in dasprov, so an `!unsafe '{{ x }}'` from the inventory
-/// reaches the file as written.
+/// A variable's value is inserted as text, never rendered again: inventory values are rendered
+/// once, when the inventory is loaded (`Inventory.templatedHostVars`), and what that yields —
+/// an `!unsafe '{{ x }}'` among them — reaches the file as it is.
 @Suite struct LiteralValueTests {
   private let value = "{{ db_password }}{% for h in hosts %}{{ h }}{% endfor %}{# c #}"
 

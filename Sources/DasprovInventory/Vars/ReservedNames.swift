@@ -20,6 +20,19 @@ enum ReservedNames {
     "undef", "until", "vars_files", "vars_prompt", "when", "with_",
   ]
 
+  /// ansible-core 2.19.14's `INTERNAL_STATIC_VARS`: the magic variables a play sets. An inventory
+  /// may set variables with these names, but ansible-inventory leaves them out of `--list` and
+  /// `--host`, and so does dasprov.
+  static let hiddenFromListings: Set<String> = [
+    "ansible_async_path", "ansible_collection_name", "ansible_config_file", "ansible_dependent_role_names",
+    "ansible_diff_mode", "ansible_facts", "ansible_forks", "ansible_inventory_sources", "ansible_limit",
+    "ansible_play_batch", "ansible_play_hosts", "ansible_play_hosts_all", "ansible_play_role_names",
+    "ansible_playbook_python", "ansible_role_name", "ansible_role_names", "ansible_run_tags", "ansible_skip_tags",
+    "ansible_verbosity", "ansible_version", "inventory_dir", "inventory_file", "inventory_hostname",
+    "inventory_hostname_short", "groups", "group_names", "hostvars", "playbook_dir", "play_hosts", "role_name",
+    "role_names", "role_path", "role_uuid",
+  ]
+
   /// One warning per place a reserved name is set that some host ends up with (Ansible checks
   /// each host's variables), at that place.
   static func warnings(for hosts: some Sequence<InventoryHost>) -> [Diagnostic] {

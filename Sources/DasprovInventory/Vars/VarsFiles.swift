@@ -31,6 +31,8 @@ struct VarsFileReader {
   var diagnostics = DiagnosticSink()
   /// Every decrypted string (inline `!vault` values, and the strings of encrypted files): secrets.
   private(set) var decrypted: [String] = []
+  /// The files that were encrypted as a whole.
+  private(set) var encryptedFiles: Set<String> = []
   private var loaded: [String: FileVars] = [:]
   private let fm = FileManager.default
 
@@ -149,6 +151,7 @@ struct VarsFileReader {
     }
     let result = parse(text, path: path, whole: whole)
     if encrypted {
+      encryptedFiles.insert(path)
       for value in result.values.values { Self.collectStrings(value, into: &decrypted) }
     }
     return result
