@@ -33,7 +33,7 @@ parse_options() {
       *) rest+=("$1"); shift ;;
     esac
   done
-  [[ $count =~ ^[0-9]+$ ]] && ((count >= 1 && count <= 200)) || die "--hosts must be a number from 1 to 200"
+  if ! [[ $count =~ ^[0-9]+$ ]] || ((count < 1 || count > 200)); then die "--hosts must be a number from 1 to 200"; fi
   [[ $net =~ ^127\.[0-9]+\.[0-9]+$ ]] || die "--net must be three loopback octets such as 127.0.0 (only 127.0.0.0/8 is used)"
 }
 
@@ -60,7 +60,7 @@ PY
 
 # Host i listens on <net>.(10+i):22, or on 127.0.0.1:(2200+i) when that cannot be bound.
 endpoint() {
-  local i=$1 addr="$net.$((10 + i))"
+  local i=$1; local addr="$net.$((10 + i))"
   if [[ -f $state/hosts/host$i/endpoint ]]; then cat "$state/hosts/host$i/endpoint"; return; fi
   if can_bind "$addr" 22; then echo "$addr 22"; else echo "127.0.0.1 $((2200 + i))"; fi
 }
@@ -100,7 +100,7 @@ seed_etc() {
   } > "$etc/os-release"
   if [[ $family == RedHat ]]; then echo "$pretty" > "$etc/redhat-release"; rm -f "$etc/debian_version"
   else rm -f "$etc/redhat-release"; fi
-  echo "$(name_of "$i")" > "$etc/hostname"
+  name_of "$i" > "$etc/hostname"
   printf '127.0.0.1 localhost\n%s %s\n' "$addr" "$(name_of "$i")" > "$etc/hosts"
   rm -f "$etc"/ssh/ssh_host_*
   ssh-keygen -q -t ed25519 -N '' -C "$(name_of "$i")" -f "$etc/ssh/ssh_host_ed25519_key"
@@ -141,7 +141,7 @@ seed_mysql() {
 }
 
 prepare_host() {
-  local i=$1 root=$state/hosts/host$i os; os=$(os_of "$i")
+  local i=$1; local root=$state/hosts/host$i os; os=$(os_of "$i")
   read -r addr port < <(endpoint "$i")
   mkdir -p "$root"/{opt,root,etc,var-lib-dasprov}
   echo "$addr $port" > "$root/endpoint"
@@ -178,13 +178,14 @@ CONF
 }
 
 start_host() {
-  local i=$1 root=$state/hosts/host$i
+  local i=$1; local root=$state/hosts/host$i
   if sshd_pid "$i" >/dev/null; then return 0; fi
   read -r addr port < "$root/endpoint"
   mkdir -p /run/sshd /var/lib/dasprov /var/lib/mysql /run/mysqld
   local db_address=""; ((i == 0)) && db_address=$addr
   # The namespace's mounts vanish with its last process; nothing is mounted on the real system.
   # On the database host MariaDB runs in the namespace too, with its own data and socket.
+  # shellcheck disable=SC2016  # the inner sh expands its own arguments
   setsid unshare --mount --uts --propagation private -- /bin/sh -c '
     mount --bind "$1/etc" /etc && mount --bind "$1/opt" /opt && mount --bind "$1/root" /root &&
     mount --bind "$1/var-lib-dasprov" /var/lib/dasprov && hostname "$2" || exit 1
@@ -305,27 +306,25 @@ namespace_pids() {
 }
 
 stop_das() {
-  local root=$1
-  for f in "$root/opt/wso2das-3.1.0/wso2carbon.pid"; do
-    [[ -f $f ]] || continue
-    local p; p=$(cat "$f")
-    # Only a process whose command line is the stand-in server of this host.
-    if [[ -r /proc/$p/cmdline ]] && tr '\0' ' ' < "/proc/$p/cmdline" | grep -q "fake-carbon.py"; then kill -TERM "$p" 2>/dev/null || true; fi
-  done
+  local f=$1/opt/wso2das-3.1.0/wso2carbon.pid p
+  [[ -f $f ]] || return 0
+  p=$(cat "$f")
+  # Only a process whose command line is the stand-in server of this host.
+  if [[ -r /proc/$p/cmdline ]] && tr '\0' ' ' < "/proc/$p/cmdline" | grep -q "fake-carbon.py"; then kill -TERM "$p" 2>/dev/null || true; fi
 }
 
 cmd_down() {
   [[ -d $state/run ]] || { echo "sandbox: nothing running (no $state)"; return 0; }
-  local n; n=$(cat "$state/count" 2>/dev/null || ls "$state/run" | grep -c '\.pid$' || true)
+  local n; n=$(cat "$state/count" 2>/dev/null || find "$state/run" -maxdepth 1 -name 'host*.pid' | wc -l)
   # Every process of every host, found through the hosts' namespaces before any of them ends.
   local all=()
   for f in "$state"/run/host*.pid; do
     [[ -f $f ]] || continue
     local i=${f##*/host}; i=${i%.pid}; [[ $i =~ ^[0-9]+$ ]] || continue
     stop_das "$state/hosts/host$i"
-    all+=($(namespace_pids "$i"))
+    mapfile -t -O "${#all[@]}" all < <(namespace_pids "$i")
   done
-  ((${#all[@]})) && kill -TERM "${all[@]}" 2>/dev/null || true
+  if ((${#all[@]})); then kill -TERM "${all[@]}" 2>/dev/null || true; fi
   # MariaDB needs a moment to shut down cleanly; everything else is gone at once.
   for _ in $(seq 1 100); do
     local alive=()
