@@ -293,6 +293,14 @@ cmd_up() {
   echo "sandbox: $count hosts up$( ((with_db)) && echo " and a MariaDB host db1") (state $state); inventory $state/inventory.ini"
 }
 
+# Whether process p has ended: gone, or a zombie that only waits for its parent (often init,
+# which may reap late) to collect it.
+ended() {
+  local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  s=${s##*) }
+  [[ ${s%% *} == Z ]]
+}
+
 # Every process in host i's mount namespace: its sshd, sessions, and the stand-in DAS server.
 namespace_pids() {
   local pid; pid=$(sshd_pid "$1") || return 0
@@ -328,7 +336,7 @@ cmd_down() {
   # MariaDB needs a moment to shut down cleanly; everything else is gone at once.
   for _ in $(seq 1 100); do
     local alive=()
-    for p in "${all[@]}"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+    for p in "${all[@]}"; do ended "$p" || alive+=("$p"); done
     ((${#alive[@]})) || break
     sleep 0.1
   done
