@@ -2,6 +2,8 @@
 # dasprov sandbox: N real OpenSSH hosts on this machine, each with its own /opt, /root, /etc
 # (a mount namespace per sshd), RedHat- and Debian-family, each with a stock DAS home whose
 # bin/wso2server.sh starts a stand-in server. See docs/sandbox.md.
+# The DAS homes belong to the service user wso2; each DAS host has a stand-in JDK; the stand-in
+# MySQL connector jar that the inventory's mysql_jdbc_jar names is written to STATE/files/.
 #
 #   sandbox.sh up [--hosts N] [--state DIR] [--net A.B.C] [--das-pack DIR] [--start-delay S] [--no-db]
 #   sandbox.sh down | status | reset [--das-pack DIR] | ssh I [command…]      (all take --state)
@@ -17,6 +19,20 @@ with_db=1
 os_cycle=(rhel debian rocky ubuntu centos debian ol ubuntu)
 
 die() { echo "sandbox: $*" >&2; exit 1; }
+
+# The DAS service user: it owns every DAS home and has no login shell (runuser -s or sudo -u).
+service_user=wso2
+service_uid=1600
+# Host i's stand-in JDK. On hosts whose (i-1) % 4 is 0 or 3 (of 8: host1, host4, host5, host8)
+# it is /opt/java/jdk1.8.0-standin and the login environment exports it as JAVA_HOME
+# (/etc/profile.d/java.sh); on the others it is /opt/jdk1.8.0-standin, found by no login
+# environment, and the inventory names it with das_java_home.
+login_java_home=/opt/java/jdk1.8.0-standin
+other_java_home=/opt/jdk1.8.0-standin
+has_login_java() { (( ($1 - 1) % 4 == 0 || ($1 - 1) % 4 == 3 )); }
+java_home_of() { if has_login_java "$1"; then echo "$login_java_home"; else echo "$other_java_home"; fi; }
+# The stand-in MySQL connector (built by standin-connector-jar.py, never downloaded).
+connector_name=mysql-connector-java-5.1.49-standin.jar
 
 # Reads the options shared by every subcommand; the rest stay in $rest.
 parse_options() {
@@ -116,7 +132,8 @@ seed_etc() {
   echo "$start_delay" > "$etc/dasprov-sandbox/start-delay"
 }
 
-# A stock DAS home: our fixture, with the pristine product conf files laid over it if asked.
+# A stock DAS home: our fixture, with the pristine product conf files laid over it if asked,
+# owned by the service user as an operator installs it. No MySQL connector: dasprov uploads it.
 seed_das() {
   local opt=$1
   rm -rf "$opt/wso2das-3.1.0" "$opt/wso2das"
@@ -127,6 +144,34 @@ seed_das() {
     [[ -d $das_pack/repository/conf ]] || die "--das-pack $das_pack has no repository/conf"
     cp -a "$das_pack/repository/conf/." "$opt/wso2das-3.1.0/repository/conf/"
   fi
+  chown -R "$service_uid:$service_uid" "$opt/wso2das-3.1.0"
+}
+
+# DAS host i's service user (in its /etc, with a home under its /opt) and stand-in JDK, and
+# JAVA_HOME in the login environment on the hosts that have it. Safe to repeat; reset repeats it.
+seed_service() {
+  local i=$1 root=$2 etc=$2/etc
+  grep -q "^$service_user:" "$etc/passwd" ||
+    echo "$service_user:x:$service_uid:$service_uid:WSO2 DAS service user (dasprov sandbox):/opt/home/$service_user:/usr/sbin/nologin" >> "$etc/passwd"
+  grep -q "^$service_user:" "$etc/group" || echo "$service_user:x:$service_uid:" >> "$etc/group"
+  grep -q "^$service_user:" "$etc/shadow" || echo "$service_user:!:19000:0:99999:7:::" >> "$etc/shadow"
+  mkdir -p "$root/opt/home/$service_user"
+  chown "$service_uid:$service_uid" "$root/opt/home/$service_user"; chmod 0750 "$root/opt/home/$service_user"
+  rm -rf "$root$login_java_home" "$root$other_java_home"
+  local jdk; jdk=$root$(java_home_of "$i")
+  mkdir -p "$(dirname "$jdk")"
+  cp -a "$here/fixture/jdk1.8.0-standin" "$jdk"
+  if has_login_java "$i"; then
+    printf '# dasprov sandbox: the JDK of this host, for every login shell\nexport JAVA_HOME=%s\n' "$login_java_home" > "$etc/profile.d/java.sh"
+  else
+    rm -f "$etc/profile.d/java.sh"
+  fi
+}
+
+# The stand-in connector jar, the same bytes every time, for the inventory's mysql_jdbc_jar.
+write_connector() {
+  mkdir -p "$state/files"
+  python3 "$here/standin-connector-jar.py" "$state/files/$connector_name" || die "cannot write $state/files/$connector_name"
 }
 
 # The database host's MariaDB data directory, created once (root logs in over the socket).
@@ -153,7 +198,10 @@ prepare_host() {
   cp "$state/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
   cp "$state/id_ed25519.pub" "$root/opt/home/dasuser/.ssh/authorized_keys"
   chown -R 1500:1500 "$root/opt/home/dasuser"
-  if ((i == 0)); then seed_mysql "$root"; else [[ -d $root/opt/wso2das-3.1.0 ]] || seed_das "$root/opt"; fi
+  if ((i == 0)); then seed_mysql "$root"; else
+    seed_service "$i" "$root"
+    [[ -d $root/opt/wso2das-3.1.0 ]] || seed_das "$root/opt"
+  fi
   cat > "$state/sshd/host$i.conf" <<CONF
 # sshd of sandbox host$i ($os), inside its own mount namespace
 ListenAddress $addr:$port
@@ -192,7 +240,7 @@ start_host() {
     if [ -n "$5" ]; then
       mount --bind "$1/var-lib-mysql" /var/lib/mysql && mount --bind "$1/run-mysqld" /run/mysqld || exit 1
       mariadbd --user=root --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock --bind-address="$5" --port=3306 \
-        --skip-name-resolve --log-error=/var/lib/mysql/error.log --pid-file=/run/mysqld/mysqld.pid </dev/null >/dev/null 2>&1 &
+        --max-connections=2000 --skip-name-resolve --log-error=/var/lib/mysql/error.log --pid-file=/run/mysqld/mysqld.pid </dev/null >/dev/null 2>&1 &
     fi
     exec /usr/sbin/sshd -D -f "$3" -E "$4"' sh "$root" "$(name_of "$i")" "$state/sshd/host$i.conf" "$state/logs/host$i.sshd.log" "$db_address" \
     </dev/null >>"$state/logs/host$i.start.log" 2>&1 &
@@ -235,6 +283,7 @@ write_inventory() {
         ((role == g)) || continue
         if [[ -n $primary ]]; then addr="$net.$((10 + i))"; port=22; else read -r addr port < "$state/hosts/host$i/endpoint"; fi
         line="host$i ansible_host=$addr"; [[ $port != 22 ]] && line+=" ansible_port=$port"
+        has_login_java "$i" || line+=" das_java_home=$other_java_home"
         echo "$line"
       done
       echo
@@ -250,6 +299,7 @@ write_inventory() {
     echo "db_port=3306"
     echo "db_user=dasuser"
     echo "db_password=Das-Sandbox-Pw1"
+    echo "mysql_jdbc_jar=$state/files/$connector_name"
     # Other sizes than 8 put N/4 hosts in each role.
     ((count != 8 && count % 4 == 0)) && echo "das_nodes_per_role=$((count / 4))"
     return 0
@@ -289,6 +339,7 @@ cmd_up() {
   echo "$count" > "$state/count"
   echo "$with_db" > "$state/with-db"
   write_known_hosts
+  write_connector
   write_inventory > "$state/inventory.ini"
   echo "sandbox: $count hosts up$( ((with_db)) && echo " and a MariaDB host db1") (state $state); inventory $state/inventory.ini"
 }
@@ -386,10 +437,12 @@ cmd_reset() {
     if ((i == 0)); then reset_mysql "$root"; continue; fi
     stop_das "$root"
     sleep 0.05
+    seed_service "$i" "$root"
     seed_das "$root/opt"
     rm -rf "$root/var-lib-dasprov"/* "$root/root/.local/state/dasprov" "$root/opt/home/dasuser/.local/state/dasprov"
     rm -f "$root/etc/dasprov-sandbox/fail-start"
   done < "$state/hosts.tsv"
+  write_connector
   echo "sandbox: DAS homes re-seeded${das_pack:+ from $das_pack}"
 }
 
