@@ -23,13 +23,14 @@ die() { echo "sandbox: $*" >&2; exit 1; }
 # The DAS service user: it owns every DAS home and has no login shell (runuser -s or sudo -u).
 service_user=wso2
 service_uid=1600
-# Host i's stand-in JDK. On hosts whose (i-1) % 4 is 0 or 3 (of 8: host1, host4, host5, host8)
-# it is /opt/java/jdk1.8.0-standin and the login environment exports it as JAVA_HOME
-# (/etc/profile.d/java.sh); on the others it is /opt/jdk1.8.0-standin, found by no login
-# environment, and the inventory names it with das_java_home.
+# Host i's stand-in JDK. On hosts 2, 4, 5 and 7 (i % 8; one host of each role's pair) it is
+# /opt/jdk1.8.0-standin, which no login environment names: the inventory gives it as
+# das_java_home. On the others (1, 3, 6, 8) it is /opt/java/jdk1.8.0-standin and the login
+# environment exports it as JAVA_HOME (/etc/profile.d/java.sh). Hosts 3, 6 and 8 keep bare
+# inventory lines, which tests edit as they are.
 login_java_home=/opt/java/jdk1.8.0-standin
 other_java_home=/opt/jdk1.8.0-standin
-has_login_java() { (( ($1 - 1) % 4 == 0 || ($1 - 1) % 4 == 3 )); }
+has_login_java() { case $(($1 % 8)) in 2|4|5|7) return 1 ;; *) return 0 ;; esac; }
 java_home_of() { if has_login_java "$1"; then echo "$login_java_home"; else echo "$other_java_home"; fi; }
 # The stand-in MySQL connector (built by standin-connector-jar.py, never downloaded).
 connector_name=mysql-connector-java-5.1.49-standin.jar

@@ -43,13 +43,16 @@ ok "a file written on host3 is on neither host4 nor the real machine"
 ok "the non-root user has passwordless sudo"
 
 das=/opt/wso2das-3.1.0
-login_jdk=/opt/java/jdk1.8.0-standin   # hosts 1, 4, 5, 8: JAVA_HOME from the login environment
-other_jdk=/opt/jdk1.8.0-standin        # hosts 2, 3, 6, 7: das_java_home in the inventory
+login_jdk=/opt/java/jdk1.8.0-standin   # hosts 1, 3, 6, 8: JAVA_HOME from the login environment
+other_jdk=/opt/jdk1.8.0-standin        # hosts 2, 4, 5, 7: das_java_home in the inventory
 jar=$state/files/mysql-connector-java-5.1.49-standin.jar
 probe() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 # A command as the service user: with JAVA_HOME from its login environment, or given explicitly.
 as_login() { local i=$1; shift; on "$i" "runuser -l wso2 -s /bin/sh -c $(printf %q "$*")"; }
 as_wso2() { local i=$1; shift; on "$i" "runuser -u wso2 -- env JAVA_HOME=$other_jdk $*"; }
+jdk_of() { case $1 in 1|3|6|8) echo "$login_jdk" ;; *) echo "$other_jdk" ;; esac; }
+# As the service user, with JAVA_HOME as dasprov finds it on host I: login environment or inventory.
+as_das() { if [[ $(jdk_of "$1") == "$login_jdk" ]]; then as_login "$@"; else as_wso2 "$@"; fi; }
 carbon_log() { echo "$state/hosts/host$1$das/repository/logs/wso2carbon.log"; }
 starts_log() { echo "$state/hosts/host$1$das/repository/logs/starts.log"; }
 lines() { if [[ -f $1 ]]; then wc -l < "$1"; else echo 0; fi; }
@@ -82,7 +85,6 @@ PY
 }
 
 # The service user, its JDK and JAVA_HOME, the connector jar, the database's connection limit.
-jdk_of() { case $1 in 1|4|5|8) echo "$login_jdk" ;; *) echo "$other_jdk" ;; esac; }
 # One session per host, all at once: wso2's login JAVA_HOME, then what its JDK's java -version says.
 for i in 1 2 3 4 5 6 7 8; do
   on "$i" "runuser -l wso2 -s /bin/sh -c 'echo \"\$JAVA_HOME\"'; $(jdk_of "$i")/bin/java -version 2>&1 | head -1" > "$state/java$i" &
@@ -104,7 +106,7 @@ for i in 1 2 3 4 5 6 7 8; do
   [[ -z $(ls -A "$root$das/repository/components/lib") ]] || fail "host$i's DAS home already has jars in components/lib"
 done
 [[ $(on 1 'sudo -n -u wso2 sh -lc "echo \$JAVA_HOME"') == "$login_jdk" ]] || fail "sudo -u wso2 sh -l does not see JAVA_HOME"
-ok "DAS homes belong to wso2 (uid 1600, nologin); JAVA_HOME from the login environment on hosts 1 4 5 8, das_java_home in the inventory for 2 3 6 7"
+ok "DAS homes belong to wso2 (uid 1600, nologin); JAVA_HOME from the login environment on hosts 1 3 6 8, das_java_home in the inventory for 2 4 5 7"
 grep -qxF "mysql_jdbc_jar=$jar" "$state/inventory.ini" || fail "the inventory does not name the connector jar"
 python3 -m zipfile -l "$jar" | grep -q 'com/mysql/jdbc/Driver.class' || fail "$jar has no com/mysql/jdbc/Driver.class"
 python3 "$here/standin-connector-jar.py" "$state/files/again.jar"
@@ -127,28 +129,28 @@ on 1 "$das/bin/wso2server.sh --stop" >/dev/null && fail "a stop without JAVA_HOM
 ok "without JAVA_HOME/bin/java every command exits 1 with the product script's messages"
 
 # A 3 s delay for this start, so a loaded machine cannot make the early probe late.
-as_login 5 "DASPROV_FAKE_START_DELAY=3 $das/bin/wso2server.sh --start -receiverNode" >/dev/null
+as_wso2 5 "DASPROV_FAKE_START_DELAY=3 $das/bin/wso2server.sh --start -receiverNode" >/dev/null
 probe "$(addr 5)" 9443 && fail "the stand-in server listened before its start delay"
 for _ in $(seq 1 80); do probe "$(addr 5)" 9443 && break; sleep 0.1; done
 probe "$(addr 5)" 9443 || fail "the stand-in server never listened on 9443"
 grep -q 'WSO2 Carbon started' "$(carbon_log 5)" || fail "no start-up line in wso2carbon.log"
-grep -q "profile=-receiverNode offset=0 .* user=wso2 uid=1600 java_home=$login_jdk\$" "$(starts_log 5)" || fail "the start was not recorded with its user and JAVA_HOME: $(cat "$(starts_log 5)")"
+grep -q "profile=-receiverNode offset=0 .* user=wso2 uid=1600 java_home=$other_jdk\$" "$(starts_log 5)" || fail "the start was not recorded with its user and JAVA_HOME: $(cat "$(starts_log 5)")"
 [[ $(on 5 "ps -o user= -p \$(cat $das/wso2carbon.pid)") == wso2 ]] || fail "the server does not run as wso2"
-ok "started as wso2 (login JAVA_HOME): listens only after its delay, logs 'WSO2 Carbon started', records user, uid and JAVA_HOME"
+ok "started as wso2 (JAVA_HOME given): listens only after its delay, logs 'WSO2 Carbon started', records user, uid and JAVA_HOME"
 
-as_login 5 "$das/bin/wso2server.sh --start" | grep -q "already running" || fail "a second start did not say 'Process is already running'"
-as_login 5 "$das/bin/wso2server.sh --restart -analyzerNode -DportOffset=2" >/dev/null
+as_wso2 5 "$das/bin/wso2server.sh --start" | grep -q "already running" || fail "a second start did not say 'Process is already running'"
+as_wso2 5 "$das/bin/wso2server.sh --restart -analyzerNode -DportOffset=2" >/dev/null
 for _ in $(seq 1 40); do probe "$(addr 5)" 9445 && break; sleep 0.1; done
 probe "$(addr 5)" 9445 || fail "after restart with -DportOffset=2 nothing listens on 9445"
 tail -1 "$(starts_log 5)" | grep -q 'profile=-analyzerNode offset=2' || fail "restart did not keep profile and offset"
 ok "restart waits for the old process and starts with the given profile and -DportOffset"
 
 on 6 "ln -s $das /opt/wso2das"
-as_wso2 6 "/opt/wso2das/bin/wso2server.sh --start" >/dev/null
+as_login 6 "/opt/wso2das/bin/wso2server.sh --start" >/dev/null
 await 6 0 'WSO2 Carbon started'
-grep -q "carbon_home=/opt/wso2das .* java_home=$other_jdk\$" "$(starts_log 6)" || fail "CARBON_HOME through a symlinked home is not the link path"
-as_wso2 6 "CARBON_HOME=/opt/wso2das-3.1.0 $das/bin/wso2server.sh --version" >/dev/null
-ok "a DAS home reached through a symlink runs with CARBON_HOME = the link, as the product script does"
+grep -q "carbon_home=/opt/wso2das .* java_home=$login_jdk\$" "$(starts_log 6)" || fail "CARBON_HOME through a symlinked home is not the link path, or JAVA_HOME not the login one"
+as_login 6 "CARBON_HOME=/opt/wso2das-3.1.0 $das/bin/wso2server.sh --version" >/dev/null
+ok "a DAS home reached through a symlink runs with CARBON_HOME = the link, as the product script does (login JAVA_HOME)"
 
 # Start-up failures, several hosts at once. A MySQL datasource of the sandbox's MariaDB, with
 # users made over the socket: one with a plain password, one whose password holds ${user.home}.
@@ -168,8 +170,7 @@ datasource 7 "$event" "$url" standin Wrong-Pw com.mysql.jdbc.Driver
 datasource 8 "$event" "$url" standin_home 'Home-${user.home}' com.mysql.jdbc.Driver
 declare -A from
 for i in 2 3 4 7 8; do from[$i]=$(lines "$(carbon_log "$i")"); done
-for i in 2 3 7; do as_wso2 "$i" "$das/bin/wso2server.sh --start -indexerNode" >/dev/null & done
-for i in 4 8; do as_login "$i" "$das/bin/wso2server.sh --start -indexerNode" >/dev/null & done
+for i in 2 3 4 7 8; do as_das "$i" "$das/bin/wso2server.sh --start -indexerNode" >/dev/null & done
 wait
 cnf="ClassNotFoundException: com.mysql.jdbc.Driver"
 refused_start 2 "${from[2]}" "ERROR \{org\.wso2\.carbon\.ndatasource.*$event.*Cannot load JDBC driver class 'com\.mysql\.jdbc\.Driver'.*$cnf"
@@ -178,8 +179,8 @@ refused_start 3 "${from[3]}" "ERROR .*$event.*$cnf"
 ok "a jar named mysql-connector-java-5.1.49.jar without the driver class: the same ERROR"
 await 4 "${from[4]}" 'WSO2 Carbon started'
 probe "$(addr 4)" 9443 || fail "host4 does not listen after a good start"
-tail -1 "$(starts_log 4)" | grep -q "profile=-indexerNode .* user=wso2 uid=1600 java_home=$login_jdk\$" || fail "host4's start was not recorded as wso2 with its JAVA_HOME"
-ok "connector in lib, MySQL login good: started as wso2, recorded with uid 1600 and java_home=$login_jdk"
+tail -1 "$(starts_log 4)" | grep -q "profile=-indexerNode .* user=wso2 uid=1600 java_home=$other_jdk\$" || fail "host4's start was not recorded as wso2 with its JAVA_HOME"
+ok "connector in lib, MySQL login good: started as wso2, recorded with uid 1600 and java_home=$other_jdk"
 refused_start 7 "${from[7]}" "ERROR .*$event.*Access denied for user 'standin'@'127\.0\.0\.1' \(using password: YES\)"
 ok "a wrong database password: ERROR with MariaDB's login error"
 refused_start 8 "${from[8]}" "ERROR .*$event.*Access denied for user 'standin_home'@'127\.0\.0\.1'"
@@ -202,8 +203,7 @@ mkdir -p "$state/hosts/host7$das/tmp/work"; chown -R root:root "$state/hosts/hos
 home8=$(as_login 8 'echo "$HOME"')
 mariadb --socket="$sock" -e "ALTER USER 'standin_home'@'127.0.0.1' IDENTIFIED BY 'Home-$home8'"
 for i in 2 3 7 8; do from[$i]=$(lines "$(carbon_log "$i")"); done
-for i in 2 3 7; do as_wso2 "$i" "$das/bin/wso2server.sh --start" >/dev/null & done
-as_login 8 "$das/bin/wso2server.sh --start" >/dev/null &
+for i in 2 3 7 8; do as_das "$i" "$das/bin/wso2server.sh --start" >/dev/null & done
 wait
 refused_start 2 "${from[2]}" "ERROR .*$processed.*StringIndexOutOfBoundsException"
 ok "a '}' before '\${' in a datasource value: ERROR, as Carbon's expansion throws"
