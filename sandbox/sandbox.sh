@@ -25,11 +25,10 @@ die() { echo "sandbox: $*" >&2; exit 1; }
 # that pipe's end, or for this script's exit, would wait as long as the daemon lives.
 close_inherited_fds() {
   local fd
-  for fd in /proc/$$/fd/*; do
+  for fd in /proc/"$$"/fd/*; do
     fd=${fd##*/}
     # 255 is bash's own descriptor for reading this script.
-    [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2 && fd != 255)) || continue
-    eval "exec $fd>&-" 2>/dev/null || true
+    if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2 && fd != 255)); then eval "exec $fd>&-" 2>/dev/null || true; fi
   done
 }
 
