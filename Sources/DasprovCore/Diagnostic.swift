@@ -16,6 +16,9 @@ public enum DiagnosticCode: String, Sendable, Hashable {
   case undefinedVariable
   /// A module has no template of the requested name.
   case noTemplate
+  /// What the facts show means a node could not start as configured (no JDBC driver, a server
+  /// that would run as root, no JDK): the run stops before any host changes.
+  case nodeCannotStart
 }
 
 /// One problem found in a file dasprov read (inventory, DSL, template) or in the run itself.

@@ -102,15 +102,20 @@ public final class Runner: @unchecked Sendable {
     let rounds = FactRounds(
       targets: zip(targets, preparations).map { ($0, try? $1.get().needs) }, world: world,
       gather: { [self] host, needs in self.gatherFacts(host, needs) })
-    var results = SSHPool.run(Array(zip(targets, preparations)), forks: options.forks) { [self] host, preparation in
-      let started = Date()
-      var outcome = self.converge(host, preparation, rounds)
-      outcome.seconds = Date().timeIntervalSince(started)
+    // Facts and plans of every host, then — only when no node would fail to start as
+    // configured — every host's changes: a run that cannot end well changes nothing.
+    let planned = SSHPool.run(Array(zip(targets, preparations)), forks: options.forks) { [self] host, preparation in
+      self.planHost(host, preparation, rounds)
+    }
+    let stop = options.mode == .apply ? stopBeforeChanges(planned) : nil
+    var results = SSHPool.run(planned, forks: options.forks) { [self] planned in
+      var outcome = stop == nil ? self.apply(planned) : Self.stopped(planned.outcome)
+      outcome.seconds = Date().timeIntervalSince(planned.started)
       self.progressPrinter.report(outcome)
       return outcome
     }
-    var halted: String?
-    if options.mode != .plan {
+    var halted = stop
+    if options.mode != .plan && stop == nil {
       releaseFreedMemory()
       halted = roll(&results)
     }
@@ -157,8 +162,23 @@ public final class Runner: @unchecked Sendable {
     }
   }
 
-  /// Connect, gather facts, plan and (in apply mode) change one host.
-  private func converge(_ host: HostSpec, _ preparation: Result<HostPreparation, DiagnosticList>, _ rounds: FactRounds) -> HostOutcome {
+  /// A host planned, with what applying its plan needs.
+  struct PlannedHost: Sendable {
+    var outcome: HostOutcome
+    var connection: HostConnection?
+    var stateDirectory = ""
+    var started: Date
+  }
+
+  /// Connect, gather facts and plan one host (rollback: roll it back).
+  private func planHost(_ host: HostSpec, _ preparation: Result<HostPreparation, DiagnosticList>, _ rounds: FactRounds) -> PlannedHost {
+    let started = Date()
+    var done = PlannedHost(outcome: HostOutcome(host: host), started: started)
+    done.outcome = plan(host, preparation, rounds, into: &done)
+    return done
+  }
+
+  private func plan(_ host: HostSpec, _ preparation: Result<HostPreparation, DiagnosticList>, _ rounds: FactRounds, into planned: inout PlannedHost) -> HostOutcome {
     var outcome = HostOutcome(host: host)
     let planner: HostPlanner
     let instances: [TaskInstance]
@@ -177,6 +197,7 @@ public final class Runner: @unchecked Sendable {
       return outcome
     }
     if options.mode == .rollback { return rollback(host, connection, outcome) }
+    planned.connection = connection
 
     // One round trip: every fact the plan needs (and what other hosts' plans need from here).
     let facts: HostFacts
@@ -212,7 +233,43 @@ public final class Runner: @unchecked Sendable {
       outcome.failure = .planning([failure])
       return outcome
     }
-    guard options.mode == .apply, !plan.changes.isEmpty else { return outcome }
+    planned.stateDirectory = stateDirectory
+    return outcome
+  }
+
+  /// Whether the run must stop before any change, and why: a node that could not start as
+  /// configured (no JDBC driver, a server that would run as root, no JDK) would halt the roll
+  /// anyway, after the other nodes' files had changed.
+  private func stopBeforeChanges(_ planned: [PlannedHost]) -> String? {
+    let blocked = planned.filter {
+      if case .planning(let diagnostics)? = $0.outcome.failure { return diagnostics.contains { $0.code == .nodeCannotStart } }
+      return false
+    }
+    guard !blocked.isEmpty else { return nil }
+    let names = blocked.map(\.outcome.host.name).joined(separator: ", ")
+    return "stopped before any change: DAS could not start on \(names) as configured (see above); no host was changed. Fix the cause and run 'dasprov apply' again."
+  }
+
+  /// A planned host whose changes the run did not make: its tasks were not attempted, and it
+  /// restarts nothing.
+  static func stopped(_ outcome: HostOutcome) -> HostOutcome {
+    var outcome = outcome
+    if outcome.failure == nil && outcome.unreachable == nil {
+      outcome.applyProgress = ApplyProgress()
+      if !outcome.handlersDue.isEmpty { outcome.restartSkipped = "the run stopped before any change" }
+      outcome.handlersDue = []
+    }
+    return outcome
+  }
+
+  /// Makes one planned host's changes (apply mode).
+  private func apply(_ planned: PlannedHost) -> HostOutcome {
+    var outcome = planned.outcome
+    let host = outcome.host
+    guard options.mode == .apply, outcome.failure == nil, outcome.unreachable == nil, let plan = outcome.plan, !plan.changes.isEmpty,
+      let connection = planned.connection
+    else { return outcome }
+    let stateDirectory = planned.stateDirectory
 
     // Large files first, into the staging directory; then one script for every change.
     var progress = ApplyProgress()

@@ -161,6 +161,20 @@ public struct Validator {
         checkUndefined(exprs, known: known, host: host.name, &c)
       }
     }
+    // Handlers and checks evaluate without facts: every one of them can be evaluated now.
+    let handlers = HostHandlers(host: host, play: play, world: world)
+    for module in play.modules {
+      for h in module.handlers where HandlerKinds.rules(for: h.kind.name) != nil {
+        do throws(Diagnostic) { _ = try handlers.action(h.name.name, h, in: module) } catch {
+          if !isUndefinedVariable(error) { c.add(error, host: host.name) }
+        }
+      }
+      for k in module.checks where CheckKinds.rules(for: k.kind.name) != nil {
+        do throws(Diagnostic) { _ = try handlers.check(k, in: module) } catch {
+          if !isUndefinedVariable(error) { c.add(error, host: host.name) }
+        }
+      }
+    }
     // Evaluate what can be evaluated now: paths, loops, conditions without facts.
     do throws(DiagnosticList) {
       let instances = try planner.instances()

@@ -23,14 +23,20 @@ public struct FactProgram: Sendable {
 
   public let requests: [FactRequest]
   public let probes: [ProbeRequest]
+  /// Servers' accounts to resolve, by handler name.
+  public let accounts: [String: ServiceAccountSpec]
   /// Also the host's IP addresses (`dasprov facts`).
   public let addresses: Bool
   /// Ends each raw section; drawn at random per run, so no file can hold it by chance.
   public let endMarker: String
 
-  public init(requests: [FactRequest], probes: [ProbeRequest], addresses: Bool = false, endMarker: String = FactProgram.randomEndMarker()) {
+  public init(
+    requests: [FactRequest], probes: [ProbeRequest], accounts: [String: ServiceAccountSpec] = [:], addresses: Bool = false,
+    endMarker: String = FactProgram.randomEndMarker()
+  ) {
     self.requests = requests
     self.probes = probes
+    self.accounts = accounts
     self.addresses = addresses
     self.endMarker = endMarker
   }
@@ -53,6 +59,7 @@ public struct FactProgram: Sendable {
     if !read.isEmpty { p.step("facts_cat", read) }
     for (i, r) in requests.enumerated() where r.needs.contains(.listing) { p.step("facts_list", [String(i), r.path]) }
     for (i, probe) in probes.enumerated() { p.step(probe.capture ? "probe_output" : "probe", [String(i)] + probe.argv) }
+    for (name, a) in accounts.sorted(by: { $0.key < $1.key }) { p.step("account", [name, a.home, a.user ?? "", a.javaHome ?? ""]) }
     return p
   }
 
@@ -90,6 +97,11 @@ public struct FactProgram: Sendable {
         facts.addresses = text(line.dropFirst(11)).split(separator: " ").map(String.init)
       case "@pending":
         facts.pendingHandlers += reader.linesUntilEnd().filter { !$0.isEmpty }
+      case "@account":
+        let lines = reader.linesUntilEnd()
+        guard lines.count == 4 else { throw FactOutputError(description: "unexpected account lines: \(lines.count)") }
+        facts.accounts[text(line.dropFirst(9))] = ServiceAccount(
+          owner: lines[0], user: lines[1], javaHome: lines[2], problem: lines[3].isEmpty ? nil : lines[3])
       case "@find":
         let fields = try reader.raw(after: line).split(separator: 0, omittingEmptySubsequences: false).map {
           String(decoding: $0, as: UTF8.self)
