@@ -13,6 +13,9 @@ public struct Validator {
   let hostsByPlay: [String: [HostSpec]]
   let selection: TagSelection
 
+  /// Hosts whose out-of-range ports another check reports: their handlers are not evaluated.
+  var portsReported: Set<String> = []
+
   public init(project: Project, world: World, hostsByPlay: [String: [HostSpec]], selection: TagSelection = TagSelection()) {
     self.project = project
     self.world = world
@@ -164,7 +167,7 @@ public struct Validator {
     // Handlers and checks evaluate without facts: every one of them can be evaluated now.
     let handlers = HostHandlers(host: host, play: play, world: world)
     for module in play.modules {
-      for h in module.handlers where HandlerKinds.rules(for: h.kind.name) != nil {
+      for h in module.handlers where HandlerKinds.rules(for: h.kind.name) != nil && !portsReported.contains(host.name) {
         do throws(Diagnostic) { _ = try handlers.action(h.name.name, h, in: module) } catch {
           if !isUndefinedVariable(error) { c.add(error, host: host.name) }
         }

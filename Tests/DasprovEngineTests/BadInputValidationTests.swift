@@ -25,7 +25,9 @@ import Testing
       dir = FileManager.default.temporaryDirectory.appendingPathComponent("dasprov-bad-\(UUID().uuidString)").path
       let fm = FileManager.default
       try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      // The sandbox's inventory names its connector jar, which exists only where a sandbox runs.
       let base = try String(contentsOfFile: root + "/Inventories/sandbox.ini", encoding: .utf8)
+        .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("mysql_jdbc_jar=") }.joined(separator: "\n")
       try edit(base).write(toFile: inventory, atomically: true, encoding: .utf8)
       if copyProject {
         try fm.createDirectory(atPath: project, withIntermediateDirectories: true)
