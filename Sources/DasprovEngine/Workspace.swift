@@ -72,7 +72,9 @@ public struct Workspace: Sendable {
       for play in project.plays {
         do throws(Diagnostic) { _ = try Runner.hosts(of: play, in: world) } catch { out.append(error) }
       }
-      out += Validator(project: project, world: world, hostsByPlay: hostsByPlay(), selection: selection).validate()
+      let byPlay = hostsByPlay()
+      out += Validator(project: project, world: world, hostsByPlay: byPlay, selection: selection).validate()
+      out += CarbonExpansion(project: project, world: world, inventory: inventory, hostsByPlay: byPlay, selection: selection).diagnostics()
     }
     if ClusterTopology.applies(to: world) {
       out += ClusterTopology(world: world, restartOrder: restartOrderNames()).validate(world: world)
