@@ -48,7 +48,7 @@ struct CarbonExpansion {
     // Most inventories hold no `${` at all: nothing to derive then.
     var suspects: [String: [String]] = [:]
     for host in world.hosts {
-      let names = host.vars.keys.filter { host.vars[$0]!.containsText(Self.marker) }.sorted()
+      let names = host.vars.filter { $0.value.containsText(Self.marker) }.keys.sorted()
       if !names.isEmpty { suspects[host.name] = names }
     }
     guard !suspects.isEmpty else { return [] }
@@ -66,9 +66,9 @@ struct CarbonExpansion {
       }
     }
     for (name, file) in anyHost where files[name] == nil { files[name] = file }
-    for (host, name) in own { report(host, name, file: files[name]!, &c) }
+    for (host, name) in own { report(host, name, file: files[name] ?? "repository/conf", &c) }
     for host in world.hosts {
-      for name in suspects[host.name] ?? [] where anyHost[name] != nil { report(host, name, file: files[name]!, &c) }
+      for name in suspects[host.name] ?? [] where anyHost[name] != nil { report(host, name, file: files[name] ?? "repository/conf", &c) }
     }
     return c.diagnostics
   }
@@ -88,8 +88,8 @@ struct CarbonExpansion {
 
   // MARK: - What the content writes
 
-  /// The Carbon conf XML tasks of `play` (a task counts when its target is one on any of the
-  /// play's hosts), and the variables they write.
+  /// The Carbon conf XML tasks of `play` (a task counts when, on any of the play's hosts, its
+  /// target is one and its condition is not false), and the variables they write.
   func reach(of play: Play, hosts: [HostSpec]) -> Reach {
     var carbon: [(Module, TaskDecl, String)] = []
     var decided: Set<SourceRange> = []
@@ -98,8 +98,11 @@ struct CarbonExpansion {
       let planner = HostPlanner(host: host, plays: [play], world: world, selection: selection)
       guard let instances = try? planner.instances() else { continue }
       for i in instances where ["xml", "template"].contains(i.task.kind.name) && !decided.contains(i.task.range) {
-        // A path the validator rejects is its to report; here it writes nothing.
-        guard let path = try? planner.context(i, facts: nil).targetPath(), let file = Self.carbonConfFile(path) else { continue }
+        // A path the validator rejects is its to report; here it writes nothing. Nor does a
+        // task whose condition is false without facts (no SVN URL: no depsync values).
+        guard let path = try? planner.context(i, facts: nil).targetPath(), let file = Self.carbonConfFile(path),
+          (try? planner.condition(i, facts: nil)) != .no
+        else { continue }
         decided.insert(i.task.range)
         carbon.append((i.module, i.task, file))
       }

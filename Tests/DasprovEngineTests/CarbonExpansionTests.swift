@@ -60,12 +60,23 @@ import Testing
 
   @Test func onlyValuesWrittenIntoCarbonXMLAreChecked() throws {
     // das_home is a path, not written into XML; the committer is only compared with the host's
-    // name; 'note' is read by nothing; db1's own password reaches no DAS node.
+    // name; 'note' is read by nothing; db1's own password reaches no DAS node; the SVN password
+    // is written only with an SVN URL.
     let c = try Case {
       $0.replacingOccurrences(of: "db1 ansible_host=127.0.0.10", with: "db1 ansible_host=127.0.0.10 db_password=x${y}")
-        + "das_home=/opt/${x}/das\ndas_depsync_committer=${host7}\nnote=${anything}\n"
+        + "das_home=/opt/${x}/das\ndas_depsync_committer=${host7}\nnote=${anything}\ndas_depsync_svn_password=p${w}\n"
     }
     #expect(try errors(c) == "")
+  }
+
+  @Test func theSVNPasswordCountsOnceThereIsAnSVNURL() throws {
+    let c = try Case { $0 + "das_depsync_svn_url=https://svn.example.com/das\ndas_depsync_svn_password=p${w}\n" }
+    #expect(try errors(c) == """
+      $DIR/inventory.ini:37:1: error: das_depsync_svn_password contains '${': \(Self.why), and this value goes into repository/conf/carbon.xml; use a value without '${' \(Self.all8)
+      das_depsync_svn_password=p${w}
+      ^\(String(repeating: "~", count: 29))
+
+      """)
   }
 
   @Test func anotherHostsAddressCountsWhereItIsWritten() throws {
