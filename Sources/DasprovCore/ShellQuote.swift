@@ -9,7 +9,14 @@ extension String {
     if !isEmpty, allSatisfy({ $0.isASCII && (Self.safeShellCharacters.contains($0)) }) {
       return self
     }
-    return "'" + replacingOccurrences(of: "'", with: "'\\''") + "'"
+    return shellSingleQuoted
+  }
+
+  /// This string as one single-quoted POSIX shell word even when it needs no quotes: for values
+  /// written into shell files (the DSL's `shell_quote`), where one form whatever the value is
+  /// easier to read, and a line written once stays the line the next run writes.
+  public var shellSingleQuoted: String {
+    "'" + replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
   private static let safeShellCharacters = Set(

@@ -72,13 +72,15 @@ public struct Workspace: Sendable {
       for play in project.plays {
         do throws(Diagnostic) { _ = try Runner.hosts(of: play, in: world) } catch { out.append(error) }
       }
-      var validator = Validator(project: project, world: world, hostsByPlay: hostsByPlay(), selection: selection)
+      let byPlay = hostsByPlay()
+      var validator = Validator(project: project, world: world, hostsByPlay: byPlay, selection: selection)
       // A port offset out of range is the topology's to report, at its inventory line: the
       // handlers' port expressions would only say the same again.
       if ClusterTopology.applies(to: world) {
         validator.portsReported = ClusterTopology(world: world, restartOrder: []).hostsWithPortsOutOfRange
       }
       out += validator.validate()
+      out += CarbonExpansion(project: project, world: world, inventory: inventory, hostsByPlay: byPlay, selection: selection).diagnostics()
     }
     if ClusterTopology.applies(to: world) {
       out += ClusterTopology(world: world, restartOrder: restartOrderNames()).validate(world: world)
