@@ -6,7 +6,7 @@ import PackageDescription
 // and each C library is imported by exactly one Swift wrapper target.
 let package = Package(
   name: "dasprov",
-  platforms: [.macOS(.v13)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "dasprov", targets: ["dasprov"]),
     // The readers of user input, for the libFuzzer targets in bench/fuzz (a package of its own).
@@ -16,6 +16,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/stencilproject/Stencil", exact: "0.15.1"),
+    // SHA-256 and SHA-1 (and Ansible Vault's ciphers): none written by hand.
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
   ],
@@ -29,7 +31,7 @@ let package = Package(
       providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]),
 
     // Pure values shared by every layer: source locations, diagnostics, values, quoting, secrets.
-    .target(name: "DasprovCore"),
+    .target(name: "DasprovCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     // Ansible-compatible INI inventories with group_vars/host_vars.
     .target(name: "DasprovInventory", dependencies: ["DasprovCore", "Yams"]),
     // The .dasp language: lexer, parser, AST, expression evaluation.

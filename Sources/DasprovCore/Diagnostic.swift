@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How bad a diagnostic is. Errors stop the run before any host is touched; warnings do not.
 public enum Severity: String, Sendable, Hashable {
@@ -86,10 +87,9 @@ public struct DiagnosticSink: Sendable {
 /// The text of every file dasprov has read, so diagnostics can quote the offending line.
 ///
 /// Readers register what they parsed; the renderer falls back to reading the file from disk.
-public final class SourceFiles: @unchecked Sendable {
+public final class SourceFiles: Sendable {
   // A lock, not an actor: diagnostics are rendered from synchronous code on any thread.
-  private let lock = NSLock()
-  private var texts: [String: [Substring]] = [:]
+  private let texts = Mutex<[String: [Substring]]>([:])
 
   public static let shared = SourceFiles()
 
@@ -97,12 +97,12 @@ public final class SourceFiles: @unchecked Sendable {
 
   public func register(file: String, text: String) {
     let lines = Self.split(text)
-    lock.withLock { texts[file] = lines }
+    texts.withLock { $0[file] = lines }
   }
 
   /// The text of line `line` (1-based) of `file`, without its line ending.
   public func line(_ line: Int, of file: String) -> String? {
-    let cached = lock.withLock { texts[file] }
+    let cached = texts.withLock { $0[file] }
     let lines: [Substring]
     if let cached {
       lines = cached
@@ -110,7 +110,7 @@ public final class SourceFiles: @unchecked Sendable {
       let text = String(data: data, encoding: .utf8)
     {
       lines = Self.split(text)
-      lock.withLock { texts[file] = lines }
+      texts.withLock { $0[file] = lines }
     } else {
       return nil
     }
