@@ -54,16 +54,22 @@ public struct SSHConnector: Connector {
 
   public func connect(_ host: HostSpec) throws(ConnectError) -> HostConnection {
     let options = try options(for: host)
-    do {
+    do throws(SSHError) {
       return SSHHostConnection(session: try SSHSession.connect(options))
-    } catch let error as SSHError {
-      switch error.kind {
-      case .hostKeyUnknown, .hostKeyChanged, .knownHostsFile: throw ConnectError(.hostKey, error.message)
-      case .authenticationFailed: throw ConnectError(.authentication, error.message)
-      default: throw ConnectError(.unreachable, error.message)
-      }
     } catch {
-      throw ConnectError(.unreachable, "\(error)")
+      throw ConnectError(error)
+    }
+  }
+}
+
+extension ConnectError {
+  /// What a failed connection means to the user: a host key to check, a login to fix, or a host
+  /// that cannot be reached.
+  init(_ error: SSHError) {
+    switch error.kind {
+    case .hostKeyUnknown, .hostKeyChanged, .knownHostsFile: self.init(.hostKey, error.message)
+    case .authenticationFailed: self.init(.authentication, error.message)
+    default: self.init(.unreachable, error.message)
     }
   }
 }

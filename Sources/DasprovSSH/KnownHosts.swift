@@ -35,7 +35,7 @@ struct HostKeyType: Equatable, Sendable {
 
 /// OpenSSH's fingerprint format: `SHA256:` + unpadded base64 of the key blob's SHA-256.
 func openSSHFingerprint(_ blob: [UInt8]) -> String {
-  var hasher = DasprovCore.SHA256()
+  var hasher = SHA256()
   hasher.update(blob)
   let b64 = Data(hasher.finalize()).base64EncodedString()
   return "SHA256:" + b64.replacingOccurrences(of: "=", with: "")
@@ -62,7 +62,7 @@ final class KnownHosts {
   private var lineOfNode: [UnsafeMutableRawPointer: Int] = [:]
 
   /// A missing file reads as empty; an unreadable one throws `.knownHostsFile`.
-  init(session: Session, path: String) throws {
+  init(session: Session, path: String) throws(SSHError) {
     self.session = session
     self.path = path
     guard let handle = libssh2_knownhost_init(session.handle) else {
@@ -126,7 +126,7 @@ final class KnownHosts {
 
   /// Adds `name key` to the file as one appended line (plain host name, like `ssh-keyscan`).
   /// The corresponding C functions are `libssh2_knownhost_addc` and `libssh2_knownhost_writeline`.
-  func append(name: String, key: [UInt8], type: HostKeyType) throws {
+  func append(name: String, key: [UInt8], type: HostKeyType) throws(SSHError) {
     var store: UnsafeMutablePointer<libssh2_knownhost>?
     let mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | type.knownHostBits
     let rc = key.withUnsafeBufferPointer { buf in
@@ -146,7 +146,7 @@ final class KnownHosts {
 
   /// Appends under an exclusive `flock`, so hosts accepting keys in parallel do not interleave,
   /// and adds a newline first if the file does not end with one.
-  static func appendLine(_ line: [UInt8], to path: String, label: String) throws {
+  static func appendLine(_ line: [UInt8], to path: String, label: String) throws(SSHError) {
     let dir = (path as NSString).deletingLastPathComponent
     if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
       try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
