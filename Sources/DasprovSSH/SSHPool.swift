@@ -113,9 +113,19 @@ public final class SSHSessions: Sendable {
     let outcome = Mutex<Swift.Result<any RemoteTransport, SSHError>?>(nil)
   }
 
-  /// `connector` defaults to `SSHSession.connect`; engine tests pass a fake.
-  public init(connector: @escaping Connector = { (options) throws(SSHError) in try SSHSession.connect(options) }) {
+  /// The jump hosts the run's sessions share (one login per bastion per run).
+  public let jumpHosts: JumpHosts
+
+  /// Connects with `SSHSession.connect`, sharing jump hosts through `jumpHosts`.
+  public init(jumpHosts: JumpHosts = JumpHosts()) {
+    self.jumpHosts = jumpHosts
+    connector = { (options) throws(SSHError) in try SSHSession.connect(options, jumpHosts: jumpHosts) }
+  }
+
+  /// A connector of the caller's own; engine tests pass a fake.
+  public init(connector: @escaping Connector) {
     self.connector = connector
+    jumpHosts = JumpHosts()
   }
 
   /// The transport for `options.displayName`, connecting on first use. Blocks the calling
@@ -141,12 +151,13 @@ public final class SSHSessions: Sendable {
     return all.compactMapValues { entry in entry.outcome.withLock { try? $0?.get() } }
   }
 
-  /// Closes every connection.
+  /// Closes every connection, then the jump hosts.
   public func closeAll() {
     let all = entries.withLock { entries in
       defer { entries = [:] }
       return Array(entries.values)
     }
     for entry in all { entry.outcome.withLock { try? $0?.get() }?.close() }
+    jumpHosts.closeAll()
   }
 }

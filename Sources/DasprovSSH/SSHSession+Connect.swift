@@ -4,17 +4,52 @@ import Foundation
 
 // Connecting: TCP, key exchange, the host key check under the options' policy, and login.
 extension SSHSession {
-  /// Connects, verifies the host key under the options' policy, and logs in.
-  public static func connect(_ options: SSHOptions) throws(SSHError) -> SSHSession {
-    let r = options.resolved()
+  /// Connects, verifies the host key under the options' policy, and logs in; through the jump
+  /// hosts the options or the SSH config name, sharing their sessions through `jumpHosts`
+  /// (without one, this connection gets jump host sessions of its own).
+  public static func connect(_ options: SSHOptions, jumpHosts: JumpHosts? = nil) throws(SSHError) -> SSHSession {
+    let r = try options.resolved()
     // Secrets from the environment are masked like the inventory's are.
     for secret in [r.password, r.passphrase].compactMap({ $0 }) { SecretMasker.shared.add(secret) }
     let deadline = Deadline(after: r.connectTimeout)
-    let fd = try TCPSocket.connect(host: r.address, port: r.port, deadline: deadline, label: r.name)
-    let s = try Session(socket: fd, label: r.name)
+    guard !r.jumps.isEmpty else {
+      let fd = try TCPSocket.connect(host: r.address, port: r.port, deadline: deadline, label: r.name)
+      return SSHSession(try establish(r, socket: fd, isTCP: true, deadline: deadline), options: r, via: nil)
+    }
+    let registry = jumpHosts ?? JumpHosts()
+    let bastion: Bastion
+    let fd: Int32
+    do throws(SSHError) {
+      bastion = try registry.bastion(for: r.jumps, target: r, options: options)
+      fd = try bastion.openTunnel(to: r.address, port: r.port, deadline: deadline)
+    } catch {
+      throw error.reached(through: r)
+    }
+    bastion.retain()
+    do throws(SSHError) {
+      return SSHSession(try establish(r, socket: fd, isTCP: false, deadline: deadline), options: r, via: bastion)
+    } catch {
+      bastion.sessionClosed()
+      throw error
+    }
+  }
+
+  /// A session past key exchange, the host key check and authentication.
+  struct Login {
+    let session: Session
+    let keyType: String
+    let fingerprint: String
+    let auth: String
+    let warnings: [String]
+  }
+
+  /// Key exchange, host key verification and authentication on a connected socket (TCP, or a
+  /// tunnel through a jump host), all before `deadline`. Takes ownership of `socket`.
+  static func establish(_ r: ResolvedSSHOptions, socket fd: Int32, isTCP: Bool, deadline: Deadline) throws(SSHError) -> Login {
+    let s = try Session(socket: fd, label: r.name, isTCP: isTCP)
     var phase = "key exchange"
     do throws(SSHError) {
-      var warnings: [String] = []
+      var warnings = r.warnings
       var known: KnownHosts?
       do throws(SSHError) {
         known = try KnownHosts(session: s, path: r.knownHostsFile)
@@ -52,7 +87,7 @@ extension SSHSession {
       var auth = Authenticator(session: s, options: r, deadline: deadline)
       let how = try auth.authenticate()
       s.configureKeepalive(seconds: r.keepaliveInterval)
-      return SSHSession(session: s, options: r, keyType: typeName, fingerprint: fingerprint, auth: how, warnings: warnings)
+      return Login(session: s, keyType: typeName, fingerprint: fingerprint, auth: how, warnings: warnings)
     } catch where error.kind == .timeout {
       throw SSHError(
         .connectTimeout, host: r.name,
@@ -99,5 +134,17 @@ extension SSHSession {
           + "and strict checking is on. The server's \(typeName) key fingerprint is \(fingerprint). If that is "
           + "the right key, add it with `\(fix)`, or run with `--host-key-checking accept-new` to record new keys.")
     }
+  }
+}
+
+extension SSHError {
+  /// A jump host's failure as the target's: same kind, the target's name, the jump host named.
+  func reached(through r: ResolvedSSHOptions) -> SSHError {
+    var e = self
+    if !host.isEmpty && host != r.name && !message.contains("jump host") {
+      e.message = "jump host \(host): \(message)"
+    }
+    e.host = r.name
+    return e
   }
 }

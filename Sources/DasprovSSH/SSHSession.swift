@@ -26,6 +26,8 @@ public final class SSHSession: RemoteTransport, Sendable {
   public let warnings: [String]
   /// `become` from the options: the default for every call.
   public let become: Bool
+  /// The jump host this session is tunnelled through (`user@host:port via …`), if any.
+  public var jumpHost: String? { via?.display }
 
   /// The libssh2 session and its SFTP subsystem; only touched under the lock.
   final class Link {
@@ -60,20 +62,23 @@ public final class SSHSession: RemoteTransport, Sendable {
 
   private let state: Mutex<State>
   private let context: SessionContext
+  /// The jump host whose tunnel this session runs over; told when the session closes.
+  private let via: Bastion?
 
   /// Takes the session over: from here on only this object's lock reaches it.
-  init(session: sending Session, options: ResolvedSSHOptions, keyType: String, fingerprint: String, auth: String, warnings: [String]) {
-    self.context = session.context
-    state = Mutex(State(link: Link(session: session)))
+  init(_ login: sending Login, options: ResolvedSSHOptions, via: Bastion?) {
+    self.context = login.session.context
     self.host = options.name
     self.address = options.address
     self.port = options.port
     self.user = options.user
-    self.hostKeyType = keyType
-    self.hostKeyFingerprint = fingerprint
-    self.authenticatedWith = auth
-    self.warnings = warnings
+    self.hostKeyType = login.keyType
+    self.hostKeyFingerprint = login.fingerprint
+    self.authenticatedWith = login.auth
+    self.warnings = login.warnings
     self.become = options.become
+    self.via = via
+    state = Mutex(State(link: Link(session: login.session)))
   }
 
   deinit { close() }
@@ -106,10 +111,12 @@ public final class SSHSession: RemoteTransport, Sendable {
 
   /// Closes the connection (disconnect + free). Idempotent; `deinit` does it too.
   public func close() {
-    state.withLock { state in
+    let wasOpen = state.withLock { state in
+      defer { state.link = nil }
       state.link?.close()
-      state.link = nil
+      return state.link != nil
     }
+    if wasOpen { via?.sessionClosed() }
   }
 
   // MARK: Commands
