@@ -77,11 +77,15 @@ final class KnownHosts {
     var lineNumber = 0
     for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
       lineNumber += 1
-      let bytes = Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
+      var bytes = Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
       guard !bytes.isEmpty else { continue }
+      // With its newline and a NUL after it: libssh2 1.10 looks at the byte after the key for
+      // a newline to drop, so without one it read past the buffer and, when that byte happened
+      // to be a newline, cut the key's last character ("host key changed" for a right key).
+      bytes += [UInt8(ascii: "\n"), 0]
       let rc = bytes.withUnsafeBufferPointer { buf in
         buf.withMemoryRebound(to: CChar.self) {
-          libssh2_knownhost_readline(handle, $0.baseAddress, $0.count, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
+          libssh2_knownhost_readline(handle, $0.baseAddress, $0.count - 1, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
         }
       }
       guard rc == 0 else { continue }
