@@ -106,7 +106,7 @@ public struct SSHConnector: Connector {
     do throws(SSHError) {
       let session = try SSHSession.connect(options, jumpHosts: jumpHosts)
       for warning in session.warnings { warn("\(host.name): \(warning)") }
-      return SSHHostConnection(session: session)
+      return SSHHostConnection(session: session, jumpHosts: jumpHosts)
     } catch {
       throw ConnectError(error)
     }
@@ -141,8 +141,12 @@ extension ConnectError {
 /// A libssh2 session as the engine's `HostConnection`.
 final class SSHHostConnection: HostConnection {
   let session: SSHSession
+  let jumpHosts: JumpHosts
 
-  init(session: SSHSession) { self.session = session }
+  init(session: SSHSession, jumpHosts: JumpHosts) {
+    self.session = session
+    self.jumpHosts = jumpHosts
+  }
 
   func runScript(_ script: String, timeout: Double?) throws -> RemoteOutput {
     let result = try session.runScript(script, timeout: timeout.map { .milliseconds(Int($0 * 1000)) })
@@ -160,5 +164,9 @@ final class SSHHostConnection: HostConnection {
 
   var roundTrips: Int { session.stats.roundTrips }
   var channelsOpened: Int { session.stats.channelsOpened }
-  func close() { session.close() }
+  /// Closes the session, then every jump host no other session still uses.
+  func close() {
+    session.close()
+    jumpHosts.closeIdle()
+  }
 }

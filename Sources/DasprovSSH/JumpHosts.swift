@@ -37,6 +37,22 @@ public final class JumpHosts: Sendable {
     for entry in all { entry.outcome.withLock { try? $0?.get() }?.release() }
   }
 
+  /// Disconnects the bastions no session tunnels through any more, and forgets them (a later
+  /// host behind one logs in again). Call it after closing sessions: the jump hosts are then
+  /// gone before the run ends, not torn down by whichever thread drops the registry last.
+  public func closeIdle() {
+    while true {
+      let all = entries.withLock { $0 }
+      let idle = all.filter { _, entry in entry.outcome.withLock { (try? $0?.get())?.isIdle ?? false } }
+      guard !idle.isEmpty else { return }
+      entries.withLock { entries in
+        for key in idle.keys { entries[key] = nil }
+      }
+      // Releasing one hop of a chain can leave the hop before it idle: hence the loop.
+      for entry in idle.values { entry.outcome.withLock { try? $0?.get() }?.release() }
+    }
+  }
+
   /// The bastion at the end of `chain`, logging in to each hop not yet connected.
   ///
   /// Each hop authenticates as the jump spec's user, else its `User` in the SSH config, else
@@ -138,6 +154,9 @@ final class Bastion: Sendable {
   func openTunnel(to address: String, port: Int, deadline: Deadline) throws(SSHError) -> Int32 {
     try pump.open(host: address, port: port, deadline: deadline)
   }
+
+  /// Whether no session (or bastion further down a chain) tunnels through this one.
+  var isIdle: Bool { users.withLock { $0.count <= 0 } }
 
   /// A session now tunnels through this bastion.
   func retain() { users.withLock { $0.count += 1 } }

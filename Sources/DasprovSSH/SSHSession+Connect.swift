@@ -18,15 +18,20 @@ extension SSHSession {
     }
     let registry = jumpHosts ?? JumpHosts()
     let bastion: Bastion
-    let fd: Int32
     do throws(SSHError) {
       bastion = try registry.bastion(for: r.jumps, target: r, options: options)
-      fd = try bastion.openTunnel(to: r.address, port: r.port, deadline: deadline)
     } catch {
       throw error.reached(through: r)
     }
+    // Counted from before the tunnel opens, so the bastion is never idle under a connect.
     bastion.retain()
     do throws(SSHError) {
+      let fd: Int32
+      do throws(SSHError) {
+        fd = try bastion.openTunnel(to: r.address, port: r.port, deadline: deadline)
+      } catch {
+        throw error.reached(through: r)
+      }
       return SSHSession(try establish(r, socket: fd, isTCP: false, deadline: deadline), options: r, via: bastion)
     } catch {
       bastion.sessionClosed()
