@@ -57,8 +57,11 @@ public struct SSHConnector: Connector {
   /// variables win over the same options in `ansible_ssh_*_args`, as on Ansible's ssh command
   /// line; `--known-hosts` and `--host-key-checking` win over both.
   public func options(for host: HostSpec) throws(ConnectError) -> SSHOptions {
+    try options(for: host, line: commandLine(for: host))
+  }
+
+  private func options(for host: HostSpec, line: SSHCommandLine) throws(ConnectError) -> SSHOptions {
     let v = host.vars
-    let line = try commandLine(for: host)
     var options = SSHOptions(host: v["ansible_host"]?.description ?? host.name, name: host.name)
     if let port = v["ansible_port"] {
       guard let p = port.intValue, (1...65535).contains(p) else {
@@ -98,10 +101,10 @@ public struct SSHConnector: Connector {
   }
 
   public func connect(_ host: HostSpec) throws(ConnectError) -> HostConnection {
-    let options = try options(for: host)
-    let ignored = try commandLine(for: host).ignored
-    if !ignored.isEmpty {
-      warn("\(host.name): ssh options in ansible_ssh_common_args/ansible_ssh_extra_args that dasprov does not apply: \(ignored.joined(separator: ", "))")
+    let line = try commandLine(for: host)
+    let options = try options(for: host, line: line)
+    if !line.ignored.isEmpty {
+      warn("\(host.name): ssh options in ansible_ssh_common_args/ansible_ssh_extra_args that dasprov does not apply: \(line.ignored.joined(separator: ", "))")
     }
     do throws(SSHError) {
       let session = try SSHSession.connect(options, jumpHosts: jumpHosts)
