@@ -114,14 +114,18 @@ final class Bastion: Sendable {
   let key: String
   /// How the jump host is named in messages: `root@10.0.0.1:22`.
   let display: String
+  /// What its login (and its parent's) had to say, for the sessions tunnelled through it: a
+  /// key recorded under accept-new, checking turned off, SSH config lines skipped.
+  let warnings: [String]
   private let pump: TunnelPump
   /// The bastion this one is reached through; kept open while this one is.
   private let parent: Bastion?
   private let users = Mutex((count: 0, released: false))
 
-  private init(key: String, display: String, pump: TunnelPump, parent: Bastion?) {
+  private init(key: String, display: String, warnings: [String], pump: TunnelPump, parent: Bastion?) {
     self.key = key
     self.display = display
+    self.warnings = warnings
     self.pump = pump
     self.parent = parent
   }
@@ -142,8 +146,9 @@ final class Bastion: Sendable {
     do throws(SSHError) {
       let login = try SSHSession.establish(r, socket: socket, isTCP: parent == nil, deadline: deadline)
       let display = "\(r.user)@\(r.address):\(r.port)" + (parent.map { " via \($0.display)" } ?? "")
+      let warnings = (parent?.warnings ?? []) + login.warnings.map { "jump host \(r.name): \($0)" }
       let pump = try TunnelPump(session: login.session)
-      return Bastion(key: key, display: display, pump: pump, parent: parent)
+      return Bastion(key: key, display: display, warnings: warnings, pump: pump, parent: parent)
     } catch {
       parent?.sessionClosed()
       throw error

@@ -32,7 +32,9 @@ extension SSHSession {
       } catch {
         throw error.reached(through: r)
       }
-      return SSHSession(try establish(r, socket: fd, isTCP: false, deadline: deadline), options: r, via: bastion)
+      var login = try establish(r, socket: fd, isTCP: false, deadline: deadline)
+      login.warnings = bastion.warnings + login.warnings
+      return SSHSession(login, options: r, via: bastion)
     } catch {
       bastion.sessionClosed()
       throw error
@@ -45,7 +47,7 @@ extension SSHSession {
     let keyType: String
     let fingerprint: String
     let auth: String
-    let warnings: [String]
+    var warnings: [String]
   }
 
   /// Key exchange, host key verification and authentication on a connected socket (TCP, or a

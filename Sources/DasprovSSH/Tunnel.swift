@@ -50,6 +50,10 @@ final class TunnelRequest: Sendable {
 
 /// One tunnel: a `direct-tcpip` channel and the pump's end of a socketpair, with a fixed buffer
 /// each way (fixed, so a write libssh2 asks to repeat gets the same bytes again).
+///
+/// It owns the socket and the buffers (freed in `deinit`). The channel is freed by the pump
+/// (`libssh2_channel_free`, which may take several rounds in non-blocking mode), or with the
+/// session when that fails: never from `deinit`, which may not wait on the network.
 final class Tunnel {
   var channel: OpaquePointer?
   /// The pump's end of the socketpair.

@@ -110,6 +110,20 @@ import Testing
     #expect(Self.logins(bastion) == 0)
   }
 
+  @Test func aBastionKeyRecordedUnderAcceptNewIsReportedWithTheTarget() throws {
+    let bastion = try SSHD()
+    defer { bastion.stop() }
+    let target = SSHD.shared
+    let known = SSHD.shared.knownHostsFile(target.knownHostsLine(0))
+    var o = target.options(knownHosts: known, policy: .acceptNew)
+    o.proxyJump = Self.spec(bastion)
+    let s = try SSHSession.connect(o)
+    s.close()
+    #expect(s.warnings.count == 1, "\(s.warnings)")
+    #expect(s.warnings.first?.hasPrefix("jump host \(bastion.address): permanently added \(bastion.knownHostsName)") == true, "\(s.warnings)")
+    #expect(try String(contentsOfFile: known, encoding: .utf8).contains(bastion.knownHostsName))
+  }
+
   @Test func aTargetTheBastionCannotReachIsUnreachable() throws {
     let bastion = try SSHD()
     defer { bastion.stop() }
