@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 DASPROV := .build/debug/dasprov
 
-.PHONY: setup build demo test unit integration bench fuzz clean sandbox-down
+.PHONY: setup build demo test unit integration bench fuzz clean sandbox-down programs goldens lint
 
 setup:            ## install missing Debian packages (as root) and build
 	@scripts/setup.sh
@@ -23,6 +23,15 @@ bench: setup      ## benchmarks against OpenSSH, Ansible and pyinfra; prints a t
 
 fuzz: setup       ## long fuzzing runs of the INI reader, DSL parser and templates
 	@bench/fuzz/run.sh --long
+
+programs:         ## re-embed Sources/DasprovShell/Programs/*.sh after editing them
+	@scripts/embed-programs.sh
+
+goldens: programs ## rewrite the golden files of the rendered remote programs (review the diff)
+	@swift build --build-tests >/dev/null && DASPROV_UPDATE_GOLDENS=1 swift test --skip-build --filter GoldenProgramTests >/dev/null && git status --short Tests/DasprovEngineTests/Golden
+
+lint:             ## shellcheck the remote programs and their rendered goldens
+	@scripts/lint-shell.sh
 
 sandbox-down:     ## stop the demo sandbox
 	@bash sandbox/sandbox.sh down

@@ -16,8 +16,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/stencilproject/Stencil", exact: "0.15.1"),
-    // SHA-256 and SHA-1 (and Ansible Vault's ciphers): none written by hand.
+    // Hashes and Ansible Vault's AES-256-CTR, HMAC-SHA256 and PBKDF2 (none written by hand).
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    // Child processes: vault password scripts, and the tests' commands.
     .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
   ],
@@ -32,12 +33,21 @@ let package = Package(
 
     // Pure values shared by every layer: source locations, diagnostics, values, quoting, secrets.
     .target(name: "DasprovCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-    // Ansible-compatible INI inventories with group_vars/host_vars.
-    .target(name: "DasprovInventory", dependencies: ["DasprovCore", "Yams"]),
+    // Ansible-compatible INI inventories with group_vars/host_vars, and Ansible Vault.
+    .target(
+      name: "DasprovInventory",
+      dependencies: [
+        "DasprovCore", "Yams",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
+      ]),
     // The .dasp language: lexer, parser, AST, expression evaluation.
     .target(name: "DasprovDSL", dependencies: ["DasprovCore"]),
     // Stencil templates with undefined-variable checks and escaping by file kind.
     .target(name: "DasprovTemplate", dependencies: ["DasprovCore", "Stencil"]),
+    // The POSIX sh programs dasprov runs on hosts (Programs/*.sh, embedded in the binary by
+    // scripts/embed-programs.sh), how they are filled in, and their output's line protocol.
+    .target(name: "DasprovShell", dependencies: ["DasprovCore"], exclude: ["Programs"]),
     // The only importer of libssh2.
     .target(name: "DasprovSSH", dependencies: ["DasprovCore", "CLibSSH2"]),
     // The only importer of libxml2: byte-preserving XML edits.
@@ -51,25 +61,28 @@ let package = Package(
       name: "DasprovEngine",
       dependencies: [
         "DasprovCore", "DasprovInventory", "DasprovDSL", "DasprovTemplate", "DasprovTasks",
-        "DasprovSSH", "DasprovXML",
+        "DasprovSSH", "DasprovXML", "DasprovShell",
       ]),
     .executableTarget(
       name: "dasprov",
       dependencies: [
         "DasprovEngine", "DasprovInventory", "DasprovCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Subprocess", package: "swift-subprocess"),
       ]),
 
     .testTarget(name: "DasprovCoreTests", dependencies: ["DasprovCore"]),
+    .testTarget(name: "DasprovShellTests", dependencies: ["DasprovShell", "DasprovCore"]),
     .testTarget(
       name: "DasprovInventoryTests", dependencies: ["DasprovInventory", "DasprovCore"],
-      resources: [.copy("Corpus")]),
+      resources: [.copy("Corpus"), .copy("VaultCorpus")]),
     .testTarget(name: "DasprovDSLTests", dependencies: ["DasprovDSL", "DasprovCore"]),
     .testTarget(name: "DasprovTemplateTests", dependencies: ["DasprovTemplate", "DasprovCore"]),
     .testTarget(name: "DasprovSSHTests", dependencies: ["DasprovSSH", "DasprovCore"]),
     .testTarget(name: "DasprovXMLTests", dependencies: ["DasprovXML", "DasprovCore"]),
     .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL"]),
-    .testTarget(name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore"]),
+    .testTarget(
+      name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore", "DasprovShell"], exclude: ["Golden"]),
     // The command line: argument parsing and the error → exit code mapping.
     .testTarget(name: "DasprovCLITests", dependencies: ["dasprov", "DasprovCore"]),
     // Runs the built `dasprov` binary against the sandbox's real sshd hosts.

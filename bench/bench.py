@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -119,6 +120,7 @@ class Sandbox:
                                        family=family, root=root))
         hosts, groups = das_common.load_inventory(self.inventory)
         self.groups = groups
+        self.inventory_hosts = hosts
         self.role_of = {}
         for role in ROLES:
             for h in groups.get(role, []):
@@ -413,10 +415,12 @@ def run_tool(tool, sb, inventory, tag):
     offsets = sb.log_offsets()
     load = loadavg()
     with open(base + ".out", "w") as out, open(base + ".err", "w") as err:
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd, cwd=REPO, env=env,
                            stdout=out, stderr=err, timeout=TOOL_TIMEOUT)
         wall = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if os.path.exists(tfile):  # the peers' own measure: the tool without its wrapper script
         a, b = open(tfile).read().split()
         wall = float(b) - float(a)
@@ -427,8 +431,11 @@ def run_tool(tool, sb, inventory, tag):
         rss = int(open(rss_file).read().strip().splitlines()[-1])
     except (OSError, ValueError, IndexError):
         pass
+    # Controller CPU: user + sys of the process tree waited for (/usr/bin/time and the tool with
+    # every child it waited for; /usr/bin/time's own share is well under a millisecond).
     rec = dict(tool=tool, rc=p.returncode, seconds=round(wall, 4), peak_rss_kb=rss, ssh_connections=conns,
-               exec_channels=chans, hosts=len(sb.hosts), load1=load, log=os.path.relpath(base, RESULTS))
+               exec_channels=chans, hosts=len(sb.hosts), load1=load, log=os.path.relpath(base, RESULTS),
+               cpu_user=round(ru1.ru_utime - ru0.ru_utime, 4), cpu_sys=round(ru1.ru_stime - ru0.ru_stime, 4))
     out_text = open(base + ".out").read()
     if tool == "dasprov":
         try:
@@ -438,6 +445,7 @@ def run_tool(tool, sb, inventory, tag):
             rec["reported_restarts"] = doc["summary"]["restarts"]
             rec["round_trips"] = [h["round_trips"] for h in hs]
             rec["channels"] = [h["channels"] for h in hs]
+            rec["bytes_received"] = [h.get("bytes_received") for h in hs]  # channel data, per host
         except (ValueError, KeyError) as e:
             rec["parse_error"] = str(e)
     elif tool == "ansible-core":
@@ -501,6 +509,28 @@ def floor_libssh2(sb, ssh_bench, tag):
     return dict(tool="libssh2", rc=p.returncode, seconds=float(m.group(1)) if m else None,
                 process_seconds=round(outer, 4), ssh_connections=conns, exec_channels=chans,
                 hosts=len(sb.hosts), load1=loadavg(), detail=p.stdout.strip(), log=tag)
+
+
+def floor_client(sb, floor_bin, tag):
+    """The floor: bench/floor/floor.c, a bare C libssh2 client sharing no code with dasprov: connect
+    (TCP_NODELAY), check the host key, authenticate, run `true`, one thread per host, all at once.
+    Its hosts file is written from the sandbox's inventory (the hosts and settings dasprov uses)."""
+    hosts_file = os.path.join(LOGS, f"floor-hosts-{sb.size}.txt")
+    with open(hosts_file, "w") as f:
+        for h in sb.hosts:
+            v = sb.inventory_hosts[h["name"]]["data"]
+            f.write(f"{v.get('ansible_host', h['name'])} {v.get('ansible_port', 22)} {v.get('ansible_user', 'root')} "
+                    f"{v['ansible_ssh_private_key_file']} {v['dasprov_known_hosts']}\n")
+    offsets = sb.log_offsets()
+    t0 = time.perf_counter()
+    p = subprocess.run([floor_bin, hosts_file], capture_output=True, text=True, timeout=120)
+    outer = time.perf_counter() - t0
+    m = re.search(r"wall=([0-9.]+)", p.stdout)
+    time.sleep(0.1)
+    conns, chans = sb.sshd_counts(offsets)
+    return dict(tool="floor", rc=p.returncode, seconds=float(m.group(1)) if m else None,
+                process_seconds=round(outer, 4), ssh_connections=conns, exec_channels=chans,
+                hosts=len(sb.hosts), load1=loadavg(), detail=(p.stdout + p.stderr).strip(), log=tag)
 
 
 # ------------------------------------------------------------------------------------ scenarios
@@ -573,6 +603,9 @@ class Bench:
             if self.args.ssh_bench:
                 ok = devnull_ok()
                 add(floor_libssh2(sb, self.args.ssh_bench, f"{sb.size}-floor-libssh2-{run}.{k}"), ok)
+            if self.args.floor:
+                ok = devnull_ok()
+                add(floor_client(sb, self.args.floor, f"{sb.size}-floor-c-{run}.{k}"), ok)
 
     def eight(self, size):
         sb = Sandbox(size)
@@ -646,6 +679,65 @@ def num(x):
     return "—" if x is None else f"{x:.2f}"
 
 
+FLOOR_RATIO, CPU_MS_PER_HOST, BYTES_PER_HOST = 1.25, 1.0, 8 * 1024
+
+
+def median_of(records, size, scenario, tool, f):
+    xs = [f(r) for r in records if r["size"] == size and r["scenario"] == scenario and r["tool"] == tool
+          and r.get("rc") == 0]
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def cpu_seconds(r):
+    return r["cpu_user"] + r["cpu_sys"] if r.get("cpu_user") is not None else None
+
+
+def channel_bytes(r, how):
+    bs = r.get("bytes_received") or []
+    if not bs or any(b is None for b in bs):
+        return None
+    return max(bs) if how == "max" else sum(bs) / len(bs)
+
+
+def floor_targets(records, sizes):
+    """Issue 19: the no-op against the bare libssh2 client (bench/floor), the marginal controller
+    CPU per host, and the channel bytes per host. Per size the figures, and the targets with
+    whether each is met (a figure that could not be measured is not met)."""
+    per_size, targets = {}, []
+
+    def target(text, value, limit, shown):
+        targets.append(dict(target=text, value=value, limit=limit, measured=shown,
+                            met=value is not None and value <= limit))
+
+    for size in sizes:
+        f, d = summary(records, size, "ssh-floor", "floor"), summary(records, size, "noop", "dasprov")
+        hosts = next((r["hosts"] for r in records if r["size"] == size and r["scenario"] == "noop"
+                      and r["tool"] == "dasprov"), None)
+        row = dict(hosts=hosts, floor_seconds=f and f["median"], noop_seconds=d and d["median"],
+                   ratio=d["median"] / f["median"] if f and d else None,
+                   noop_cpu_seconds=median_of(records, size, "noop", "dasprov", cpu_seconds),
+                   bytes_per_host_mean=median_of(records, size, "noop", "dasprov", lambda r: channel_bytes(r, "mean")),
+                   bytes_per_host_max=median_of(records, size, "noop", "dasprov", lambda r: channel_bytes(r, "max")))
+        per_size[size] = row
+        r = row["ratio"]
+        target(f"no-op, {size} hosts: ≤ {FLOOR_RATIO}× the bare libssh2 client", r, FLOOR_RATIO,
+               "—" if r is None else f"{r:.2f}×")
+    marginal = None
+    if len(sizes) >= 2:
+        lo, hi = per_size[min(sizes)], per_size[max(sizes)]
+        if None not in (lo["noop_cpu_seconds"], hi["noop_cpu_seconds"], lo["hosts"], hi["hosts"]):
+            marginal = (hi["noop_cpu_seconds"] - lo["noop_cpu_seconds"]) * 1000 / (hi["hosts"] - lo["hosts"])
+        target(f"no-op: marginal controller CPU (user + sys, {max(sizes)} hosts − {min(sizes)}) ≤ "
+               f"{CPU_MS_PER_HOST:g} ms per host", marginal, CPU_MS_PER_HOST,
+               "—" if marginal is None else f"{marginal:.2f} ms/host")
+    for size in sizes:
+        b = per_size[size]["bytes_per_host_max"]
+        target(f"no-op, {size} hosts: channel data received ≤ {BYTES_PER_HOST // 1024} KiB per host (largest host)",
+               b, BYTES_PER_HOST, "—" if b is None else f"{b / 1024:.1f} KiB")
+    return dict(sizes={str(k): v for k, v in per_size.items()}, marginal_cpu_ms_per_host=marginal, targets=targets)
+
+
 def report(records, env, sizes):
     lines = []
     w = lines.append
@@ -675,26 +767,30 @@ def report(records, env, sizes):
               f"| {ratio('ansible-core')} | {ratio('pyinfra')} |")
             rows.append((size, scenario, ss))
     w("")
-    w("SSH floor (all hosts at once):")
+    w("SSH floor (all hosts at once): OpenSSH; dasprov's own transport (bench/ssh); and the floor, a bare C libssh2 "
+      "client (bench/floor/floor.c) that shares no code with dasprov. Both libssh2 rows: connect, check the host key, "
+      "authenticate, `exec true`, one thread per host.")
     w("")
-    w("| hosts | OpenSSH `ssh -o ControlMaster=no HOST true` ∥ | libssh2 connect + auth + `exec true` (dasprov's transport) "
-      "| dasprov no-op ÷ OpenSSH | dasprov no-op ÷ libssh2 |")
-    w("|---|---|---|---|---|")
+    w("| hosts | OpenSSH `ssh -o ControlMaster=no HOST true` ∥ | dasprov's transport (bench/ssh) "
+      "| floor: bare libssh2 client (bench/floor) | dasprov no-op ÷ OpenSSH | ÷ transport | ÷ floor |")
+    w("|---|---|---|---|---|---|---|")
     for size in sizes:
-        o, l, d = (summary(records, size, "ssh-floor", "openssh"), summary(records, size, "ssh-floor", "libssh2"),
-                   summary(records, size, "noop", "dasprov"))
-        if not o:
+        o, l, c, d = (summary(records, size, "ssh-floor", "openssh"), summary(records, size, "ssh-floor", "libssh2"),
+                      summary(records, size, "ssh-floor", "floor"), summary(records, size, "noop", "dasprov"))
+        if not (o or l or c):
             continue
-        r_o = f"{d['median'] / o['median']:.2f}×" if d else "—"
-        r_l = f"{d['median'] / l['median']:.2f}×" if d and l else "—"
-        w(f"| {size} + 1 | {fmt(o)} | {fmt(l)} | {r_o} | {r_l} |")
+        r = lambda s: f"{d['median'] / s['median']:.2f}×" if d and s else "—"  # noqa: E731
+        w(f"| {size} + 1 | {fmt(o)} | {fmt(l)} | {fmt(c)} | {r(o)} | {r(l)} | {r(c)} |")
     w("")
     w("Per host (medians over the runs): SSH connections and exec channels counted in the hosts' own sshd logs "
-      "(`Accepted publickey`, `Starting session`), dasprov's own count of round trips (`--json`), and the "
-      "controller's peak RSS (`/usr/bin/time`, maximum resident set size of the largest process).")
+      "(`Accepted publickey`, `Starting session`), dasprov's own count of round trips and of the channel data it "
+      "received (`--json`: `round_trips`, `bytes_received`, mean per host), the controller's CPU per run (user + sys "
+      "of the whole process tree, from getrusage) and its peak RSS (`/usr/bin/time`, maximum resident set size of "
+      "the largest process).")
     w("")
-    w("| scenario | tool | SSH connections / host | exec channels / host | round trips / host (dasprov) | peak RSS |")
-    w("|---|---|---|---|---|---|")
+    w("| scenario | tool | SSH connections / host | exec channels / host | round trips / host (dasprov) "
+      "| channel bytes / host (dasprov) | CPU user + sys | peak RSS |")
+    w("|---|---|---|---|---|---|---|---|")
     for size in sizes:
         for scenario in ("first", "noop", "change"):
             for tool in TOOLS:
@@ -707,14 +803,21 @@ def report(records, env, sizes):
                     trips = [statistics.mean(r["round_trips"]) for r in rs if r.get("round_trips")]
                     mx = [max(r["round_trips"]) for r in rs if r.get("round_trips")]
                     rt = f"{statistics.median(trips):.2f} (max {max(mx)})" if trips else "?"
+                by = ""
+                if tool == "dasprov":
+                    bs = [channel_bytes(r, "mean") for r in rs]
+                    bs = [b for b in bs if b is not None]
+                    by = f"{statistics.median(bs) / 1024:.1f} KiB" if bs else "?"
+                cpu = [cpu_seconds(r) for r in rs if cpu_seconds(r) is not None]
                 rss = [r["peak_rss_kb"] for r in rs if r.get("peak_rss_kb")]
                 w(f"| {scenario}, {size} hosts | {tool} | {num(per_host(records, size, scenario, tool, 'ssh_connections'))} "
-                  f"| {num(per_host(records, size, scenario, tool, 'exec_channels'))} | {rt} "
+                  f"| {num(per_host(records, size, scenario, tool, 'exec_channels'))} | {rt} | {by} "
+                  f"| {f'{statistics.median(cpu):.3f} s' if cpu else '?'} "
                   f"| {f'{statistics.median(rss) / 1024:.0f} MiB' if rss else '?'} |")
-        for tool in ("openssh", "libssh2"):
+        for tool in ("openssh", "libssh2", "floor"):
             if summary(records, size, "ssh-floor", tool):
                 w(f"| SSH floor, {size} hosts | {tool} | {num(per_host(records, size, 'ssh-floor', tool, 'ssh_connections'))} "
-                  f"| {num(per_host(records, size, 'ssh-floor', tool, 'exec_channels'))} | | |")
+                  f"| {num(per_host(records, size, 'ssh-floor', tool, 'exec_channels'))} | | | | |")
     w("")
     # Targets
     w("## Targets (issue 10), ratios of medians measured in this run")
@@ -746,6 +849,31 @@ def report(records, env, sizes):
             r = af["median"] / df["median"]
             target(f"first apply incl. rolling restarts, {size} hosts: ≥ 5× faster than ansible-core", r, r >= 5,
                    f"{r:.1f}×")
+    ft = floor_targets(records, sizes)
+    w("")
+    w("## The physical floor (issue 19)")
+    w("")
+    w("The dasprov no-op against the floor (the bare libssh2 client), its controller CPU per run (user + sys, "
+      "getrusage of the child) and the channel data it received per host (`bytes_received` of `--json`: the "
+      "commands' stdout and stderr, no SSH handshake), medians of the runs.")
+    w("")
+    w("| hosts | floor | dasprov no-op | no-op ÷ floor | no-op CPU (user + sys) | channel bytes / host, mean | largest host |")
+    w("|---|---|---|---|---|---|---|")
+    for size in sizes:
+        z = ft["sizes"][str(size)]
+        sec = lambda x: "—" if x is None else f"{x:.3f} s"  # noqa: E731
+        kib = lambda x: "—" if x is None else f"{x / 1024:.1f} KiB"  # noqa: E731
+        ratio = "—" if z["ratio"] is None else f"{z['ratio']:.2f}×"
+        w(f"| {size} + 1 | {sec(z['floor_seconds'])} | {sec(z['noop_seconds'])} | {ratio} "
+          f"| {sec(z['noop_cpu_seconds'])} | {kib(z['bytes_per_host_mean'])} | {kib(z['bytes_per_host_max'])} |")
+    w("")
+    w("Targets, measured in this run. They are the goal of issue 19, under work: printed here and in "
+      "`runs.json` (`floor`), they do not change the exit status.")
+    w("")
+    w("| target | measured | result |")
+    w("|---|---|---|")
+    for t in ft["targets"]:
+        w(f"| {t['target']} | {t['measured']} | {'met' if t['met'] else '**not met**'} |")
     failed_checks = [r for r in records if r.get("problems")]
     w("")
     w("## Checks")
@@ -779,15 +907,16 @@ def charts(records, sizes, ext="svg"):
     import matplotlib.pyplot as plt
 
     colors = {"dasprov": "#2b7bba", "ansible-core": "#d9534f", "pyinfra": "#f0ad4e", "openssh": "#777777",
-              "libssh2": "#aaaaaa"}
-    labels = {"openssh": "OpenSSH ssh true ∥", "libssh2": "libssh2 connect+exec"}
+              "libssh2": "#aaaaaa", "floor": "#444444"}
+    labels = {"openssh": "OpenSSH ssh true ∥", "libssh2": "dasprov transport (bench/ssh)",
+              "floor": "floor: bare libssh2 client"}
 
     def bars(ax, groups, names, title, log):
         width = 0.8 / len(names)
         for k, name in enumerate(names):
             xs, ys, lo, hi = [], [], [], []
             for g, (size, scenario) in enumerate(groups):
-                floor = name in ("openssh", "libssh2")
+                floor = name in ("openssh", "libssh2", "floor")
                 s = summary(records, size, "ssh-floor" if floor else scenario, name)
                 if s is None:
                     continue
@@ -813,7 +942,7 @@ def charts(records, sizes, ext="svg"):
     groups = [(s, "noop") for s in sizes if summary(records, s, "noop", "dasprov")]
     if groups:
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        bars(ax, groups, ["dasprov", "ansible-core", "pyinfra", "openssh", "libssh2"],
+        bars(ax, groups, ["dasprov", "ansible-core", "pyinfra", "openssh", "libssh2", "floor"],
              "no-op re-run: every tool, and the SSH floor (median, min–max)", True)
         fig.tight_layout()
         fig.savefig(os.path.join(RESULTS, f"noop.{ext}"))
@@ -857,6 +986,7 @@ def main():
     ap.add_argument("--sizes", default="8 64")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--ssh-bench", default=None)
+    ap.add_argument("--floor", default=None, help="the bare libssh2 client built from bench/floor/floor.c")
     ap.add_argument("--peer-first-64", action="store_true")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split()]
@@ -878,9 +1008,9 @@ def main():
         env["load_end"] = loadavg()
         env["minutes"] = round((time.time() - began) / 60, 1)
         with open(os.path.join(RESULTS, "runs.json"), "w") as f:
-            json.dump(dict(environment=env, runs=b.records), f, indent=1)
-        keys = ["size", "scenario", "tool", "run", "rc", "seconds", "peak_rss_kb", "ssh_connections", "exec_channels",
-                "hosts", "load1", "identical_to_dasprov", "problems", "log"]
+            json.dump(dict(environment=env, floor=floor_targets(b.records, sizes), runs=b.records), f, indent=1)
+        keys = ["size", "scenario", "tool", "run", "rc", "seconds", "peak_rss_kb", "cpu_user", "cpu_sys",
+                "ssh_connections", "exec_channels", "hosts", "load1", "identical_to_dasprov", "problems", "log"]
         with open(os.path.join(RESULTS, "runs.csv"), "w", newline="") as f:
             wr = csv.writer(f)
             wr.writerow(keys)

@@ -7,10 +7,11 @@
 #   PEER_FIRST_64=1 bench/run.sh     # also time the peers' first apply on 64 hosts (slow)
 #
 # Installs what it needs (Debian: time, python3-venv, mariadb, …; PyPI: bench/requirements.txt
-# into /var/tmp/dasprov-bench-venv), builds dasprov (release) and the transport's connect
-# benchmark (bench/ssh/main.swift), then bench/bench.py brings up the sandboxes (8 hosts on
-# 127.0.4.x, 64 on 127.0.5.x, state in /var/tmp/dasprov-bench-N), runs the scenarios, prints the
-# table and writes bench/results/ (runs.json, runs.csv, latest.md, noop.svg, apply.svg, logs/).
+# into /var/tmp/dasprov-bench-venv), builds dasprov (release), the transport's connect benchmark
+# (bench/ssh/main.swift) and the floor, a bare C libssh2 client (bench/floor/floor.c, gcc), then
+# bench/bench.py brings up the sandboxes (8 hosts on 127.0.4.x, 64 on 127.0.5.x, state in
+# /var/tmp/dasprov-bench-N), runs the scenarios, prints the table and writes bench/results/
+# (runs.json, runs.csv, latest.md, noop.svg, apply.svg, logs/).
 # The sandboxes are always taken down at the end, whatever happens.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +25,7 @@ export DASPROV_BENCH_VENV=$venv
 
 # --- Debian packages (only what is missing)
 need=()
-for p in time python3-venv openssh-client openssh-server mariadb-server mariadb-client pkg-config libssh2-1-dev libxml2-dev; do
+for p in time python3-venv openssh-client openssh-server mariadb-server mariadb-client pkg-config gcc libc6-dev libssh2-1-dev libxml2-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if ((${#need[@]})); then
@@ -48,6 +49,11 @@ swift build -c release >/var/tmp/dasprov-bench-build.log 2>&1 ||
   { tail -30 /var/tmp/dasprov-bench-build.log; echo "bench: the release build failed" >&2; exit 1; }
 echo "bench: building the libssh2 connect benchmark (bench/ssh/main.swift, release)"
 sshbench=$("$here/ssh/build.sh" /var/tmp/dasprov-bench-sshbench /var/tmp/dasprov-bench-sshbench.log)
+echo "bench: building the floor, a bare libssh2 client (bench/floor/floor.c, gcc)"
+floor=/var/tmp/dasprov-bench-floor
+# shellcheck disable=SC2046  # pkg-config's flags are separate words
+gcc -O2 -Wall -o "$floor" "$here/floor/floor.c" $(pkg-config --cflags --libs libssh2) -pthread ||
+  { echo "bench: the floor client did not build" >&2; exit 1; }
 
 # --- the sandboxes are brought up by bench.py, one size at a time; down here in any case
 states=()
@@ -65,4 +71,4 @@ trap 'exit 130' INT TERM
 if [[ ${BASTION:-1} == 1 ]]; then "$here/bastion.sh" "$repo/.build/release/dasprov"; fi
 
 "$venv/bin/python" "$here/bench.py" --sizes "$sizes" --runs "${RUNS:-3}" \
-  --ssh-bench "$sshbench" ${PEER_FIRST_64:+--peer-first-64} "$@"
+  --ssh-bench "$sshbench" --floor "$floor" ${PEER_FIRST_64:+--peer-first-64} "$@"

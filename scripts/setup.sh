@@ -8,6 +8,7 @@ packages=(
   pkg-config libssh2-1-dev libxml2-dev   # the C libraries dasprov links
   openssh-server openssh-client sudo     # the sandbox's hosts and their become user
   libxml2-utils                          # xmllint: tests check files by XPath independently
+  shellcheck                             # lints the remote programs (make lint, make test)
   iproute2 util-linux procps             # ss, unshare, ps for the sandbox and its checks
   python3 python3-venv                   # the fake DAS server; benchmarks' Ansible/pyinfra venv
   mariadb-server mariadb-client          # the cluster's database in the MySQL tests

@@ -20,6 +20,9 @@ swift_tests() {
   return $status
 }
 
+section "shellcheck of the remote programs"
+scripts/lint-shell.sh
+
 section "unit tests"
 swift_tests .build/test-logs/unit.log --skip IntegrationTests
 [[ ${1:-} == --unit-only ]] && exit 0

@@ -6,6 +6,19 @@ public enum Severity: String, Sendable, Hashable {
   case error, warning, note
 }
 
+/// The kinds of diagnostic that code reacts to, so callers switch on data, never on message text.
+///
+/// Most diagnostics only inform the user and carry no code.
+public enum DiagnosticCode: String, Sendable, Hashable {
+  /// An expression read a host fact (`os_family`, …) before the host's facts were gathered:
+  /// the decision waits for the fact round trip.
+  case needsHostFacts
+  /// An expression or template read a variable that no scope defines.
+  case undefinedVariable
+  /// A module has no template of the requested name.
+  case noTemplate
+}
+
 /// One problem found in a file dasprov read (inventory, DSL, template) or in the run itself.
 ///
 /// Diagnostics are data; `DiagnosticRenderer` turns them into the text users read, in the
@@ -17,20 +30,27 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
   public var range: SourceRange?
   /// Follow-up lines, such as "first defined here".
   public var notes: [Diagnostic]
+  /// UTF-8 offsets of the names in `message` (see `DiagnosticMessage`): the secret mask leaves
+  /// them alone.
+  public var nameSpans: [Range<Int>] = []
+  /// What kind of problem this is, for code that handles it; nil for purely informative ones.
+  public var code: DiagnosticCode?
 
   public init(
-    _ severity: Severity, _ message: String, at range: SourceRange? = nil, notes: [Diagnostic] = []
+    _ severity: Severity, _ message: String, at range: SourceRange? = nil, notes: [Diagnostic] = [],
+    code: DiagnosticCode? = nil
   ) {
     self.severity = severity
     self.message = message
     self.range = range
     self.notes = notes
+    self.code = code
   }
 
-  public static func error(_ message: String, at range: SourceRange? = nil, notes: [Diagnostic] = [])
-    -> Diagnostic
-  {
-    Diagnostic(.error, message, at: range, notes: notes)
+  public static func error(
+    _ message: String, at range: SourceRange? = nil, notes: [Diagnostic] = [], code: DiagnosticCode? = nil
+  ) -> Diagnostic {
+    Diagnostic(.error, message, at: range, notes: notes, code: code)
   }
 
   public static func warning(
@@ -89,20 +109,42 @@ public struct DiagnosticSink: Sendable {
 /// Readers register what they parsed; the renderer falls back to reading the file from disk.
 public final class SourceFiles: Sendable {
   // A lock, not an actor: diagnostics are rendered from synchronous code on any thread.
-  private let texts = Mutex<[String: [Substring]]>([:])
+  private struct State {
+    var texts: [String: [Substring]] = [:]
+    var redacted: Set<String> = []
+    var nameFinders: [String: NameFinder] = [:]
+  }
+
+  private let state = Mutex(State())
+
+  /// Finds the spans of a source line that are names (of groups, hosts, variables), so the
+  /// secret mask leaves them alone in quoted lines; each reader knows its own syntax.
+  public typealias NameFinder = @Sendable (String) -> [Range<String.Index>]
 
   public static let shared = SourceFiles()
 
   public init() {}
 
-  public func register(file: String, text: String) {
-    let lines = Self.split(text)
-    texts.withLock { $0[file] = lines }
+  /// Remembers `file`'s text. A `redacted` file is never quoted, not even from disk: its
+  /// diagnostics point into a decrypted vault file, whose lines are secret.
+  public func register(file: String, text: String, redacted isRedacted: Bool = false, names: NameFinder? = nil) {
+    let lines = isRedacted ? [] : Self.split(text)
+    state.withLock { state in
+      state.texts[file] = lines
+      if isRedacted { state.redacted.insert(file) } else { state.redacted.remove(file) }
+      state.nameFinders[file] = names
+    }
+  }
+
+  /// The name spans of `line`, a line of `file`; none when its reader did not say.
+  public func names(in line: String, of file: String) -> [Range<String.Index>] {
+    state.withLock { $0.nameFinders[file] }?(line) ?? []
   }
 
   /// The text of line `line` (1-based) of `file`, without its line ending.
   public func line(_ line: Int, of file: String) -> String? {
-    let cached = texts.withLock { $0[file] }
+    let (cached, hidden) = state.withLock { ($0.texts[file], $0.redacted.contains(file)) }
+    if hidden { return nil }
     let lines: [Substring]
     if let cached {
       lines = cached
@@ -110,7 +152,7 @@ public final class SourceFiles: Sendable {
       let text = String(data: data, encoding: .utf8)
     {
       lines = Self.split(text)
-      texts.withLock { $0[file] = lines }
+      state.withLock { $0.texts[file] = lines }
     } else {
       return nil
     }
@@ -138,24 +180,30 @@ public final class SourceFiles: Sendable {
 public struct DiagnosticRenderer: Sendable {
   public var sources: SourceFiles
   public var color: Bool
+  /// Masks secrets in messages and quoted lines — where they stand as values, not in names.
+  public var masker: SecretMasker?
 
-  public init(sources: SourceFiles = .shared, color: Bool = false) {
+  public init(sources: SourceFiles = .shared, color: Bool = false, masker: SecretMasker? = nil) {
     self.sources = sources
     self.color = color
+    self.masker = masker
   }
 
   /// `FILE:LINE:COL: error: MESSAGE`, then the source line and a caret line when the file is known.
   public func render(_ d: Diagnostic) -> String {
     var out = ""
     let label = colored(d.severity.rawValue + ":", for: d.severity)
+    let message = masker.map { $0.mask(d.message, excluding: d.nameRanges) } ?? d.message
     if let range = d.range {
-      out += "\(range.start): \(label) \(d.message)\n"
+      out += "\(range.start): \(label) \(message)\n"
       if let line = sources.line(range.line, of: range.file) {
-        out += line + "\n"
-        out += caretLine(for: line, column: range.column, length: range.length) + "\n"
+        let quoted = MaskedLine(line, masker: masker, names: sources.names(in: line, of: range.file))
+        let (column, length) = quoted.span(column: range.column, length: range.length)
+        out += quoted.text + "\n"
+        out += caretLine(for: quoted.text, column: column, length: length) + "\n"
       }
     } else {
-      out += "\(label) \(d.message)\n"
+      out += "\(label) \(message)\n"
     }
     for note in d.notes { out += render(note) }
     return out

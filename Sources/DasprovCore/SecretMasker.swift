@@ -40,17 +40,49 @@ public final class SecretMasker: @unchecked Sendable {
     return out
   }
 
+  /// Where `text` holds a known form of a secret, outside the `excluded` spans (names: a secret
+  /// is masked where it stands as a value, never where the same characters form a name).
+  /// Longest forms win; the spans do not overlap and come in text order.
+  public func secretRanges(in text: String, excluding excluded: [Range<String.Index>] = []) -> [Range<String.Index>] {
+    let current = lock.withLock { forms }
+    guard !current.isEmpty else { return [] }
+    var found: [Range<String.Index>] = []
+    for form in current where text.contains(form) {
+      for r in text.ranges(of: form)
+      where !excluded.contains(where: { $0.overlaps(r) }) && !found.contains(where: { $0.overlaps(r) }) {
+        found.append(r)
+      }
+    }
+    return found.sorted { $0.lowerBound < $1.lowerBound }
+  }
+
+  /// `text` with every known form of every secret replaced, except inside `excluded` spans.
+  public func mask(_ text: String, excluding excluded: [Range<String.Index>]) -> String {
+    Self.replacing(secretRanges(in: text, excluding: excluded), in: text)
+  }
+
+  /// `text` with `ranges` (sorted, not overlapping) replaced by the mask.
+  static func replacing(_ ranges: [Range<String.Index>], in text: String) -> String {
+    guard !ranges.isEmpty else { return text }
+    var out = ""
+    var at = text.startIndex
+    for r in ranges {
+      out += text[at..<r.lowerBound]
+      out += mask
+      at = r.upperBound
+    }
+    return out + text[at...]
+  }
+
   /// Every spelling of `secret` that dasprov itself could produce.
   static func forms(of secret: String) -> [String] {
     var result: [String] = [secret]
     func add(_ s: String) { if !result.contains(s) { result.append(s) } }
     // XML escaping, with and without quote escaping, and numeric references for quotes.
-    let xmlBase = secret.replacingOccurrences(of: "&", with: "&amp;")
-      .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    add(xmlBase)
-    add(xmlBase.replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;"))
-    add(xmlBase.replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;"))
-    add(xmlBase.replacingOccurrences(of: "\"", with: "&#34;").replacingOccurrences(of: "'", with: "&#39;"))
+    add(XMLEscaping.escape(secret))
+    add(XMLEscaping.escape(secret, doubleQuote: .named, apostrophe: .named))
+    add(XMLEscaping.escape(secret, doubleQuote: .named, apostrophe: .numeric))
+    add(XMLEscaping.escape(secret, doubleQuote: .numeric, apostrophe: .numeric))
     // Percent-encoding as in URLs and form bodies, both hex cases.
     let unreserved = CharacterSet(charactersIn:
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -145,7 +145,7 @@ struct JSONWriter {
     case .bool(let b): out += b ? "true" : "false"
     case .int(let i): out += String(i)
     case .double(let d): out += d.isFinite ? String(d) : "null"
-    case .string(let s): out += JSONWriter.quote(s)
+    case .string(let s): JSONString.append(s, to: &out)
     case .list(let items):
       if items.isEmpty { out += "[]"; return }
       out += "["
@@ -163,7 +163,8 @@ struct JSONWriter {
       for (i, key) in keys.enumerated() {
         if i > 0 { out += "," }
         newline(&out, indent + 1)
-        out += JSONWriter.quote(key) + (pretty ? ": " : ":")
+        JSONString.append(key, to: &out)
+        out += pretty ? ": " : ":"
         write(m[key]!, into: &out, indent: indent + 1)
       }
       newline(&out, indent)
@@ -175,26 +176,4 @@ struct JSONWriter {
     guard pretty else { return }
     out += "\n" + String(repeating: "    ", count: indent)
   }
-
-  static func quote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20:
-        out += String(format: "\\u%04x", scalar.value)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
-}
-
-extension String {
-  /// This string as a JSON string literal, quotes included.
-  public var jsonQuoted: String { JSONWriter.quote(self) }
 }

@@ -120,7 +120,8 @@ public struct Evaluator {
     case .variable(let id):
       if let v = try scope.lookup(id.name) { return v }
       throw Diagnostic.error(
-        "undefined variable '\(id.name)'\(Suggestion.didYouMean(id.name, in: scope.names))", at: id.range)
+        "undefined variable '\(id.name)'\(Suggestion.didYouMean(id.name, in: scope.names))", at: id.range,
+        code: .undefinedVariable)
     case .member(let base, let member):
       let b = try evaluate(base)
       guard case .map(let m) = b else {

@@ -25,7 +25,7 @@ public struct RemoteOutput: Sendable {
 /// Mostly one thread uses a connection (the host's worker, then the restart loop); another
 /// host's planner may `read` through it meanwhile, so implementations serialise their calls
 /// (the libssh2 session does, with its lock).
-public protocol HostConnection: AnyObject {
+public protocol HostConnection: AnyObject, Sendable {
   /// Feeds `script` to `sh -s` on the host (under `sudo -n` when the host uses become).
   func runScript(_ script: String, timeout: Double?) throws -> RemoteOutput
   /// Streams a local file to `remotePath` atomically and verifies it.
@@ -35,6 +35,8 @@ public protocol HostConnection: AnyObject {
   /// Execs and requests that waited for the server, for the "≤ 2 round trips" promise.
   var roundTrips: Int { get }
   var channelsOpened: Int { get }
+  /// Channel data received (stdout, stderr, SFTP reads), connection setup excluded.
+  var bytesReceived: Int { get }
   func close()
 }
 

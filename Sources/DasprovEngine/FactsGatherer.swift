@@ -15,8 +15,9 @@ public enum FactsGatherer {
       do {
         let connection = try connector.connect(host)
         defer { connection.close() }
-        let output = try connection.runScript(RemoteScripts.factScript(requests: [], probes: [], addresses: true), timeout: 60)
-        return .success(try RemoteScripts.parseFacts(output.stdout, requests: [], probes: []).0)
+        let program = FactProgram(requests: [], probes: [], addresses: true)
+        let output = try connection.runScript(program.program.text, timeout: 60)
+        return .success(try program.parse(output.stdout).facts)
       } catch {
         return .failure("\(error)")
       }

@@ -1,23 +1,24 @@
 import DasprovCore
 import Foundation
+import Synchronization
 
 /// Everything dasprov prints goes through here, so secrets are masked in one place.
-public final class Output: @unchecked Sendable {
-  // Lines come from host worker threads; the lock keeps them whole.
-  private let lock = NSLock()
+public final class Output: Sendable {
+  /// Lines come from host worker threads; writing under the lock keeps them whole. When
+  /// capturing (tests), the lines are kept here instead of written.
+  private let captured: Mutex<[String]?>
   public let masker: SecretMasker
   public let color: Bool
   /// In JSON mode human-readable lines go to stderr, keeping stdout one JSON document.
   public let json: Bool
   public let verbosity: Int
-  private var captured: [String]?
 
   public init(masker: SecretMasker = .shared, color: Bool = false, json: Bool = false, verbosity: Int = 0, capture: Bool = false) {
     self.masker = masker
     self.color = color
     self.json = json
     self.verbosity = verbosity
-    self.captured = capture ? [] : nil
+    self.captured = Mutex(capture ? [] : nil)
   }
 
   /// A human-readable line (stdout, or stderr in JSON mode).
@@ -35,13 +36,13 @@ public final class Output: @unchecked Sendable {
 
   public func error(_ text: String) { write(text, toError: true) }
 
-  public var capturedText: String { lock.withLock { (captured ?? []).joined(separator: "\n") } }
+  public var capturedText: String { captured.withLock { ($0 ?? []).joined(separator: "\n") } }
 
   private func write(_ text: String, toError: Bool) {
     let masked = masker.mask(text)
-    lock.withLock {
+    captured.withLock { captured in
       if captured != nil {
-        captured!.append(masked)
+        captured?.append(masked)
         return
       }
       let data = Data((masked.hasSuffix("\n") ? masked : masked + "\n").utf8)
@@ -49,7 +50,16 @@ public final class Output: @unchecked Sendable {
     }
   }
 
-  public func paint(_ text: String, _ code: String) -> String {
-    color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+  /// What a piece of output is, for its colour on a terminal.
+  public enum Style: String, Sendable {
+    case heading = "1"
+    case failed = "31"
+    case added = "32"
+    case changed = "33"
+  }
+
+  /// `text` in its style's colour when colours are on (ANSI SGR codes), else unchanged.
+  public func paint(_ text: String, _ style: Style) -> String {
+    color ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
   }
 }

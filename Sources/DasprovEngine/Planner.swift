@@ -9,6 +9,8 @@ public struct TaskInstance: Sendable {
   public var play: Play
   public var module: Module
   public var task: TaskDecl
+  /// The task's statements as its kind decoded them; nil for an unknown kind.
+  public var arguments: Result<any TaskArguments, DiagnosticList>?
   public var loopName: String?
   public var loopValue: Value?
 
@@ -24,6 +26,16 @@ public struct TaskInstance: Sendable {
   }
 
   var loop: (String, Value)? { loopName.flatMap { n in loopValue.map { (n, $0) } } }
+
+  /// The decoded arguments; nil for an unknown kind; the first decoding problem otherwise.
+  func decodedArguments() throws(Diagnostic) -> (any TaskArguments)? {
+    switch arguments {
+    case nil: return nil
+    case .success(let arguments): return arguments
+    case .failure(let list):
+      throw list.diagnostics.first ?? .error("task '\(task.name)' cannot be read", at: task.range)
+    }
+  }
 }
 
 /// The outcome of planning one task on one host.
@@ -49,20 +61,46 @@ public struct TagSelection: Sendable {
   }
 }
 
-/// What a host's plan needs from the host before planning.
+/// What a host's plan needs before planning: from the host itself, and from other hosts.
 public struct FactNeedsSummary: Sendable {
+  /// Paths for the host's own fact round trip (with no `host`).
   public var requests: [FactRequest] = []
   public var probes: [ProbeRequest] = []
+  /// Paths for other hosts' fact round trips, by host name.
+  public var peers: [String: [FactRequest]] = [:]
 
-  mutating func add(_ r: FactRequest) {
+  public init() {}
+
+  /// Adds a request for this host's own round trip.
+  mutating func add(_ r: FactRequest) { Self.merge(r, into: &requests) }
+
+  mutating func add(_ p: ProbeRequest) { if !probes.contains(p) { probes.append(p) } }
+
+  /// Adds a request for another host's round trip.
+  mutating func add(_ r: FactRequest, of host: String) {
+    var own = r
+    own.host = nil
+    Self.merge(own, into: &peers[host, default: []])
+  }
+
+  /// Another host's requests, routed to this host's round trip.
+  mutating func add(routed requests: [FactRequest]) { for r in requests { add(r) } }
+
+  private static func merge(_ r: FactRequest, into requests: inout [FactRequest]) {
     if let i = requests.firstIndex(where: { $0.path == r.path }) {
       requests[i].needs.formUnion(r.needs)
     } else {
       requests.append(r)
     }
   }
+}
 
-  mutating func add(_ p: ProbeRequest) { if !probes.contains(p) { probes.append(p) } }
+/// What other hosts answered of a host's fact requests (`FactRequest(host:…)`), by host name,
+/// and why for those that could not.
+public struct PeerFacts: Sendable {
+  public var facts: [String: HostFacts] = [:]
+  public var problems: [String: String] = [:]
+  public init() {}
 }
 
 /// Everything decided for one host: its planned tasks, the changes to make, the handlers to run.
@@ -96,8 +134,6 @@ public final class HostPlanner: @unchecked Sendable {
   let world: World
   let selection: TagSelection
   let wantDiff: Bool
-  /// Reads a file from another host; set by the runner when hosts are connected.
-  var readRemote: (@Sendable (String, String) throws -> [UInt8])?
   private var variables: [String: HostVariables] = [:]
 
   public init(host: HostSpec, plays: [Play], world: World, selection: TagSelection = TagSelection(), wantDiff: Bool = false) {
@@ -122,8 +158,8 @@ public final class HostPlanner: @unchecked Sendable {
     var sink = DiagnosticSink()
     for play in plays {
       for module in play.modules {
-        for task in module.tasks {
-          let base = TaskInstance(play: play, module: module, task: task, loopName: nil, loopValue: nil)
+        for (task, arguments) in zip(module.tasks, module.taskArguments) {
+          let base = TaskInstance(play: play, module: module, task: task, arguments: arguments, loopName: nil, loopValue: nil)
           guard selection.selects(base) else { continue }
           guard let loop = task.loop else {
             out.append(base)
@@ -155,13 +191,11 @@ public final class HostPlanner: @unchecked Sendable {
     return out
   }
 
-  func context(_ i: TaskInstance, facts: HostFacts?) -> TaskContext {
+  func context(_ i: TaskInstance, facts: HostFacts?, peers: PeerFacts = PeerFacts()) -> TaskContext {
     let vars = variables(for: i.play, facts: facts)
-    let context = TaskContext(
+    return TaskContext(
       task: i.task, hostName: host.name, scope: vars.scope(loop: i.loop), functions: world.functions, facts: facts,
-      templates: i.module, wantDiff: wantDiff)
-    context.readRemote = readRemote
-    return context
+      peerFacts: peers.facts, peerProblems: peers.problems, templates: i.module, wantDiff: wantDiff)
   }
 
   enum Condition { case yes, no, needsFacts }
@@ -176,16 +210,28 @@ public final class HostPlanner: @unchecked Sendable {
     }
   }
 
-  /// The paths and probes to gather. Tasks whose condition is already false need nothing.
+  /// The paths and probes to gather, here and on other hosts. Tasks whose condition is already
+  /// false need nothing.
   public func factNeeds(_ instances: [TaskInstance]) throws(DiagnosticList) -> FactNeedsSummary {
     var summary = FactNeedsSummary()
     var sink = DiagnosticSink()
     for i in instances {
       do throws(Diagnostic) {
         guard try condition(i, facts: nil) != .no else { continue }
-        guard let kind = TaskKinds.named(i.task.kind.name) else { continue }
-        let (paths, probes) = try kind.factRequests(context(i, facts: nil))
-        for p in paths { summary.add(p) }
+        // A task that cannot be decoded (the validator reports it) needs nothing; planning fails it.
+        guard case .success(let arguments)? = i.arguments else { continue }
+        let (paths, probes) = try arguments.factRequests(context(i, facts: nil))
+        for p in paths {
+          guard let peer = p.host, peer != host.name else {
+            summary.add(p)
+            continue
+          }
+          guard world.host(peer) != nil else {
+            throw Diagnostic.error(
+              "task '\(i.task.name)' needs \(p.path) from host '\(peer)', which is not in the inventory", at: i.task.range)
+          }
+          summary.add(p, of: peer)
+        }
         for p in probes { summary.add(p) }
       } catch {
         if FactGate.isNeedsFacts(error) {
@@ -217,28 +263,32 @@ public final class HostPlanner: @unchecked Sendable {
           }
         }
       }
-      do throws(Diagnostic) { _ = try context.mode() } catch {
+      guard case .success(let arguments)? = i.arguments else { continue }
+      do throws(Diagnostic) { try arguments.check(context) } catch {
         if !FactGate.isNeedsFacts(error) { out.append(error) }
       }
     }
     return out
   }
 
-  /// Plans every task against the host's facts. Later tasks see earlier tasks' results, so two
-  /// tasks editing one file compose instead of overwriting each other.
-  public func plan(_ instances: [TaskInstance], facts: HostFacts, handlers: Set<String>) -> HostPlan {
+  /// Plans every task against the host's facts, and other hosts' answers to its requests.
+  /// Later tasks see earlier tasks' results, so two tasks editing one file compose instead of
+  /// overwriting each other.
+  public func plan(
+    _ instances: [TaskInstance], facts: HostFacts, peers: PeerFacts = PeerFacts(), handlers: Set<String>
+  ) -> HostPlan {
     var result = HostPlan(host: host)
     var working = facts
     var changes: [Change] = []
     var owners: [Int] = []
     for i in instances {
       do throws(Diagnostic) {
-        guard let kind = TaskKinds.named(i.task.kind.name) else { continue }
+        guard let arguments = try i.decodedArguments() else { continue }
         if try condition(i, facts: working) == .no {
           result.tasks.append(PlannedTask(instance: i, plan: .skipped("condition is false")))
           continue
         }
-        let plan = try kind.plan(context(i, facts: working))
+        let plan = try arguments.plan(context(i, facts: working, peers: peers))
         Self.applyToFacts(plan.changes, &working)
         changes += plan.changes
         owners += Array(repeating: result.tasks.count, count: plan.changes.count)

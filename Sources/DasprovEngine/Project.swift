@@ -3,21 +3,25 @@ import DasprovDSL
 import DasprovTasks
 import DasprovTemplate
 import Foundation
+import Synchronization
 
 /// A module: `Modules/NAME/` with `tasks.dasp`, optional `defaults.dasp`, `handlers.dasp` and
 /// `templates/`.
-public final class Module: TemplateSource, @unchecked Sendable {
-  // Templates are compiled on first use from any planning thread; the cache has a lock.
+public final class Module: TemplateSource, Sendable {
+  // Templates are compiled on first use from any planning thread, behind the cache's mutex.
   public let name: String
   public let directory: String
   public let displayDirectory: String
   public let defaults: [VarDecl]
   public let tasks: [TaskDecl]
+  /// Each task's statements decoded by its kind, once (by index into `tasks`); nil for an
+  /// unknown kind.
+  let taskArguments: [Result<any TaskArguments, DiagnosticList>?]
   public let handlers: [HandlerDecl]
   /// Pre-flight checks (`check` in handlers.dasp), run before the first restart.
   public let checks: [HandlerDecl]
-  private let lock = NSLock()
-  private var compiled: [String: Result<CompiledTemplate, DiagnosticList>] = [:]
+  /// Templates compiled so far, by name, failures included.
+  private let compiled = Mutex<[String: Result<CompiledTemplate, DiagnosticList>]>([:])
 
   init(
     name: String, directory: String, displayDirectory: String, defaults: [VarDecl], tasks: [TaskDecl], handlers: [HandlerDecl],
@@ -29,6 +33,7 @@ public final class Module: TemplateSource, @unchecked Sendable {
     self.displayDirectory = displayDirectory
     self.defaults = defaults
     self.tasks = tasks
+    self.taskArguments = tasks.map(TaskKinds.decode)
     self.handlers = handlers
   }
 
@@ -39,8 +44,8 @@ public final class Module: TemplateSource, @unchecked Sendable {
     case .success(let t): return t
     case .failure(let list):
       let first = list.diagnostics.first ?? .error("template \(name) failed to compile")
-      if first.message.hasPrefix("no template") {
-        throw Diagnostic.error(first.message, at: range)
+      if first.code == .noTemplate {
+        throw Diagnostic.error(first.message, at: range, code: .noTemplate)
       }
       throw Diagnostic.error(
         "template \(name) has errors: \(first.description)", at: range, notes: Array(list.diagnostics.dropFirst()))
@@ -49,14 +54,22 @@ public final class Module: TemplateSource, @unchecked Sendable {
 
   /// Compiles (once) and returns the template, or all its diagnostics.
   func compile(_ name: String) -> Result<CompiledTemplate, DiagnosticList> {
-    lock.lock()
-    defer { lock.unlock() }
-    if let cached = compiled[name] { return cached }
+    compiled.withLock { compiled in
+      if let cached = compiled[name] { return cached }
+      let result = load(name)
+      compiled[name] = result
+      return result
+    }
+  }
+
+  /// Reads and compiles `templates/NAME`, or says why it cannot.
+  private func load(_ name: String) -> Result<CompiledTemplate, DiagnosticList> {
     let result: Result<CompiledTemplate, DiagnosticList>
     let path = (directory as NSString).appendingPathComponent("templates/\(name)")
     let display = "\(displayDirectory)/templates/\(name)"
     if name.contains("..") || name.hasPrefix("/") {
-      result = .failure(DiagnosticList([.error("no template '\(name)': template names are relative to \(displayDirectory)/templates")]))
+      result = .failure(
+        DiagnosticList([.error("no template '\(name)': template names are relative to \(displayDirectory)/templates", code: .noTemplate)]))
     } else if let data = FileManager.default.contents(atPath: path) {
       if let text = String(data: data, encoding: .utf8) {
         do throws(DiagnosticList) {
@@ -71,10 +84,10 @@ public final class Module: TemplateSource, @unchecked Sendable {
       let available = (try? FileManager.default.contentsOfDirectory(atPath: (directory as NSString).appendingPathComponent("templates"))) ?? []
       result = .failure(
         DiagnosticList([
-          .error("no template '\(name)' in \(displayDirectory)/templates\(Suggestion.didYouMean(name, in: available))")
+          .error(
+            "no template '\(name)' in \(displayDirectory)/templates\(Suggestion.didYouMean(name, in: available))", code: .noTemplate)
         ]))
     }
-    compiled[name] = result
     return result
   }
 }

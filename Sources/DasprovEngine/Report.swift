@@ -82,12 +82,19 @@ public enum Report {
       var host: [String: Value] = [
         "name": .string(o.host.name), "status": .string(status), "ok": .int(c.ok), "changed": .int(c.changed),
         "failed": .int(c.failed), "skipped": .int(c.skipped), "unreachable": .int(c.unreachable), "restarted": .int(o.restarted),
-        "round_trips": .int(o.roundTrips), "channels": .int(o.channels), "seconds": .double((o.seconds * 1000).rounded() / 1000),
+        "round_trips": .int(o.roundTrips), "channels": .int(o.channels), "bytes_received": .int(o.bytesReceived),
+        "seconds": .double((o.seconds * 1000).rounded() / 1000),
         "tasks": .list(tasks), "handlers": .list(o.handlersDue.map { .string($0) }),
       ]
-      if let u = o.unreachable { host["error"] = .string(u) }
-      if let f = o.failure { host["error"] = .string(f) }
-      if let r = o.restartFailure { host["restart_error"] = .string(r) }
+      if let u = o.unreachable {
+        host["error"] = .string(u.message)
+        host["error_kind"] = .string(u.kind.jsonName)
+      }
+      if let f = o.failure {
+        host["error"] = .string(f.description)
+        host["error_kind"] = .string(f.jsonName)
+      }
+      if let r = o.restartFailure { host["restart_error"] = .string(r.description) }
       if let s = o.restartSkipped { host["restart_skipped"] = .string(s) }
       hosts.append(.map(host))
     }
@@ -118,6 +125,30 @@ public enum Report {
       ]
     case .opaque(let path, let description):
       return ["path": .string(path), "kind": "opaque", "description": .string(description)]
+    }
+  }
+}
+
+extension ConnectError.Kind {
+  /// As `--json` names it: why a host was unreachable.
+  var jsonName: String {
+    switch self {
+    case .unreachable: "unreachable"
+    case .authentication: "authentication"
+    case .hostKey: "host_key"
+    case .configuration: "configuration"
+    }
+  }
+}
+
+extension HostFailure {
+  /// As `--json` names it: the step of the host's configuration that failed.
+  var jsonName: String {
+    switch self {
+    case .planning: "planning"
+    case .facts: "facts"
+    case .apply: "apply"
+    case .rollback: "rollback"
     }
   }
 }

@@ -141,8 +141,9 @@ extension ConnectError {
   }
 }
 
-/// A libssh2 session as the engine's `HostConnection`.
-final class SSHHostConnection: HostConnection {
+/// A libssh2 session as the engine's `HostConnection`. Sendable as it stands: the session
+/// serialises its own calls under its lock (libssh2 allows one thread at a time per session).
+final class SSHHostConnection: HostConnection, Sendable {
   let session: SSHSession
   let jumpHosts: JumpHosts
 
@@ -167,6 +168,8 @@ final class SSHHostConnection: HostConnection {
 
   var roundTrips: Int { session.stats.roundTrips }
   var channelsOpened: Int { session.stats.channelsOpened }
+  var bytesReceived: Int { session.stats.channelBytesReceived }
+
   /// Closes the session, then every jump host no other session still uses.
   func close() {
     session.close()

@@ -75,6 +75,35 @@ public struct ClusterTopology: Sendable {
 
   public func members(of role: String) -> [Node] { nodes.filter { $0.roles.contains(role) } }
 
+  /// A port (or range) a node must be reachable on, and from whom (FACTS.md §10).
+  public struct Reachable: Sendable, Hashable {
+    public var ports: String
+    public var service: String
+    public var from: String
+  }
+
+  /// The ports other machines must reach on `node`, for firewall rules: HTTPS from clients and
+  /// the other nodes; Hazelcast from its own cluster; CEP HA (event sync, management,
+  /// presentation) from the other DAS nodes; Spark between the analyzers.
+  public func reachable(_ node: Node) -> [Reachable] {
+    func port(_ name: String) -> String { node.ports.first { $0.name == name }.map { String($0.port) } ?? "?" }
+    let analyzer = node.roles.contains("analyzers")
+    var out = [
+      Reachable(ports: port("https"), service: "https", from: "clients and every node"),
+      Reachable(ports: String(node.hazelcastPort), service: "hazelcast", from: analyzer ? "the analyzers" : "every non-analyzer"),
+      Reachable(ports: "\(port("cep-ha-eventsync")), \(port("cep-ha-management"))", service: "CEP HA event sync, management", from: "every DAS node"),
+      Reachable(ports: port("cep-ha-presentation"), service: "CEP HA presentation", from: "every DAS node"),
+    ]
+    if analyzer {
+      let o = min(max(node.offset, -1 << 20), 1 << 20)
+      out.append(
+        Reachable(
+          ports: "\(port("spark-master")), \(port("spark-rest")), \(port("spark-worker")), \(port("spark-worker-ui")), \(12000 + o)-\(14500 + o)",
+          service: "Spark master, REST, worker", from: "the other analyzers"))
+    }
+    return out
+  }
+
   // MARK: - Validation
 
   /// Problems with the cluster's shape, each pointing at the inventory line it comes from.
@@ -181,12 +210,17 @@ public struct ClusterTopology: Sendable {
     out += "\nHazelcast membership (wka):\n"
     out += "  analyzers' cluster: " + members(of: "analyzers").map { "\($0.address ?? $0.host.name):\($0.hazelcastPort)" }.joined(separator: ", ") + "  (seen by the analyzers only)\n"
     out += "  main cluster: " + (members(of: "indexers") + members(of: "receivers")).map { "\($0.address ?? $0.host.name):\($0.hazelcastPort)" }.joined(separator: ", ") + "  (seen by every non-analyzer)\n"
-    out += "\nPresenters (event-processor HA presenter enabled): " + members(of: "presenters").map(\.host.name).joined(separator: ", ") + "\n"
+    out += "\nPresenters (CEP HA presenter, not a worker; they present on their own address): " + members(of: "presenters").map(\.host.name).joined(separator: ", ") + "\n"
     if let db = database {
       out += "\nDatabase: \(db.name) (\(databaseAddress ?? "?")) — userdb, regdb, WSO2_ANALYTICS_EVENT_STORE_DB, WSO2_ANALYTICS_PROCESSED_DATA_STORE_DB\n"
       out += "  used by: " + nodes.map(\.host.name).joined(separator: ", ") + "\n"
     } else if let a = databaseAddress {
       out += "\nDatabase: MySQL at \(a) (not managed: no [mysql] group) — used by every node\n"
+    }
+    out += "\nPorts each node must be reachable on (tcp; for firewall rules):\n"
+    for n in nodes {
+      out += "  \(n.host.name) (\(n.address ?? "?")): "
+      out += reachable(n).map { "\($0.ports) \($0.service) from \($0.from)" }.joined(separator: "; ") + "\n"
     }
     out += "\nRestart order: " + restartOrder.joined(separator: " → ") + " (one node at a time per role)\n"
     return out

@@ -22,21 +22,23 @@ public struct Validator {
 
   /// Collects problems keyed by place and message, so one error on 8 hosts prints once.
   struct Collector {
-    var order: [String] = []
-    var entries: [String: (Diagnostic, [String])] = [:]
+    /// Each distinct problem with the hosts it was found on, in the order first found.
+    var entries: [(diagnostic: Diagnostic, hosts: [String])] = []
+    var index: [String: Int] = [:]
 
     mutating func add(_ d: Diagnostic, host: String?) {
       let key = "\(d.range?.description ?? "-")|\(d.severity)|\(d.message)"
-      if entries[key] == nil {
-        order.append(key)
-        entries[key] = (d, [])
+      let i = index[key] ?? entries.count
+      if i == entries.count {
+        index[key] = i
+        entries.append((d, []))
       }
-      if let host, !entries[key]!.1.contains(host) { entries[key]!.1.append(host) }
+      if let host, !entries[i].hosts.contains(host) { entries[i].hosts.append(host) }
     }
 
     var diagnostics: [Diagnostic] {
-      order.map { key in
-        var (d, hosts) = entries[key]!
+      entries.map { entry in
+        var (d, hosts) = entry
         if !hosts.isEmpty {
           let shown = hosts.prefix(4).joined(separator: ", ")
           let more = hosts.count > 4 ? " and \(hosts.count - 4) more" : ""
@@ -65,18 +67,18 @@ public struct Validator {
   private func staticChecks(_ c: inout Collector) {
     for module in project.modules.values.sorted(by: { $0.name < $1.name }) {
       let notifiable = Set(project.plays.filter { $0.modules.contains { $0 === module } }.flatMap { project.handlers(of: $0).keys })
-      for task in module.tasks {
+      for (task, arguments) in zip(module.tasks, module.taskArguments) {
         guard let kind = TaskKinds.named(task.kind.name) else {
           c.add(.error("unknown task kind '\(task.kind.name)'\(Suggestion.didYouMean(task.kind.name, in: TaskKinds.names))", at: task.kind.range), host: nil)
           continue
         }
         if kind.target == nil, let t = task.target {
           c.add(.error("a \(kind.name) task takes no target", at: t.range), host: nil)
-        } else if kind.target != nil, task.target == nil {
-          c.add(.error("a \(kind.name) task needs \(kind.target!) after '\(kind.name)'", at: task.kind.range), host: nil)
+        } else if let target = kind.target, task.target == nil {
+          c.add(.error("a \(kind.name) task needs \(target) after '\(kind.name)'", at: task.kind.range), host: nil)
         }
-        for d in StatementValidator.validate(task.statements, rules: kind.rules, owner: "a \(kind.name) task", ownerRange: task.kind.range) {
-          c.add(d, host: nil)
+        if case .failure(let problems)? = arguments {
+          for d in problems.diagnostics { c.add(d, host: nil) }
         }
         for n in task.notify where !notifiable.contains(n.name) {
           c.add(.error("unknown handler '\(n.name)'\(Suggestion.didYouMean(n.name, in: notifiable))", at: n.range), host: nil)
@@ -169,12 +171,12 @@ public struct Validator {
     }
   }
 
-  private func isUndefinedVariable(_ d: Diagnostic) -> Bool { d.message.hasPrefix("undefined variable") }
+  private func isUndefinedVariable(_ d: Diagnostic) -> Bool { d.code == .undefinedVariable }
 
   private func checkUndefined(_ exprs: [Expr], known: Set<String>, host: String, _ c: inout Collector) {
     for e in exprs {
       for id in e.freeVariables where !known.contains(id.name) {
-        c.add(.error("undefined variable '\(id.name)'\(Suggestion.didYouMean(id.name, in: known))", at: id.range), host: host)
+        c.add(.error("undefined variable '\(id.name)'\(Suggestion.didYouMean(id.name, in: known))", at: id.range, code: .undefinedVariable), host: host)
       }
     }
   }
@@ -194,7 +196,7 @@ public struct Validator {
         }
       case .success(let template):
         for use in template.undefinedVariables(in: known) {
-          c.add(.error("undefined variable '\(use.name)' in template\(Suggestion.didYouMean(use.name, in: known))", at: use.range), host: host)
+          c.add(.error("undefined variable '\(use.name)' in template\(Suggestion.didYouMean(use.name, in: known))", at: use.range, code: .undefinedVariable), host: host)
         }
       }
     }

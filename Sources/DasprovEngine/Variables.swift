@@ -82,16 +82,16 @@ public final class World: @unchecked Sendable {
 /// Answers fact lookups before facts are gathered by saying "not yet", so the engine can tell
 /// which decisions must wait for the host's fact round trip.
 final class FactGate: VariableScope {
-  static let marker = "\u{1}needs host facts"
-
   func lookup(_ name: String) throws(Diagnostic) -> Value? {
-    if HostFacts.variableNames.contains(name) { throw Diagnostic.error(Self.marker) }
+    if HostFacts.variableNames.contains(name) {
+      throw Diagnostic.error("'\(name)' is a host fact, not known before the host is contacted", code: .needsHostFacts)
+    }
     return nil
   }
 
   var names: Set<String> { HostFacts.variableNames }
 
-  static func isNeedsFacts(_ d: Diagnostic) -> Bool { d.message == marker }
+  static func isNeedsFacts(_ d: Diagnostic) -> Bool { d.code == .needsHostFacts }
 }
 
 /// The variables one host sees in one play, layered by precedence (first wins):

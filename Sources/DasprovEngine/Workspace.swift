@@ -11,12 +11,19 @@ public struct Workspace: Sendable {
   public let targets: [HostSpec]
   public let warnings: [Diagnostic]
 
-  /// Reads the inventory (and, when `root` is given, the project), applying `limit`.
-  public static func load(inventory path: String, root: String?, playbook: String?, limit: String?) throws(DiagnosticList) -> Workspace {
-    let (inventory, warnings) = try InventoryLoader.load(path: path)
+  /// Reads the inventory (and, when `root` is given, the project), applying `limit`; vaulted
+  /// variables are decrypted with `vault`. The hosts' variables are templated as Ansible
+  /// templates them (`Inventory.templatedHostVars`), unless `templated` is false: `inventory`
+  /// shows them as written, as ansible-inventory does.
+  public static func load(
+    inventory path: String, root: String?, playbook: String?, limit: String?, vault: VaultSecrets = VaultSecrets(),
+    templated: Bool = true
+  ) throws(DiagnosticList) -> Workspace {
+    let (inventory, warnings) = try InventoryLoader.load(path: path, vault: vault)
+    let rendered = templated ? try inventory.templatedHostVars() : [:]
     var project: Project?
     if let root { project = try ProjectLoader.load(root: root, playbook: playbook) }
-    let hosts = inventory.hosts.map(HostSpec.init(inventoryHost:))
+    let hosts = inventory.hosts.map { HostSpec(inventoryHost: $0, vars: rendered[$0.name]) }
     var members: [String: [String]] = [:]
     for host in hosts {
       for g in host.groups + ["all"] { members[g, default: []].append(host.name) }
@@ -89,8 +96,9 @@ struct NoConnector: Connector {
 }
 
 extension HostSpec {
-  init(inventoryHost h: InventoryHost) {
-    self.init(name: h.name, vars: h.vars, groups: h.groups, location: h.location, varOrigins: h.varOrigins)
+  /// The engine's host: `vars` are the templated variables, or the inventory's as written.
+  init(inventoryHost h: InventoryHost, vars: [String: Value]? = nil) {
+    self.init(name: h.name, vars: vars ?? h.vars, groups: h.groups, location: h.location, varOrigins: h.varOrigins)
   }
 }
 

@@ -9,6 +9,10 @@ public struct Inventory: Sendable {
   /// Every group by name, including `all` and `ungrouped`.
   public var groups: [String: InventoryGroup]
 
+  /// The group_vars/host_vars files that were vault-encrypted as a whole: every value from
+  /// them is a secret, and so is every value templated from one.
+  var encryptedVarsFiles: Set<String> = []
+
   /// Groups in creation order: Ansible matches host patterns against groups in this order.
   var groupOrder: [String]
   /// Host names in creation order, for pattern matching (Ansible walks its host dict).
@@ -93,7 +97,10 @@ public struct Inventory: Sendable {
       if !entry.isEmpty { top[name] = .map(entry) }
     }
     var hostvars: [String: Value] = [:]
-    for host in hosts where !host.vars.isEmpty { hostvars[host.name] = .map(host.vars) }
+    for host in hosts {
+      let shown = host.shownVars(unsafe: true)
+      if !shown.isEmpty { hostvars[host.name] = .map(shown) }
+    }
     top["_meta"] = .map(["hostvars": .map(hostvars), "profile": .string("inventory_legacy")])
     return PyFormat.json(.map(top))
   }
@@ -124,9 +131,10 @@ public struct Inventory: Sendable {
   }
 
   /// `ansible-inventory -i FILE --host NAME`: the host's merged variables as JSON, `{}` when it
-  /// has none, `nil` for an unknown host.
+  /// has none, `nil` for an unknown host. Vaulted values show their ciphertext; unlike `--list`,
+  /// Ansible shows unsafe strings plainly here.
   public func hostVarsJSON(_ name: String) -> String? {
-    host(named: name).map { PyFormat.json(.map($0.vars)) }
+    host(named: name).map { PyFormat.json(.map($0.shownVars(unsafe: false))) }
   }
 }
 
@@ -144,16 +152,37 @@ public struct InventoryHost: Sendable, Hashable {
   /// Where the winning value of each variable was set: a host line, a `[group:vars]` line, or
   /// a key in a group_vars/host_vars file.
   public var varOrigins: [String: SourceRange]
+  /// The tagged strings (`!unsafe`, bytes literals, decrypted `!vault` values) inside each
+  /// winning value.
+  public var valueTags: [String: [TaggedLeaf]]
 
   public init(
     name: String, vars: [String: Value] = [:], groups: [String] = [], location: SourceRange? = nil,
-    varOrigins: [String: SourceRange] = [:]
+    varOrigins: [String: SourceRange] = [:], valueTags: [String: [TaggedLeaf]] = [:]
   ) {
     self.name = name
     self.vars = vars
     self.groups = groups
     self.location = location
     self.varOrigins = varOrigins
+    self.valueTags = valueTags
+  }
+
+  /// Whether the string at `path` of variable `name` must never be rendered as a template.
+  public func isUnsafe(_ name: String, at path: [TaggedLeaf.Step] = []) -> Bool {
+    valueTags[name]?.contains { $0.path == path && $0.tag == .unsafe } ?? false
+  }
+
+  /// The variables as ansible-inventory prints them: vaulted strings as their ciphertext
+  /// object, (`unsafe`) untrusted strings as `{"__ansible_unsafe": …}`, and without the names
+  /// of Ansible's magic variables.
+  func shownVars(unsafe: Bool) -> [String: Value] {
+    var out = vars.filter { !ReservedNames.hiddenFromListings.contains($0.key) }
+    for (name, leaves) in valueTags where out[name] != nil {
+      let shown = unsafe ? leaves : leaves.filter { $0.tag != .unsafe }
+      if !shown.isEmpty, let value = vars[name] { out[name] = value.shown(with: shown) }
+    }
+    return out
   }
 }
 

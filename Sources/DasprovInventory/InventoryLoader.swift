@@ -7,22 +7,23 @@ public enum InventoryLoader {
   ///
   /// Warnings are returned; errors are thrown all at once (with the warnings found so far), so
   /// one run shows every problem. A malformed inventory is an error, never an empty inventory.
-  /// Values of variables named like `*password*` or `*secret*` are registered with
-  /// `SecretMasker.shared`.
-  public static func load(path: String) throws(DiagnosticList) -> (
+  /// Values of variables named like `*password*` or `*secret*`, and every value decrypted with
+  /// `vault` (inline `!vault` values, vault-encrypted files), are registered with
+  /// `SecretMasker.shared`. Vaulted data that `vault` cannot decrypt is an error.
+  public static func load(path: String, vault: VaultSecrets = VaultSecrets()) throws(DiagnosticList) -> (
     inventory: Inventory, warnings: [Diagnostic]
   ) {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      throw DiagnosticList([.error("cannot read inventory '\(path)': no such file")])
+      throw DiagnosticList([.error("cannot read inventory \(name: path): no such file")])
     }
     guard !isDir.boolValue else {
       throw DiagnosticList([
-        .error("inventory '\(path)' is a directory; dasprov reads one INI inventory file")
+        .error("inventory \(name: path) is a directory; dasprov reads one INI inventory file")
       ])
     }
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw DiagnosticList([.error("cannot read inventory '\(path)': permission denied")])
+      throw DiagnosticList([.error("cannot read inventory \(name: path): permission denied")])
     }
     let text: String
     do {
@@ -31,7 +32,7 @@ public enum InventoryLoader {
       throw DiagnosticList([error])
     }
     let directory = (path as NSString).deletingLastPathComponent
-    return try build(text: text, file: path, varsDirectory: directory)
+    return try build(text: text, file: path, varsDirectory: directory, vault: vault)
   }
 
   /// Parses inventory text without looking for group_vars/host_vars.
@@ -44,6 +45,7 @@ public enum InventoryLoader {
   /// Ansible reads the file as UTF-8 but tolerates other bytes on comment lines.
   private static func decode(_ data: Data, file: String) throws(Diagnostic) -> String {
     if let text = String(validating: data, as: UTF8.self) { return text }
+
     var lines: [String] = []
     for (n, bytes) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
       .enumerated()
@@ -61,20 +63,35 @@ public enum InventoryLoader {
     return lines.joined(separator: "\n")
   }
 
-  static func build(text: String, file: String, varsDirectory: String?) throws(DiagnosticList) -> (
+  static func build(
+    text original: String, file: String, varsDirectory: String?, vault: VaultSecrets = VaultSecrets()
+  ) throws(DiagnosticList) -> (
     inventory: Inventory, warnings: [Diagnostic]
   ) {
+    // Editors on Windows start files with a byte order mark. ansible-inventory 2.19 reads it as
+    // part of the first line (and then reports a bad host range); dasprov reads past it.
+    var text = original
+    var notes: [Diagnostic] = []
+    if text.unicodeScalars.first == "\u{FEFF}" {
+      text.unicodeScalars.removeFirst()
+      notes.append(
+        .warning(
+          "the file starts with a UTF-8 byte order mark; dasprov reads past it, ansible-inventory 2.19 cannot read this file",
+          at: SourceRange(file: file, line: 1, column: 1)))
+    }
     // SourceFiles splits on "\n" only; give it LF line ends so CRLF files quote correctly.
     SourceFiles.shared.register(
       file: file,
-      text: text.utf8.contains(13) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text)
+      text: text.utf8.contains(13) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text,
+      names: NameSpans.ini)
     var reader = IniReader(file: file)
     reader.read(text)
-    var diagnostics = reader.sink
+    var diagnostics = DiagnosticSink()
+    diagnostics.add(contentsOf: notes + reader.sink.diagnostics)
     let graph = reader.graph
     let depths = graph.depths()
 
-    var files = varsDirectory.map { VarsFileReader(baseDirectory: $0) }
+    var files = varsDirectory.map { VarsFileReader(baseDirectory: $0, vault: vault) }
     let groupFiles: [FileVars] = graph.groups.map { g in
       files?.vars(for: .group, named: g.name) ?? FileVars()
     }
@@ -94,13 +111,16 @@ public enum InventoryLoader {
         location: group.location, depth: depths[g], priority: group.priority)
     }
 
+    diagnostics.add(contentsOf: ReservedNames.warnings(for: hosts.values))
     let list = diagnostics.diagnostics
     if diagnostics.hasErrors { throw DiagnosticList(list) }
     registerSecrets(hosts: hosts.values, groups: groups.values)
+    for plaintext in files?.decrypted ?? [] { SecretMasker.shared.add(plaintext) }
     let order = Inventory.hostNames(inGroup: "all", groups: groups)
-    let inventory = Inventory(
+    var inventory = Inventory(
       sourceFile: file, hosts: order.compactMap { hosts[$0] }, groups: groups,
       groupOrder: graph.groups.map(\.name), hostCreationOrder: graph.hosts.map(\.name))
+    inventory.encryptedVarsFiles = files?.encryptedFiles ?? []
     return (inventory, list)
   }
 
@@ -131,36 +151,41 @@ public enum InventoryLoader {
         merged = groupLayers(sorted, graph: graph, groupFiles: groupFiles)
         byGroupSet[sorted] = merged
       }
-      merged.merge(FileVars(values: host.vars, origins: host.varOrigins))
+      merged.merge(FileVars(values: host.vars, origins: host.varOrigins, tags: host.varTags))
       if let files = hostFiles(host.name) { merged.merge(files) }
       result[host.name] = InventoryHost(
         name: host.name, vars: merged.values,
         groups: PyFormat.sortedKeys(sorted.map { graph.groups[$0].name }),
-        location: host.location, varOrigins: merged.origins)
+        location: host.location, varOrigins: merged.origins, valueTags: merged.tags)
     }
     return result
   }
 
   /// The contract masks every variable whose name contains `password` or `secret` wherever
   /// dasprov prints; the inventory is where most of them come from, so register them here.
+  /// A template (`"{{ vault_db_password }}"`) is not the secret: what it renders to is, and
+  /// `templatedHostVars` registers that. An `!unsafe` string is never a template.
   private static func registerSecrets(
     hosts: some Sequence<InventoryHost>, groups: some Sequence<InventoryGroup>
   ) {
-    func isSecret(_ name: String) -> Bool {
-      let lowered = name.lowercased()
-      return lowered.contains("password") || lowered.contains("secret")
-    }
-    func register(_ value: Value) {
+    func register(_ value: Value, _ path: [TaggedLeaf.Step], unsafe: Set<[TaggedLeaf.Step]>) {
       switch value {
-      case .string(let s): SecretMasker.shared.add(s)
+      case .string(let s):
+        if unsafe.contains(path) || !TemplateLexer.isPossiblyTemplate(s) { SecretMasker.shared.add(s) }
       case .int, .double: SecretMasker.shared.add(value.description)
-      case .list(let items): items.forEach(register)
-      case .map(let m): m.values.forEach(register)
+      case .list(let items): for (n, item) in items.enumerated() { register(item, path + [.index(n)], unsafe: unsafe) }
+      case .map(let m): for (k, item) in m { register(item, path + [.key(k)], unsafe: unsafe) }
       case .null, .bool: break
       }
     }
-    for vars in hosts.map(\.vars) + groups.map(\.vars) {
-      for (name, value) in vars where isSecret(name) { register(value) }
+    for host in hosts {
+      for (name, value) in host.vars where VariableResolver.isSecretName(name) {
+        let unsafe = Set(host.valueTags[name, default: []].filter { $0.tag == .unsafe }.map(\.path))
+        register(value, [], unsafe: unsafe)
+      }
+    }
+    for group in groups {
+      for (name, value) in group.vars where VariableResolver.isSecretName(name) { register(value, [], unsafe: []) }
     }
   }
 
@@ -172,8 +197,11 @@ public enum InventoryLoader {
   {
     var out = FileVars()
     let all = graph.groups[InventoryGraph.all]
-    out.merge(FileVars(values: all.vars, origins: all.varOrigins))
-    for g in sorted { out.merge(FileVars(values: graph.groups[g].vars, origins: graph.groups[g].varOrigins)) }
+    out.merge(FileVars(values: all.vars, origins: all.varOrigins, tags: all.varTags))
+    for g in sorted {
+      let group = graph.groups[g]
+      out.merge(FileVars(values: group.vars, origins: group.varOrigins, tags: group.varTags))
+    }
     out.merge(groupFiles[InventoryGraph.all])
     for g in sorted { out.merge(groupFiles[g]) }
     return out

@@ -190,6 +190,7 @@ final class Channel {
             libssh2_channel_read_ex(h, id, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
           }
           if n > 0 {
+            session.context.channelReceived(n)
             buffer.withUnsafeBytes { output.append(stream, UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
             progress = true
             continue

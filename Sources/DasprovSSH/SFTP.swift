@@ -125,6 +125,7 @@ final class SFTPFile {
       libssh2_sftp_read(h, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
     }
     guard n >= 0 else { throw sftp.error(n, "cannot read", path: path) }
+    sftp.session.context.channelReceived(n)
     return n
   }
 

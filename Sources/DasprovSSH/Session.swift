@@ -37,6 +37,7 @@ final class SessionContext: Sendable {
 
   func countRoundTrip(_ n: Int = 1) { counters.withLock { $0.stats.roundTrips += n } }
   func countChannel() { counters.withLock { $0.stats.channelsOpened += 1 } }
+  func channelReceived(_ n: Int) { counters.withLock { $0.stats.channelBytesReceived += n } }
   var stats: TransportStats { counters.withLock { $0.stats } }
   var lastReceiveNanos: UInt64 { counters.withLock { $0.lastReceive } }
 

@@ -241,6 +241,9 @@ public struct TransportStats: Sendable, Equatable {
   /// Bytes written to and read from the TCP socket, encrypted, including connection setup.
   public var bytesSent = 0
   public var bytesReceived = 0
+  /// Payload bytes read from channels (an exec's stdout and stderr, SFTP reads' file data),
+  /// decrypted; connection setup and protocol framing are not in it.
+  public var channelBytesReceived = 0
 
   public init() {}
 }

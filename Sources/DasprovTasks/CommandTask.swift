@@ -22,37 +22,51 @@ public enum CommandTask: TaskKind {
     StatementRule("chdir", usage: "chdir \"/directory\""),
   ]
 
-  static func argv(_ context: TaskContext) throws(Diagnostic) -> [String] {
-    guard let target = context.task.target else {
-      throw Diagnostic.error("command task '\(context.task.name)' needs the command after 'command'", at: context.task.kind.range)
+  public struct Arguments: TaskArguments {
+    /// `creates PATH`: done when the path exists.
+    var creates: Expr?
+    /// `unless [argv]`: done when that command exits 0.
+    var unless: Expr?
+    var chdir: Expr?
+
+    func argv(_ context: TaskContext) throws(Diagnostic) -> [String] {
+      guard let target = context.task.target else {
+        throw Diagnostic.error("command task '\(context.task.name)' needs the command after 'command'", at: context.task.kind.range)
+      }
+      return try context.argv(target, "command")
     }
-    return try context.argv(target, "command")
+
+    public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
+      _ = try argv(context)
+      var paths: [FactRequest] = []
+      var probes: [ProbeRequest] = []
+      if let creates { paths.append(FactRequest(try context.path(creates, "creates"), [.stat])) }
+      if let unless { probes.append(ProbeRequest(try context.argv(unless, "unless"))) }
+      return (paths, probes)
+    }
+
+    public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
+      let command = try argv(context)
+      let chdir = try self.chdir.map { e throws(Diagnostic) in try context.path(e, "chdir") }
+      if let creates {
+        let path = try context.path(creates, "creates")
+        if try context.pathFacts(path).exists { return TaskPlan() }
+      }
+      if let unless {
+        let probe = try context.argv(unless, "unless")
+        if context.facts?.probes[probe] == 0 { return TaskPlan() }
+      }
+      var plan = TaskPlan(changes: [.run(argv: command, chdir: chdir)])
+      if creates == nil && unless == nil {
+        plan.notes.append("no creates/unless guard: this command runs on every apply")
+      }
+      return plan
+    }
   }
 
-  public static func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
-    _ = try argv(context)
-    var paths: [FactRequest] = []
-    var probes: [ProbeRequest] = []
-    if let c = context.statement("creates")?.positional { paths.append(FactRequest(try context.path(c, "creates"), [.stat])) }
-    if let u = context.statement("unless")?.positional { probes.append(ProbeRequest(try context.argv(u, "unless"))) }
-    return (paths, probes)
-  }
-
-  public static func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
-    let command = try argv(context)
-    let chdir = try context.statement("chdir")?.positional.map { e throws(Diagnostic) in try context.path(e, "chdir") }
-    if let c = context.statement("creates")?.positional {
-      let path = try context.path(c, "creates")
-      if try context.pathFacts(path).exists { return TaskPlan() }
-    }
-    if let u = context.statement("unless")?.positional {
-      let probe = try context.argv(u, "unless")
-      if context.facts?.probes[probe] == 0 { return TaskPlan() }
-    }
-    var plan = TaskPlan(changes: [.run(argv: command, chdir: chdir)])
-    if context.statement("creates") == nil && context.statement("unless") == nil {
-      plan.notes.append("no creates/unless guard: this command runs on every apply")
-    }
-    return plan
+  public static func decode(_ statements: Statements) throws(Diagnostic) -> Arguments {
+    Arguments(
+      creates: try statements.optionalPositional("creates"), unless: try statements.optionalPositional("unless"),
+      chdir: try statements.optionalPositional("chdir"))
   }
 }

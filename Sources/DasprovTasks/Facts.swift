@@ -15,11 +15,22 @@ public struct FactNeeds: OptionSet, Sendable, Hashable {
   public static let listing = FactNeeds(rawValue: 8)
 }
 
-/// A path and what to learn about it in the host's one fact round trip.
+/// A path and what to learn about it in a host's one fact round trip: the host being planned,
+/// or another host whose file the plan needs (the MySQL host loads a schema from a DAS node).
 public struct FactRequest: Sendable, Hashable {
+  /// The inventory host to ask; nil for the host being planned.
+  public var host: String?
   public var path: String
   public var needs: FactNeeds
+
   public init(_ path: String, _ needs: FactNeeds) {
+    self.path = path
+    self.needs = needs
+  }
+
+  /// A request answered by `host`'s fact round trip, for another host's plan.
+  public init(host: String?, path: String, needs: FactNeeds) {
+    self.host = host
     self.path = path
     self.needs = needs
   }

@@ -59,35 +59,42 @@ public enum HandlerKinds {
 
   /// Evaluates a handler's statements for one host.
   public static func resolve(_ handler: HandlerDecl, context: TaskContext, defaultAddress: String) throws(Diagnostic) -> HandlerAction {
-    func stmt(_ k: String) -> Statement? { handler.statements.first { $0.keyword.name == k } }
+    guard let rules = rules(for: handler.kind.name) else {
+      throw Diagnostic.error("unknown handler kind '\(handler.kind.name)'", at: handler.kind.range)
+    }
+    let statements = try Statements.checked(handler.statements, rules: rules, owner: "a \(handler.kind.name) handler", ownerRange: handler.kind.range)
     switch handler.kind.name {
     case "command":
-      return .run(argv: try context.argv(stmt("run")!.positional!, "run"))
+      return .run(argv: try context.argv(statements.requiredPositional("run"), "run"))
     default:
-      let start = try context.argv(stmt("start")!.positional!, "start")
-      let stop = try stmt("stop").map { s throws(Diagnostic) in try context.argv(s.positional!, "stop") }
-      let pidFile = try stmt("pidfile").map { s throws(Diagnostic) in try context.path(s.positional!, "pidfile") }
+      let start = try context.argv(statements.requiredPositional("start"), "start")
+      let stop = try statements.optionalPositional("stop").map { e throws(Diagnostic) in try context.argv(e, "stop") }
+      let pidFile = try statements.optionalPositional("pidfile").map { e throws(Diagnostic) in try context.path(e, "pidfile") }
       var port: Int?
       var address = defaultAddress
-      if let p = stmt("port") {
-        let value = try context.int(p.positional!, "port")
+      if let p = statements.first("port") {
+        let portExpr = try statements.positional(of: p)
+        let value = try context.int(portExpr, "port")
         guard (1...65535).contains(value) else {
-          throw Diagnostic.error("port \(value) is out of range 1-65535", at: p.positional!.range)
+          throw Diagnostic.error("port \(value) is out of range 1-65535", at: portExpr.range)
         }
         port = value
         if let on = p.modifier("on") { address = try context.string(on.value, "port address") }
       }
       var logFile: String?
       var logLine: String?
-      if let l = stmt("log") {
-        logFile = try context.path(l.positional!, "log file")
+      if let l = statements.first("log") {
+        logFile = try context.path(statements.positional(of: l), "log file")
         guard let contains = l.modifier("contains") else {
           throw Diagnostic.error("log gate needs 'contains \"text\"'", at: l.range)
         }
         logLine = try context.string(contains.value, "log line")
       }
-      let timeout = try stmt("timeout").map { s throws(Diagnostic) in try context.int(s.positional!, "timeout") } ?? 300
-      guard timeout > 0 else { throw Diagnostic.error("timeout must be positive", at: stmt("timeout")!.range) }
+      var timeout = 300
+      if let t = statements.first("timeout") {
+        timeout = try context.int(statements.positional(of: t), "timeout")
+        guard timeout > 0 else { throw Diagnostic.error("timeout must be positive", at: t.range) }
+      }
       return .restart(
         RestartSpec(
           pidFile: pidFile, stop: stop, start: start, port: port, address: address, logFile: logFile,
@@ -120,18 +127,22 @@ public enum CheckKinds {
   }
 
   public static func resolve(_ check: HandlerDecl, context: TaskContext) throws(Diagnostic) -> CheckAction {
-    func stmt(_ k: String) -> Statement? { check.statements.first { $0.keyword.name == k } }
-    let host = try context.string(stmt("host")!.positional!, "database host")
-    let port = try context.int(stmt("port")!.positional!, "database port")
-    guard (1...65535).contains(port) else { throw Diagnostic.error("port \(port) is out of range", at: stmt("port")!.range) }
-    let user = try context.string(stmt("user")!.positional!, "database user")
-    let password = try context.string(stmt("password")!.positional!, "database password")
+    guard let rules = rules(for: check.kind.name) else {
+      throw Diagnostic.error("unknown check kind '\(check.kind.name)'", at: check.kind.range)
+    }
+    let statements = try Statements.checked(check.statements, rules: rules, owner: "a \(check.kind.name) check", ownerRange: check.kind.range)
+    let host = try context.string(statements.requiredPositional("host"), "database host")
+    let portStatement = try statements.required("port")
+    let port = try context.int(statements.positional(of: portStatement), "database port")
+    guard (1...65535).contains(port) else { throw Diagnostic.error("port \(port) is out of range", at: portStatement.range) }
+    let user = try context.string(statements.requiredPositional("user"), "database user")
+    let password = try context.string(statements.requiredPositional("password"), "database password")
     var databases: [String] = []
-    if let d = stmt("databases")?.positional {
+    if let d = try statements.optionalPositional("databases") {
       guard case .list(let items) = try context.value(d) else { throw Diagnostic.error("databases must be a list", at: d.range) }
       databases = items.map(\.description)
     }
-    let timeout = try stmt("timeout").map { s throws(Diagnostic) in try context.int(s.positional!, "timeout") } ?? 10
+    let timeout = try statements.optionalPositional("timeout").map { e throws(Diagnostic) in try context.int(e, "timeout") } ?? 10
     return .database(host: host, port: port, user: user, password: password, databases: databases, timeoutSeconds: max(1, timeout))
   }
 }

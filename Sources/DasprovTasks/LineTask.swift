@@ -24,58 +24,97 @@ public enum LineTask: TaskKind {
     StatementRule("absent", repeatable: true, usage: "absent 'regex'"),
   ]
 
-  public static func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
-    ([FactRequest(try context.targetPath(), [.stat, .content])], [])
+  public struct Arguments: TaskArguments {
+    enum Anchor: Sendable {
+      case after(Expr), before(Expr)
+    }
+
+    enum Step: Sendable {
+      /// `ensure "line" [match 're'] [after 're' | before 're']`
+      case ensure(line: Expr, match: Expr?, anchor: Anchor?)
+      /// `absent 're'`
+      case absent(Expr)
+    }
+
+    var steps: [Step]
+
+    public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
+      ([FactRequest(try context.targetPath(), [.stat, .content])], [])
+    }
+
+    public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
+      let path = try context.targetPath()
+      let facts = try context.pathFacts(path)
+      guard facts.type == .file || facts.type == .symlink, let content = facts.content else {
+        let what = facts.exists ? "is not a regular file (or too large to edit)" : "does not exist"
+        throw Diagnostic.error("\(path) on \(context.hostName) \(what)", at: context.task.range)
+      }
+      guard let text = String(validating: content, as: UTF8.self) else {
+        throw Diagnostic.error("\(path) on \(context.hostName) is not UTF-8 text", at: context.task.range)
+      }
+      var file = TextLines(text)
+      for step in steps {
+        switch step {
+        case .absent(let pattern):
+          let regex = try LineTask.regex(context, pattern)
+          file.lines.removeAll { regex.matches($0) }
+        case .ensure(let line, let match, let anchor):
+          try LineTask.ensure(context, line: line, match: match, anchor: anchor, &file, path: path)
+        }
+      }
+      let newText = file.joined
+      guard newText != text else { return TaskPlan() }
+      let bytes = Array(newText.utf8)
+      return TaskPlan(
+        changes: [.write(path: path, content: bytes, mode: facts.mode, owner: nil, group: nil)],
+        diffs: [.text(path: path, old: text, new: newText)])
+    }
   }
 
-  public static func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
-    let path = try context.targetPath()
-    let facts = try context.pathFacts(path)
-    guard facts.type == .file || facts.type == .symlink, let content = facts.content else {
-      let what = facts.exists ? "is not a regular file (or too large to edit)" : "does not exist"
-      throw Diagnostic.error("\(path) on \(context.hostName) \(what)", at: context.task.range)
-    }
-    guard let text = String(validating: content, as: UTF8.self) else {
-      throw Diagnostic.error("\(path) on \(context.hostName) is not UTF-8 text", at: context.task.range)
-    }
-    var file = TextLines(text)
-    for statement in context.task.statements {
-      switch statement.keyword.name {
+  public static func decode(_ statements: Statements) throws(Diagnostic) -> Arguments {
+    var steps: [Arguments.Step] = []
+    for s in statements.all {
+      let positional = try statements.positional(of: s)
+      switch s.keyword.name {
       case "absent":
-        let regex = try Self.regex(context, statement.positional!)
-        file.lines.removeAll { regex.matches($0) }
+        steps.append(.absent(positional))
       case "ensure":
-        try ensure(context, statement, &file, path: path)
-      default: break
+        let anchor: Arguments.Anchor? =
+          if let m = s.modifier("after") { .after(m.value) } else if let m = s.modifier("before") { .before(m.value) } else { nil }
+        steps.append(.ensure(line: positional, match: s.modifier("match")?.value, anchor: anchor))
+      default:
+        continue
       }
     }
-    let newText = file.joined
-    guard newText != text else { return TaskPlan() }
-    let bytes = Array(newText.utf8)
-    return TaskPlan(
-      changes: [.write(path: path, content: bytes, mode: facts.mode, owner: nil, group: nil)],
-      diffs: [.text(path: path, old: text, new: newText)])
+    return Arguments(steps: steps)
   }
 
-  private static func ensure(_ context: TaskContext, _ s: Statement, _ file: inout TextLines, path: String) throws(Diagnostic) {
-    let line = try context.string(s.positional!, "the line")
-    guard !line.contains("\n") else { throw Diagnostic.error("the line must not contain a newline", at: s.positional!.range) }
+  private static func ensure(
+    _ context: TaskContext, line lineExpr: Expr, match: Expr?, anchor: Arguments.Anchor?, _ file: inout TextLines, path: String
+  ) throws(Diagnostic) {
+    let line = try context.string(lineExpr, "the line")
+    guard !line.contains("\n") else { throw Diagnostic.error("the line must not contain a newline", at: lineExpr.range) }
     let matcher: LineRegex
-    if let m = s.modifier("match") {
-      matcher = try regex(context, m.value)
+    if let match {
+      matcher = try regex(context, match)
     } else {
       matcher = LineRegex(literalLine: line)
     }
     let firstMatch = file.lines.firstIndex { matcher.matches($0) || $0 == line }
     var lines = file.lines.filter { !(matcher.matches($0) || $0 == line) }
     var insertAt: Int
-    if let anchor = s.modifier("after") ?? s.modifier("before") {
-      let anchorRegex = try regex(context, anchor.value)
+    if let anchor {
+      let (anchorExpr, after): (Expr, Bool) =
+        switch anchor {
+        case .after(let e): (e, true)
+        case .before(let e): (e, false)
+        }
+      let anchorRegex = try regex(context, anchorExpr)
       guard let i = lines.firstIndex(where: { anchorRegex.matches($0) }) else {
         throw Diagnostic.error(
-          "anchor '\(anchorRegex.pattern)' matches no line of \(path) on \(context.hostName)", at: anchor.value.range)
+          "anchor '\(anchorRegex.pattern)' matches no line of \(path) on \(context.hostName)", at: anchorExpr.range)
       }
-      insertAt = anchor.name.name == "after" ? i + 1 : i
+      insertAt = after ? i + 1 : i
     } else if let firstMatch {
       // Keep the line where it was: count the surviving lines before the first match.
       insertAt = file.lines[..<firstMatch].filter { !(matcher.matches($0) || $0 == line) }.count
@@ -97,31 +136,39 @@ public enum LineTask: TaskKind {
   }
 }
 
-/// A regex matched against one line at a time (ICU syntax, as in most regex engines).
+/// A regex matched against one line at a time (ICU syntax, as in most regex engines), or a
+/// literal line compared whole.
 struct LineRegex: @unchecked Sendable {
+  // NSRegularExpression is immutable and documented as safe to share between threads.
+  private enum Matcher {
+    case regex(NSRegularExpression)
+    case literal(String)
+  }
+
   let pattern: String
-  private let regex: NSRegularExpression?
-  private let literal: String?
+  private let matcher: Matcher
 
   init(_ pattern: String) throws {
     self.pattern = pattern
-    self.regex = try NSRegularExpression(pattern: pattern)
-    self.literal = nil
+    self.matcher = .regex(try NSRegularExpression(pattern: pattern))
   }
 
   init(literalLine: String) {
     self.pattern = literalLine
-    self.regex = nil
-    self.literal = literalLine
+    self.matcher = .literal(literalLine)
   }
 
   func matches(_ line: String) -> Bool {
-    if let literal { return line == literal }
-    return regex!.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+    switch matcher {
+    case .literal(let literal): return line == literal
+    case .regex(let regex): return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+    }
   }
 
+  /// The groups of the first match (index 0 is the whole match); nil for no match or a literal.
   func firstMatch(_ line: String) -> [String?]? {
-    guard let regex, let m = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) else { return nil }
+    guard case .regex(let regex) = matcher, let m = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line))
+    else { return nil }
     return (0..<m.numberOfRanges).map { i in
       let r = m.range(at: i)
       guard r.location != NSNotFound, let range = Range(r, in: line) else { return nil }

@@ -6,8 +6,8 @@ import Foundation
 /// database host, as its administrator (root over the local socket).
 ///
 /// The database's state is read in the host's fact round trip (catalogue queries, no password
-/// involved); the password is compared by its `mysql_native_password` hash, computed on the
-/// controller. Changes are SQL fed on the `mysql` client's standard input inside the apply
+/// involved), and the schema file in its host's own fact round trip; the password is compared
+/// by its `mysql_native_password` hash, computed on the controller. Changes are SQL fed on the `mysql` client's standard input inside the apply
 /// script, so the password is never on a command line (`ps`) and never printed.
 ///
 /// ```
@@ -50,39 +50,93 @@ public enum MySQLTask: TaskKind {
     var socket: String?
   }
 
-  static func desired(_ c: TaskContext) throws(Diagnostic) -> Desired {
-    var dbs: [(String, String?)] = []
-    for s in c.statements("database") {
-      let name = try c.string(s.positional!, "database name")
-      try checkName(name, s.positional!.range)
-      let charset = try s.modifier("charset").map { m throws(Diagnostic) in try c.string(m.value, "charset") }
-      if let charset { try checkName(charset, s.modifier("charset")!.value.range) }
-      dbs.append((name, charset))
+  public struct Arguments: TaskArguments {
+    struct Database: Sendable {
+      var name: Expr
+      var charset: Expr?
     }
-    let userStatement = c.statement("user")!
-    let user = try c.string(userStatement.positional!, "user")
-    guard !user.isEmpty, user.count <= 80 else { throw Diagnostic.error("the database user name must be 1-80 characters", at: userStatement.range) }
-    var hosts = ["%"]
-    if let on = userStatement.modifier("on") {
-      switch try c.value(on.value) {
-      case .list(let items): hosts = items.map(\.description)
-      case let v: hosts = [v.description]
+
+    /// `schema PATH from HOST into [databases]`.
+    struct Schema: Sendable {
+      var path: Expr
+      var host: Expr
+      var into: Expr
+      var range: SourceRange
+    }
+
+    var databases: [Database]
+    var user: Expr
+    /// Client host patterns (`on`); `%` when not given.
+    var clientHosts: Expr?
+    var userRange: SourceRange
+    var password: Expr
+    var passwordRange: SourceRange
+    var schema: Schema?
+    var socket: Expr?
+
+    /// The arguments evaluated for this host, and checked.
+    func desired(_ c: TaskContext) throws(Diagnostic) -> Desired {
+      var dbs: [(String, String?)] = []
+      for db in databases {
+        let name = try c.string(db.name, "database name")
+        try checkName(name, db.name.range)
+        let charset = try db.charset.map { e throws(Diagnostic) in try c.string(e, "charset") }
+        if let charset, let e = db.charset { try checkName(charset, e.range) }
+        dbs.append((name, charset))
       }
+      let user = try c.string(self.user, "user")
+      guard !user.isEmpty, user.count <= 80 else { throw Diagnostic.error("the database user name must be 1-80 characters", at: userRange) }
+      var hosts = ["%"]
+      if let clientHosts {
+        switch try c.value(clientHosts) {
+        case .list(let items): hosts = items.map(\.description)
+        case let v: hosts = [v.description]
+        }
+      }
+      let password = try c.string(self.password, "password")
+      guard !password.isEmpty else { throw Diagnostic.error("the database password is empty", at: passwordRange) }
+      var schema: (String, String, [String])?
+      if let s = self.schema {
+        let path = try c.path(s.path, "schema path")
+        let host = try c.string(s.host, "schema host")
+        guard case .list(let items) = try c.value(s.into) else { throw Diagnostic.error("'into' needs a list of databases", at: s.into.range) }
+        schema = (path, host, items.map(\.description))
+      }
+      let socket = try self.socket.map { e throws(Diagnostic) in try c.path(e, "socket") }
+      return Desired(databases: dbs, user: user, hosts: hosts, password: password, schema: schema, socket: socket)
     }
-    let password = try c.string(c.statement("password")!.positional!, "password")
-    guard !password.isEmpty else { throw Diagnostic.error("the database password is empty", at: c.statement("password")!.range) }
-    var schema: (String, String, [String])?
-    if let s = c.statement("schema") {
+
+    public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
+      let d = try desired(context)
+      // The schema is read whether or not it is needed: whether it is depends on this host's
+      // catalogue, which comes back in the same round trip as the schema host's answer.
+      let schema = d.schema.map { FactRequest(host: $0.fromHost, path: $0.path, needs: [.stat, .content]) }
+      return (schema.map { [$0] } ?? [], [probe(d)])
+    }
+
+    public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
+      try MySQLTask.plan(desired(context), schemaRange: schema?.range ?? context.task.range, context: context)
+    }
+  }
+
+  public static func decode(_ statements: Statements) throws(Diagnostic) -> Arguments {
+    var databases: [Arguments.Database] = []
+    for s in statements.each("database") {
+      databases.append(Arguments.Database(name: try statements.positional(of: s), charset: s.modifier("charset")?.value))
+    }
+    let user = try statements.required("user")
+    let password = try statements.required("password")
+    var schema: Arguments.Schema?
+    if let s = statements.first("schema") {
       guard let from = s.modifier("from"), let into = s.modifier("into") else {
         throw Diagnostic.error("schema needs 'from HOST' and 'into [databases]'", at: s.range)
       }
-      let path = try c.path(s.positional!, "schema path")
-      let host = try c.string(from.value, "schema host")
-      guard case .list(let items) = try c.value(into.value) else { throw Diagnostic.error("'into' needs a list of databases", at: into.value.range) }
-      schema = (path, host, items.map(\.description))
+      schema = Arguments.Schema(path: try statements.positional(of: s), host: from.value, into: into.value, range: s.range)
     }
-    let socket = try c.statement("socket").map { s throws(Diagnostic) in try c.path(s.positional!, "socket") }
-    return Desired(databases: dbs, user: user, hosts: hosts, password: password, schema: schema, socket: socket)
+    return Arguments(
+      databases: databases, user: try statements.positional(of: user), clientHosts: user.modifier("on")?.value,
+      userRange: user.range, password: try statements.positional(of: password), passwordRange: password.range, schema: schema,
+      socket: try statements.optionalPositional("socket"))
   }
 
   static func checkName(_ name: String, _ range: SourceRange) throws(Diagnostic) {
@@ -115,10 +169,6 @@ public enum MySQLTask: TaskKind {
     ProbeRequest(client(d) + ["--execute", catalogueQuery(d)], capture: true)
   }
 
-  public static func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
-    ([], [probe(try desired(context))])
-  }
-
   static func parse(_ output: [UInt8]) -> State {
     var state = State()
     for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
@@ -139,8 +189,7 @@ public enum MySQLTask: TaskKind {
     return state
   }
 
-  public static func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
-    let d = try desired(context)
+  static func plan(_ d: Desired, schemaRange: SourceRange, context: TaskContext) throws(Diagnostic) -> TaskPlan {
     let p = probe(d)
     guard let facts = context.facts else { throw Diagnostic.error("internal: no facts", at: context.task.range) }
     guard facts.probes[p.argv] == 0, let output = facts.probeOutputs[p.argv] else {
@@ -186,14 +235,13 @@ public enum MySQLTask: TaskKind {
     if let schema = d.schema {
       let missing = schema.into.filter { (state.tables[$0] ?? 0) == 0 }
       if !missing.isEmpty {
-        guard let read = context.readRemote else {
-          throw Diagnostic.error("internal: no way to read \(schema.path) from \(schema.fromHost)", at: context.task.range)
+        let facts: PathFacts
+        do throws(Diagnostic) { facts = try context.pathFacts(schema.path, on: schema.fromHost) } catch {
+          throw Diagnostic.error("cannot read the schema \(schema.path) from \(schema.fromHost): \(error.message)", at: schemaRange)
         }
-        let text: [UInt8]
-        do {
-          text = try read(schema.fromHost, schema.path)
-        } catch {
-          throw Diagnostic.error("cannot read the schema \(schema.path) from \(schema.fromHost): \(error)", at: context.statement("schema")!.range)
+        guard facts.exists, let text = facts.content else {
+          let why = facts.exists ? "it is over 1 MiB or unreadable" : "it does not exist"
+          throw Diagnostic.error("cannot read the schema \(schema.path) from \(schema.fromHost): \(why)", at: schemaRange)
         }
         for db in missing {
           changes.append(.run(argv: client(d) + [db], chdir: nil, stdin: text, label: "mysql: load \(schema.path) from \(schema.fromHost) into \(db)"))

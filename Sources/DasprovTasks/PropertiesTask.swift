@@ -22,38 +22,60 @@ public enum PropertiesTask: TaskKind {
     StatementRule("separator", usage: "separator \" \" (default: what the file uses)"),
   ]
 
-  public static func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
-    ([FactRequest(try context.targetPath(), [.stat, .content])], [])
+  public struct Arguments: TaskArguments {
+    enum Step: Sendable {
+      case set(key: Expr, value: Expr)
+      case remove(key: Expr)
+    }
+
+    var steps: [Step]
+    /// The separator for new keys; by default what the file mostly uses.
+    var separator: Expr?
+
+    public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
+      ([FactRequest(try context.targetPath(), [.stat, .content])], [])
+    }
+
+    public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
+      let path = try context.targetPath()
+      let facts = try context.pathFacts(path)
+      guard facts.exists, let content = facts.content, let text = String(validating: content, as: UTF8.self) else {
+        let what = facts.exists ? "is not a UTF-8 text file small enough to edit" : "does not exist"
+        throw Diagnostic.error("\(path) on \(context.hostName) \(what)", at: context.task.range)
+      }
+      var file = TextLines(text)
+      let separator = try context.optionalString(self.separator, "separator") ?? PropertiesTask.inferSeparator(file.lines)
+      for step in steps {
+        switch step {
+        case .set(let keyExpr, let valueExpr):
+          let key = try context.string(keyExpr, "key")
+          let value = try context.string(valueExpr, "value of \(key)")
+          try PropertiesTask.checkKey(key, keyExpr.range)
+          guard !value.contains("\n") else { throw Diagnostic.error("value of \(key) must not contain a newline", at: valueExpr.range) }
+          PropertiesTask.set(key, value, separator: separator, in: &file.lines)
+        case .remove(let keyExpr):
+          let key = try context.string(keyExpr, "key")
+          file.lines.removeAll { Property(line: $0)?.key == key }
+        }
+      }
+      let newText = file.joined
+      guard newText != text else { return TaskPlan() }
+      return TaskPlan(
+        changes: [.write(path: path, content: Array(newText.utf8), mode: facts.mode, owner: nil, group: nil)],
+        diffs: [.text(path: path, old: text, new: newText)])
+    }
   }
 
-  public static func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
-    let path = try context.targetPath()
-    let facts = try context.pathFacts(path)
-    guard facts.exists, let content = facts.content, let text = String(validating: content, as: UTF8.self) else {
-      let what = facts.exists ? "is not a UTF-8 text file small enough to edit" : "does not exist"
-      throw Diagnostic.error("\(path) on \(context.hostName) \(what)", at: context.task.range)
-    }
-    var file = TextLines(text)
-    let separator = try context.optionalString("separator", "separator") ?? Self.inferSeparator(file.lines)
-    for s in context.task.statements {
+  public static func decode(_ statements: Statements) throws(Diagnostic) -> Arguments {
+    var steps: [Arguments.Step] = []
+    for s in statements.all {
       switch s.keyword.name {
-      case "set":
-        let key = try context.string(s.positional!, "key")
-        let value = try context.string(s.value!, "value of \(key)")
-        try Self.checkKey(key, s.positional!.range)
-        guard !value.contains("\n") else { throw Diagnostic.error("value of \(key) must not contain a newline", at: s.value!.range) }
-        Self.set(key, value, separator: separator, in: &file.lines)
-      case "remove":
-        let key = try context.string(s.positional!, "key")
-        file.lines.removeAll { Property(line: $0)?.key == key }
-      default: break
+      case "set": steps.append(.set(key: try statements.positional(of: s), value: try statements.value(of: s)))
+      case "remove": steps.append(.remove(key: try statements.positional(of: s)))
+      default: continue
       }
     }
-    let newText = file.joined
-    guard newText != text else { return TaskPlan() }
-    return TaskPlan(
-      changes: [.write(path: path, content: Array(newText.utf8), mode: facts.mode, owner: nil, group: nil)],
-      diffs: [.text(path: path, old: text, new: newText)])
+    return Arguments(steps: steps, separator: try statements.optionalPositional("separator"))
   }
 
   static func checkKey(_ key: String, _ range: SourceRange) throws(Diagnostic) {
@@ -63,11 +85,10 @@ public enum PropertiesTask: TaskKind {
   }
 
   static func set(_ key: String, _ value: String, separator: String, in lines: inout [String]) {
-    let matches = lines.indices.filter { Property(line: lines[$0])?.key == key }
-    if let first = matches.first {
-      let p = Property(line: lines[first])!
+    let matches = lines.indices.compactMap { i in Property(line: lines[i]).flatMap { $0.key == key ? (i, $0) : nil } }
+    if let (first, p) = matches.first {
       lines[first] = p.indent + key + p.separator + value
-      for i in matches.dropFirst().reversed() { lines.remove(at: i) }
+      for (i, _) in matches.dropFirst().reversed() { lines.remove(at: i) }
       return
     }
     let newLine = key + separator + value

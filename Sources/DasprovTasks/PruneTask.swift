@@ -21,35 +21,45 @@ public enum PruneTask: TaskKind {
     StatementRule("keep", required: true, usage: "keep 2"),
   ]
 
-  public static func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
-    ([FactRequest(try context.targetPath(), [.stat, .listing])], [])
+  public struct Arguments: TaskArguments {
+    /// The file-name regex; capture 1 is the timestamp.
+    var match: Expr
+    /// How many files to keep per directory.
+    var keep: Expr
+
+    public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
+      ([FactRequest(try context.targetPath(), [.stat, .listing])], [])
+    }
+
+    public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
+      let root = try context.targetPath()
+      let regex = try LineTask.regex(context, match)
+      let keep = try context.int(self.keep, "keep")
+      guard keep >= 1 else { throw Diagnostic.error("keep must be at least 1", at: self.keep.range) }
+      let facts = try context.pathFacts(root)
+      guard facts.exists else { return TaskPlan() }
+      guard facts.type == .directory else {
+        throw Diagnostic.error("\(root) on \(context.hostName) is not a directory", at: context.task.range)
+      }
+      var groups: [String: [(stamp: Int, path: String)]] = [:]
+      for entry in facts.entries ?? [] {
+        let parts = entry.split(separator: "/", omittingEmptySubsequences: false)
+        guard let name = parts.last.map(String.init) else { continue }
+        let dir = parts.dropLast().joined(separator: "/")
+        guard let captures = regex.firstMatch(name) else { continue }
+        let stamp = captures.count > 1 ? Int(captures[1] ?? "") ?? 0 : 0
+        groups[dir, default: []].append((stamp, root + "/" + entry))
+      }
+      var changes: [Change] = []
+      for (_, files) in groups.sorted(by: { $0.key < $1.key }) {
+        let newestFirst = files.sorted { ($0.stamp, $0.path) > ($1.stamp, $1.path) }
+        for file in newestFirst.dropFirst(keep) { changes.append(.remove(path: file.path, recursive: false, backup: false)) }
+      }
+      return TaskPlan(changes: changes)
+    }
   }
 
-  public static func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
-    let root = try context.targetPath()
-    let regex = try LineTask.regex(context, context.statement("match")!.positional!)
-    let keepExpr = context.statement("keep")!.positional!
-    let keep = try context.int(keepExpr, "keep")
-    guard keep >= 1 else { throw Diagnostic.error("keep must be at least 1", at: keepExpr.range) }
-    let facts = try context.pathFacts(root)
-    guard facts.exists else { return TaskPlan() }
-    guard facts.type == .directory else {
-      throw Diagnostic.error("\(root) on \(context.hostName) is not a directory", at: context.task.range)
-    }
-    var groups: [String: [(stamp: Int, path: String)]] = [:]
-    for entry in facts.entries ?? [] {
-      let parts = entry.split(separator: "/", omittingEmptySubsequences: false)
-      let name = String(parts.last!)
-      let dir = parts.dropLast().joined(separator: "/")
-      guard let captures = regex.firstMatch(name) else { continue }
-      let stamp = captures.count > 1 ? Int(captures[1] ?? "") ?? 0 : 0
-      groups[dir, default: []].append((stamp, root + "/" + entry))
-    }
-    var changes: [Change] = []
-    for dir in groups.keys.sorted() {
-      let files = groups[dir]!.sorted { ($0.stamp, $0.path) > ($1.stamp, $1.path) }
-      for file in files.dropFirst(keep) { changes.append(.remove(path: file.path, recursive: false, backup: false)) }
-    }
-    return TaskPlan(changes: changes)
+  public static func decode(_ statements: Statements) throws(Diagnostic) -> Arguments {
+    Arguments(match: try statements.requiredPositional("match"), keep: try statements.requiredPositional("keep"))
   }
 }

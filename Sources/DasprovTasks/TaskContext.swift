@@ -11,11 +11,9 @@ public protocol TemplateSource: Sendable {
   var baseDirectory: String { get }
 }
 
-/// Marks a lookup that needs host facts before they have been gathered.
-public struct NeedsFacts: Error {}
-
 /// What a task sees while it is being planned on one host: its declaration, the host's
-/// variables, the host's facts (once gathered) and its module's templates.
+/// variables, the host's facts (once gathered), what it asked of other hosts, and its
+/// module's templates.
 public final class TaskContext {
   public let task: TaskDecl
   public let hostName: String
@@ -24,31 +22,32 @@ public final class TaskContext {
   /// Nil while fact requests are being computed, before the host is contacted.
   public let facts: HostFacts?
   public let templates: TemplateSource
+  /// What other hosts' fact round trips answered of this task's `FactRequest(host:…)`s, by
+  /// host name; empty while fact requests are being computed.
+  public let peerFacts: [String: HostFacts]
+  /// Why another host asked for has no facts (it is unreachable, or its fact script failed),
+  /// by host name. Only a plan that needs them fails.
+  public let peerProblems: [String: String]
   /// Whether file contents should be diffed (requests small files' contents for diffs).
   public let wantDiff: Bool
-  /// Reads a file from another inventory host (through that host's session). Planning uses it
-  /// only when a change needs another host's file, e.g. the Carbon schema from a DAS node.
-  public var readRemote: (@Sendable (_ host: String, _ path: String) throws -> [UInt8])?
 
   public init(
     task: TaskDecl, hostName: String, scope: VariableScope, functions: FunctionTable, facts: HostFacts?,
-    templates: TemplateSource, wantDiff: Bool = false
+    peerFacts: [String: HostFacts] = [:], peerProblems: [String: String] = [:], templates: TemplateSource,
+    wantDiff: Bool = false
   ) {
     self.task = task
     self.hostName = hostName
     self.scope = scope
     self.functions = functions
     self.facts = facts
+    self.peerFacts = peerFacts
+    self.peerProblems = peerProblems
     self.templates = templates
     self.wantDiff = wantDiff
   }
 
   public var kindName: String { task.kind.name }
-
-  // MARK: - Statements
-
-  public func statements(_ keyword: String) -> [Statement] { task.statements.filter { $0.keyword.name == keyword } }
-  public func statement(_ keyword: String) -> Statement? { task.statements.first { $0.keyword.name == keyword } }
 
   // MARK: - Evaluation
 
@@ -117,18 +116,18 @@ public final class TaskContext {
   }
 
   /// File mode from `mode "0644"` / `mode 644` / `mode 0o644`: always octal, as in chmod.
-  public func mode(_ keyword: String = "mode") throws(Diagnostic) -> Int? {
-    guard let s = statement(keyword), let p = s.positional else { return nil }
-    let text = try string(p, "mode").lowercased().replacingOccurrences(of: "0o", with: "")
+  public func mode(_ expr: Expr?) throws(Diagnostic) -> Int? {
+    guard let expr else { return nil }
+    let text = try string(expr, "mode").lowercased().replacingOccurrences(of: "0o", with: "")
     guard let m = Int(text, radix: 8), m >= 0, m <= 0o7777 else {
-      throw Diagnostic.error("mode must be octal like \"0644\", got '\(text)'", at: p.range)
+      throw Diagnostic.error("mode must be octal like \"0644\", got '\(text)'", at: expr.range)
     }
     return m
   }
 
-  public func optionalString(_ keyword: String, _ what: String) throws(Diagnostic) -> String? {
-    guard let s = statement(keyword), let p = s.positional else { return nil }
-    return try string(p, what)
+  public func optionalString(_ expr: Expr?, _ what: String) throws(Diagnostic) -> String? {
+    guard let expr else { return nil }
+    return try string(expr, what)
   }
 
   // MARK: - Facts
@@ -137,6 +136,17 @@ public final class TaskContext {
   public func pathFacts(_ path: String) throws(Diagnostic) -> PathFacts {
     guard let facts else {
       throw Diagnostic.error("internal: facts for \(path) were not gathered", at: task.range)
+    }
+    return facts.path(path)
+  }
+
+  /// Facts of `path` on `host`, which the task named in a `FactRequest(host:…)`; this host's
+  /// own when `host` is this host. Throws why, when that host's facts could not be gathered.
+  public func pathFacts(_ path: String, on host: String) throws(Diagnostic) -> PathFacts {
+    if host == hostName { return try pathFacts(path) }
+    if let problem = peerProblems[host] { throw Diagnostic.error(problem, at: task.range) }
+    guard let facts = peerFacts[host] else {
+      throw Diagnostic.error("internal: facts for \(path) on \(host) were not gathered", at: task.range)
     }
     return facts.path(path)
   }
@@ -153,7 +163,7 @@ public final class TaskContext {
       guard let v = try scope.lookup(use.name) else {
         throw Diagnostic.error(
           "undefined variable '\(use.name)' in template \(name) on host \(hostName)\(Suggestion.didYouMean(use.name, in: scope.names))",
-          at: use.range)
+          at: use.range, code: .undefinedVariable)
       }
       context[use.name] = v
     }

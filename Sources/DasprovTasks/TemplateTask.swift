@@ -20,48 +20,43 @@ public enum TemplateTask: TaskKind {
     StatementRule("group", usage: "group \"wso2\""),
   ]
 
-  public static func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
-    ([FactRequest(try context.targetPath(), [.stat, .hash, .content])], [])
+  public struct Arguments: TaskArguments {
+    /// The template's name, in the module's `templates/`.
+    var template: Expr
+    var attributes: FileAttributes
+
+    public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
+      ([FactRequest(try context.targetPath(), [.stat, .hash, .content])], [])
+    }
+
+    public func check(_ context: TaskContext) throws(Diagnostic) { _ = try context.mode(attributes.mode) }
+
+    public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
+      let path = try context.targetPath()
+      let rendered = try context.render(template).text
+      let desired = Array(rendered.utf8)
+      let facts = try context.pathFacts(path)
+      let (mode, owner, group) = try attributes.evaluate(context)
+      switch facts.type {
+      case .directory, .other:
+        throw Diagnostic.error("\(path) on \(context.hostName) is a \(facts.type.rawValue), not a file", at: context.task.range)
+      case .missing, .file, .symlink:
+        break
+      }
+      var changes: [Change] = []
+      var diffs: [ContentDiff] = []
+      if !facts.exists || facts.sha256 != SHA256.hex(desired) {
+        changes.append(.write(path: path, content: desired, mode: mode ?? facts.mode ?? 0o644, owner: owner, group: group))
+        diffs.append(FileDiffs.text(path: path, old: facts.content, new: desired, existed: facts.exists))
+      } else {
+        changes += AttributeCheck.changes(path: path, facts: facts, mode: mode, owner: owner, group: group)
+      }
+      return TaskPlan(changes: changes, diffs: diffs)
+    }
   }
 
-  public static func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
-    let path = try context.targetPath()
-    let rendered = try context.render(context.statement("from")!.positional!).text
-    let desired = Array(rendered.utf8)
-    let facts = try context.pathFacts(path)
-    let mode = try context.mode()
-    let owner = try context.optionalString("owner", "owner")
-    let group = try context.optionalString("group", "group")
-    switch facts.type {
-    case .directory, .other:
-      throw Diagnostic.error("\(path) on \(context.hostName) is a \(facts.type.rawValue), not a file", at: context.task.range)
-    case .missing, .file, .symlink:
-      break
-    }
-    var changes: [Change] = []
-    var diffs: [ContentDiff] = []
-    if !facts.exists || facts.sha256 != SHA256.hex(desired) {
-      changes.append(.write(path: path, content: desired, mode: mode ?? facts.mode ?? 0o644, owner: owner, group: group))
-      diffs.append(FileDiffs.text(path: path, old: facts.content, new: desired, existed: facts.exists))
-    } else {
-      changes += AttributeCheck.changes(path: path, facts: facts, mode: mode, owner: owner, group: group)
-    }
-    return TaskPlan(changes: changes, diffs: diffs)
-  }
-}
-
-/// Mode/owner/group drift on an existing path.
-enum AttributeCheck {
-  static func changes(path: String, facts: PathFacts, mode: Int?, owner: String?, group: String?) -> [Change] {
-    let modeDiffers = mode.map { $0 != facts.mode } ?? false
-    let ownerDiffers = owner.map { $0 != facts.owner } ?? false
-    let groupDiffers = group.map { $0 != facts.group } ?? false
-    guard modeDiffers || ownerDiffers || groupDiffers else { return [] }
-    return [
-      .setAttributes(
-        path: path, mode: modeDiffers ? mode : nil, owner: ownerDiffers ? owner : nil,
-        group: groupDiffers ? group : nil)
-    ]
+  public static func decode(_ statements: Statements) throws(Diagnostic) -> Arguments {
+    Arguments(template: try statements.requiredPositional("from"), attributes: try FileAttributes(statements))
   }
 }
 

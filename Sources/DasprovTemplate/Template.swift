@@ -1,6 +1,7 @@
 import DasprovCore
 import Foundation
 @preconcurrency import Stencil
+import Synchronization
 
 /// How rendered values are escaped: by the kind of file the template produces.
 public enum TemplateKind: String, Sendable {
@@ -95,18 +96,18 @@ public final class CompiledTemplate: @unchecked Sendable {
   /// Renders are serialized per template: hosts plan at the same moment, and the second host
   /// waiting for the first one's output is far cheaper than both rendering it.
   public func render(_ context: [String: Value]) throws(Diagnostic) -> String {
-    cacheLock.lock()
-    defer { cacheLock.unlock() }
-    if let hit = cache[context] { return hit }
-    let text = try renderUncached(context)
-    if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
-    cache[context] = text
-    return text
+    try outputs.withLock { (cache) throws(Diagnostic) -> String in
+      if let hit = cache[context] { return hit }
+      let text = try renderUncached(context)
+      if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+      cache[context] = text
+      return text
+    }
   }
 
   private static let cacheLimit = 256
-  private let cacheLock = NSLock()
-  private var cache: [[String: Value]: String] = [:]
+  /// Rendered outputs by the values they were rendered from.
+  private let outputs = Mutex<[[String: Value]: String]>([:])
 
   private func renderUncached(_ context: [String: Value]) throws(Diagnostic) -> String {
     let objects = context.mapValues(\.foundationObject)
@@ -136,7 +137,7 @@ public final class CompiledTemplate: @unchecked Sendable {
     let ext = Extension()
     ext.registerFilter("xmlescape") { (value: Any?) in
       guard let value else { return nil }
-      return XMLText.escape(stringify(value))
+      return XMLEscaping.value(stringify(value))
     }
     ext.registerFilter("raw") { (value: Any?) in value }
     return ext
@@ -150,25 +151,6 @@ public final class CompiledTemplate: @unchecked Sendable {
     case is NSNull: return ""
     default: return String(describing: value)
     }
-  }
-}
-
-/// XML character escaping for text and attribute values.
-public enum XMLText {
-  public static func escape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.count)
-    for ch in s {
-      switch ch {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      default: out.append(ch)
-      }
-    }
-    return out
   }
 }
 

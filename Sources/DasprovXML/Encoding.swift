@@ -1,3 +1,5 @@
+import DasprovCore
+
 /// The encoding a file declares, and the lossless mapping to the UTF-8 bytes libxml2 parses.
 ///
 /// libxml2 converts non-UTF-8 input into a separate buffer, which makes its offsets drift from
@@ -97,22 +99,14 @@ enum DeclaredEncoding: Sendable, Equatable {
   }
 }
 
-/// Escaping for values spliced into XML, so a parser reads back exactly the value given.
+/// Escaping for values spliced into XML, so a parser reads back exactly the value given: the
+/// shared `XMLEscaping`, with the file's encoding deciding how other characters are written.
 enum Escape {
-  /// Text content: `&`, `<`, `>` (so `]]>` cannot appear), and CR, which line-end normalisation
-  /// would otherwise turn into LF.
+  /// Text content: `&`, `<`, `>`, and CR, which line-end normalisation would turn into LF.
   static func text(_ s: String, maxScalar: UInt32, file: String) throws(XMLError) -> String {
-    var out = ""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\r": out += "&#13;"
-      default: try append(scalar, to: &out, maxScalar: maxScalar, file: file)
-      }
+    try XMLEscaping.escape(s, whitespace: .carriageReturn) { (scalar, out: inout String) throws(XMLError) in
+      try append(scalar, to: &out, maxScalar: maxScalar, file: file)
     }
-    return out
   }
 
   /// Attribute values: as text, plus the quote that delimits this value, and tab/LF/CR, which
@@ -120,21 +114,12 @@ enum Escape {
   static func attribute(_ s: String, quote: UInt8, maxScalar: UInt32, file: String)
     throws(XMLError) -> String
   {
-    var out = ""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"" where quote == ASCII.quote: out += "&quot;"
-      case "'" where quote == ASCII.apostrophe: out += "&apos;"
-      case "\t": out += "&#9;"
-      case "\n": out += "&#10;"
-      case "\r": out += "&#13;"
-      default: try append(scalar, to: &out, maxScalar: maxScalar, file: file)
-      }
+    try XMLEscaping.escape(
+      s, doubleQuote: quote == ASCII.quote ? .named : nil, apostrophe: quote == ASCII.apostrophe ? .named : nil,
+      whitespace: .all
+    ) { (scalar, out: inout String) throws(XMLError) in
+      try append(scalar, to: &out, maxScalar: maxScalar, file: file)
     }
-    return out
   }
 
   private static func append(

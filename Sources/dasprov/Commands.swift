@@ -7,8 +7,9 @@ import Foundation
 enum Diagnostics {
   static func print(_ ds: [Diagnostic], color: Bool) {
     guard !ds.isEmpty else { return }
-    let text = DiagnosticRenderer(color: color).render(ds)
-    FileHandle.standardError.write(Data(SecretMasker.shared.mask(text).utf8))
+    // The renderer masks secrets where they stand as values, never in the names of groups or hosts.
+    let text = DiagnosticRenderer(color: color, masker: SecretMasker.shared).render(ds)
+    FileHandle.standardError.write(Data(text.utf8))
   }
 
   /// Prints and exits 1 when any diagnostic is an error.
@@ -21,9 +22,13 @@ enum Diagnostics {
     }
   }
 
-  static func load(inventory: String, root: String?, playbook: String?, limit: String?, color: Bool) throws -> Workspace {
+  static func load(
+    inventory: String, root: String?, playbook: String?, limit: String?, vault: VaultOptions, color: Bool, templated: Bool = true
+  ) throws -> Workspace {
     do throws(DiagnosticList) {
-      return try Workspace.load(inventory: inventory, root: root, playbook: playbook, limit: limit)
+      let (secrets, warnings) = try vault.secrets()
+      print(warnings, color: color)
+      return try Workspace.load(inventory: inventory, root: root, playbook: playbook, limit: limit, vault: secrets, templated: templated)
     } catch {
       try check(error.diagnostics, color: color)
       throw CommandExit(.invalidInput)
@@ -41,13 +46,14 @@ struct RunTarget: ParsableArguments {
 
   @OptionGroup var project: ProjectOptions
   @OptionGroup var flags: RunFlags
+  @OptionGroup var vault: VaultOptions
 
   func run(_ mode: RunMode) throws {
-    try Self.execute(inventory: inventory, playbook: playbook, project: project, flags: flags, mode: mode)
+    try Self.execute(inventory: inventory, playbook: playbook, project: project, flags: flags, vault: vault, mode: mode)
   }
 
-  static func execute(inventory: String, playbook: String?, project: ProjectOptions, flags: RunFlags, mode: RunMode) throws {
-    let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: playbook, limit: flags.limit, color: flags.color)
+  static func execute(inventory: String, playbook: String?, project: ProjectOptions, flags: RunFlags, vault: VaultOptions, mode: RunMode) throws {
+    let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: playbook, limit: flags.limit, vault: vault, color: flags.color)
     for host in workspace.targets {
       for (name, value) in host.vars where HostVariables.isSecretName(name) { SecretMasker.shared.add(value.description) }
     }
@@ -67,9 +73,9 @@ struct RunTarget: ParsableArguments {
       output.data(Report.json(report, runID: runner.runID, diff: flags.diff))
     } else {
       output.say("")
-      output.say(output.paint("RECAP", "1"))
+      output.say(output.paint("RECAP", .heading))
       for line in Report.recap(report) { output.say(line) }
-      if let halted = report.halted { output.say(output.paint(halted, "31")) }
+      if let halted = report.halted { output.say(output.paint(halted, .failed)) }
       output.say(Report.summary(report))
     }
     let code = report.exitCode
@@ -115,9 +121,10 @@ struct RollbackCommand: ParsableCommand {
 
   @OptionGroup var project: ProjectOptions
   @OptionGroup var flags: RunFlags
+  @OptionGroup var vault: VaultOptions
 
   func run() throws {
-    try RunTarget.execute(inventory: inventory, playbook: nil, project: project, flags: flags, mode: .rollback)
+    try RunTarget.execute(inventory: inventory, playbook: nil, project: project, flags: flags, vault: vault, mode: .rollback)
   }
 }
 
@@ -133,13 +140,14 @@ struct ValidateCommand: ParsableCommand {
   var playbook: String?
 
   @OptionGroup var project: ProjectOptions
+  @OptionGroup var vault: VaultOptions
 
   @Flag(name: .customLong("no-color"), help: "No colours.")
   var noColor = false
 
   func run() throws {
     let color = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
-    let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: playbook, limit: nil, color: color)
+    let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: playbook, limit: nil, vault: vault, color: color)
     for host in workspace.world.hosts {
       for (name, value) in host.vars where HostVariables.isSecretName(name) { SecretMasker.shared.add(value.description) }
     }
@@ -166,13 +174,16 @@ struct InventoryCommand: ParsableCommand {
   @Option(help: "One host's merged variables as JSON.")
   var host: String?
 
+  @OptionGroup var vault: VaultOptions
+
   func validate() throws {
     let chosen = [list, graph, host != nil].filter { $0 }.count
     guard chosen == 1 else { throw ValidationError("choose exactly one of --list, --graph, --host NAME") }
   }
 
   func run() throws {
-    let workspace = try Diagnostics.load(inventory: inventory, root: nil, playbook: nil, limit: nil, color: false)
+    // ansible-inventory prints values as written, `{{ … }}` included: no templating here.
+    let workspace = try Diagnostics.load(inventory: inventory, root: nil, playbook: nil, limit: nil, vault: vault, color: false, templated: false)
     Diagnostics.print(workspace.warnings, color: false)
     if list { print(workspace.inventory.ansibleListJSON()) }
     if graph { print(workspace.inventory.ansibleGraph()) }
@@ -198,9 +209,10 @@ struct TopologyCommand: ParsableCommand {
   var dot = false
 
   @OptionGroup var project: ProjectOptions
+  @OptionGroup var vault: VaultOptions
 
   func run() throws {
-    let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: nil, limit: nil, color: false)
+    let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: nil, limit: nil, vault: vault, color: false)
     guard ClusterTopology.applies(to: workspace.world) else {
       FileHandle.standardError.write(Data("error: \(inventory) has none of the groups receivers, indexers, analyzers, presenters\n".utf8))
       throw CommandExit(.invalidInput)
@@ -220,9 +232,10 @@ struct FactsCommand: ParsableCommand {
   var inventory: String
 
   @OptionGroup var flags: RunFlags
+  @OptionGroup var vault: VaultOptions
 
   func run() throws {
-    let workspace = try Diagnostics.load(inventory: inventory, root: nil, playbook: nil, limit: flags.limit, color: flags.color)
+    let workspace = try Diagnostics.load(inventory: inventory, root: nil, playbook: nil, limit: flags.limit, vault: vault, color: flags.color)
     let output = Output(color: flags.color, json: flags.json, verbosity: flags.verbose)
     let connector = SSHConnector(knownHostsOverride: flags.knownHosts, policyOverride: flags.hostKeyChecking, inventoryDirectory: (inventory as NSString).deletingLastPathComponent)
     let results = FactsGatherer.gather(workspace.targets, connector: connector, forks: flags.forks)

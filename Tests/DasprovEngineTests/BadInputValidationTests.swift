@@ -73,10 +73,11 @@ import Testing
     // A newline ended the value in the option file, and a line DASPROV_MYCNF ended the
     // here-document: the rest of the password ran as a shell command, as root.
     let password = "two\nlines<&>\"'\\\nDASPROV_MYCNF\ntouch /PWNED #\r\t$(x)`y`"
-    let script = RemoteScripts.databaseCheckScript(host: "db", port: 3306, user: "das\nuser", password: password, databases: ["userdb"], timeout: 5)
+    let script = DatabaseCheckProgram(host: "db", port: 3306, user: "das\nuser", password: password, databases: ["userdb"], timeoutSeconds: 5).program.text
     let lines = script.split(separator: "\n", omittingEmptySubsequences: false)
-    let start = try #require(lines.firstIndex { $0.hasSuffix("<<'DASPROV_MYCNF'") })
-    let end = try #require(lines[(start + 1)...].firstIndex { $0 == "DASPROV_MYCNF" })
+    let start = try #require(lines.firstIndex { $0.hasPrefix("check_database <<'") })
+    let marker = lines[start].split(separator: "'")[1]
+    let end = try #require(lines[(start + 1)...].firstIndex { $0 == marker })
     let body = Array(lines[(start + 1)..<end])
     #expect(body.count == 4 && body[0] == "[client]" && body[3] == "connect-timeout=5", "\(body)")
     #expect(body[1] == #"user="das\nuser""#)

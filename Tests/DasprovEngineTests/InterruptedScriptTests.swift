@@ -73,7 +73,7 @@ import Testing
       .remove(path: "das/repository/deployment/server/carbonapps/Old.car", recursive: true, backup: false),
       .makeDirectory(path: "das/repository/components/lib", mode: 0o755, owner: nil, group: nil),
     ]
-    let script = Array(SSHSession.wholeOrNothing(RemoteScripts.applyScript(changes: changes, runID: "20261125T000000000Z", notify: ["restart"], stagingDirectory: "staging", hostName: "test-host")).utf8)
+    let script = Array(SSHSession.wholeOrNothing(ApplyProgram(changes: changes, runID: "20261125T000000000Z", notify: ["restart"], stagingDirectory: "staging", hostName: "test-host").program.text).utf8)
     try seed(scratch + "/seed")
     try Data(script).write(to: URL(fileURLWithPath: scratch + "/script"))
     let before = snapshot(scratch + "/seed")

@@ -1,4 +1,5 @@
 import DasprovCore
+import DasprovShell
 import DasprovTasks
 import Foundation
 import Testing
@@ -63,9 +64,10 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     ]
     try s.write("conf/odd\\name\nwith newline ü.txt", "odd\n")
     let probes = [ProbeRequest(["true"]), ProbeRequest(["sh", "-c", "exit 3"])]
-    let out = try runLocally(RemoteScripts.factScript(requests: requests, probes: probes), home: s.path + "/home")
+    let program = FactProgram(requests: requests, probes: probes)
+    let out = try runLocally(program.program.text, home: s.path + "/home")
     #expect(out.status == 0, "\(String(decoding: out.stderr, as: UTF8.self))")
-    let (facts, _) = try RemoteScripts.parseFacts(out.stdout, requests: requests, probes: probes)
+    let facts = try program.parse(out.stdout).facts
     let a = facts.path(s.path + "/conf/a.xml")
     #expect(a.type == .file)
     #expect(a.mode == 0o644)
@@ -96,10 +98,10 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     try s.write("empty", "")
     let requests = [FactRequest(s.path + "/t.xml", [.stat, .hash, .content]), FactRequest(s.path + "/empty", [.stat, .content])]
     let probes = [ProbeRequest(["printf", "%s", "@done\n@probe 0 7"], capture: true)]
-    let script = RemoteScripts.factScript(requests: requests, probes: probes)
-    let out = try runLocally(script, home: s.path + "/home")
+    let program = FactProgram(requests: requests, probes: probes)
+    let out = try runLocally(program.program.text, home: s.path + "/home")
     #expect(out.status == 0, "\(String(decoding: out.stderr, as: UTF8.self))")
-    let (facts, _) = try RemoteScripts.parseFacts(out.stdout, requests: requests, probes: probes)
+    let facts = try program.parse(out.stdout).facts
     #expect(facts.path(s.path + "/t.xml").content == tricky)
     #expect(facts.path(s.path + "/t.xml").sha256 == SHA256.hex(tricky))
     #expect(facts.path(s.path + "/empty").content == [])
@@ -107,7 +109,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     #expect(facts.probes[probes[0].argv] == 0)
     // Output cut off inside a raw section is an error, not facts.
     let cut = Array(out.stdout.prefix(out.stdout.count / 2))
-    #expect(throws: RemoteScripts.FactParseError.self) { try RemoteScripts.parseFacts(cut, requests: requests, probes: probes) }
+    #expect(throws: FactOutputError.self) { try program.parse(cut) }
   }
 
   @Test func applyScriptWritesAtomicallyBacksUpAndRollsBack() throws {
@@ -122,8 +124,8 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
       .makeDirectory(path: s.path + "/d/e", mode: 0o750, owner: nil, group: nil),
     ]
     let runID = "20261125T000000000Z-\(UUID().uuidString.prefix(8))"
-    let out = try runLocally(RemoteScripts.applyScript(changes: changes, runID: runID, notify: ["test-handler-\(runID)"], stagingDirectory: "/nonexistent", hostName: "test-host"), home: s.path + "/home")
-    let report = RemoteScripts.parseApply(out.stdout)
+    let out = try runLocally(ApplyProgram(changes: changes, runID: runID, notify: ["test-handler-\(runID)"], stagingDirectory: "/nonexistent", hostName: "test-host").program.text, home: s.path + "/home")
+    let report = ApplyProgram.report(out.stdout)
     #expect(report.finished, "\(String(decoding: out.stdout + out.stderr, as: UTF8.self))")
     #expect(report.done == [0, 1, 2, 3])
     #expect(s.read("conf/a.xml") == "new <&>\n")
@@ -143,7 +145,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     try FileManager.default.removeItem(atPath: "\(state)/pending/test-handler-\(runID)")
 
     // Rollback restores the old content, removes what the run created, and re-marks the handler.
-    let rb = try runLocally(RemoteScripts.rollbackScript(), home: s.path + "/home")
+    let rb = try runLocally(RollbackProgram().program.text, home: s.path + "/home")
     let text = String(decoding: rb.stdout, as: UTF8.self)
     #expect(text.contains("@rolled-back"), "\(text) \(String(decoding: rb.stderr, as: UTF8.self))")
     #expect(s.read("conf/a.xml") == "old\n")
@@ -161,9 +163,9 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     // Root ignores directory permissions; a missing directory fails for everyone.
     let target = getuid() == 0 ? s.path + "/no-such-dir/a.conf" : s.path + "/ro/a.conf"
     let out = try runLocally(
-      RemoteScripts.applyScript(changes: [.write(path: target, content: Array("new\n".utf8), mode: nil, owner: nil, group: nil)], runID: "t\(UUID().uuidString.prefix(6))", notify: [], stagingDirectory: "/x", hostName: "test-host"),
+      ApplyProgram(changes: [.write(path: target, content: Array("new\n".utf8), mode: nil, owner: nil, group: nil)], runID: "t\(UUID().uuidString.prefix(6))", notify: [], stagingDirectory: "/x", hostName: "test-host").program.text,
       home: s.path + "/home")
-    let report = RemoteScripts.parseApply(out.stdout)
+    let report = ApplyProgram.report(out.stdout)
     #expect(!report.finished)
     #expect(report.failure?.index == 0)
     #expect(s.read("ro/a.conf") == "original\n")
@@ -175,9 +177,9 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     for i in 1...7 {
       let runID = String(format: "20261125T0000%02d000Z", i)
       let out = try runLocally(
-        RemoteScripts.applyScript(changes: [.write(path: s.path + "/f.conf", content: Array("v\(i)\n".utf8), mode: nil, owner: nil, group: nil)], runID: runID, notify: [], stagingDirectory: "/x", hostName: "test-host"),
+        ApplyProgram(changes: [.write(path: s.path + "/f.conf", content: Array("v\(i)\n".utf8), mode: nil, owner: nil, group: nil)], runID: runID, notify: [], stagingDirectory: "/x", hostName: "test-host").program.text,
         home: s.path + "/home")
-      #expect(RemoteScripts.parseApply(out.stdout).finished)
+      #expect(ApplyProgram.report(out.stdout).finished)
     }
     let backups = try FileManager.default.contentsOfDirectory(atPath: s.path).filter { $0.hasSuffix(".bak") }.sorted()
     #expect(backups.count == 5)

@@ -28,16 +28,17 @@ import Testing
       ]),
       .text(path: "/p.properties", old: "user=das\nsvn.password=Prop-Old-Pw\n", new: "user=das\nsvn.password=New<&\"'Pw\n"),
     ]
-    let found = Set(DiffPrinter.replacedSecrets(diffs, masker: masker))
+    let found = Set(DiffRenderer.replacedSecrets(diffs, masker: masker))
     #expect(found == ["Old&lt;Pw", "Old<Pw", "Older-Pw", "Prop-Old-Pw"])
   }
 
   @Test func verboseScriptsHideBase64Contents() {
     let content = Array("<password>Vvv-Secret</password>\n".utf8)
-    let script = RemoteScripts.applyScript(
+    let program = ApplyProgram(
       changes: [.write(path: "/opt/a.xml", content: content, mode: nil, owner: nil, group: nil), .run(argv: ["mysql"], chdir: nil, stdin: content)],
-      runID: "20261125T000000000Z", notify: [], stagingDirectory: "/s", hostName: "test-host")
-    let shown = RemoteScripts.forDisplay(script)
+      runID: "20261125T000000000Z", notify: [], stagingDirectory: "/s", hostName: "test-host").program
+    let script = program.text
+    let shown = program.displayText
     let encoded = Data(content).base64EncodedString()
     #expect(script.contains(encoded))
     #expect(!shown.contains(encoded.prefix(12)), "\(shown)")

@@ -312,9 +312,9 @@ struct DiagnosticTests {
 
           ^
           \(base)/group_vars/db.yml:1:1: error: variables file '\(base)/group_vars/db.yml' is not valid UTF-8
-          \(base)/host_vars/c1.yml:1:9: error: invalid YAML in '\(base)/host_vars/c1.yml': vault-encrypted values are not supported by dasprov
+          \(base)/host_vars/c1.yml:1:9: error: cannot decrypt the !vault value: the vault data is damaged: the body does not hold salt, HMAC and ciphertext
           secret: !vault |
-                  ^
+                  ^~~~~~
 
           """)
     }

@@ -23,6 +23,11 @@ let literalInputs: [String] = [
   "1e3j", "0_0", "0_7", "1.5e-7", "123456789012345678", "9223372036854775807", "0.1", "100.0",
   "1e16", "1e15", "1.0e-5", "0.0001", "-0.0", "  1", "\t2", "3  ", "[1,\t2]", "Ellipsis", "NaN",
   "inf", "'a' b", "b", "'a'.upper()", "('a')", "(('a'))", "[(1)]", "{'k': -1}", "{'k': -1j}",
+  // Python's tokenizer refuses more than 200 open brackets (a SyntaxError: the text stays);
+  // signs are not brackets. (200 are fine, but too deep for the oracle's JSON encoder.)
+  String(repeating: "[", count: 201) + String(repeating: "]", count: 201),
+  String(repeating: "([{'a':", count: 67) + "1" + String(repeating: "}])", count: 67),
+  "[" + (1...900).map { "-\($0)" }.joined(separator: ", ") + "]",
 ]
 
 @Suite("Python emulation")

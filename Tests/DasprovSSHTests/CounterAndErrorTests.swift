@@ -15,10 +15,13 @@ import Testing
     let start = s.stats
     #expect(start.roundTrips == 0 && start.channelsOpened == 0)
     #expect(start.bytesSent > 0 && start.bytesReceived > 0)  // key exchange and authentication
+    #expect(start.channelBytesReceived == 0)  // the handshake is not channel data
     _ = try s.runScript("echo facts")
     #expect(s.stats.roundTrips == 1 && s.stats.channelsOpened == 1)
+    #expect(s.stats.channelBytesReceived == 6)  // "facts\n"
     _ = try s.exec(RemoteCommand("true"))
     #expect(s.stats.roundTrips == 2 && s.stats.channelsOpened == 2)
+    #expect(s.stats.channelBytesReceived == 6)
     // A small upload is one exec: one round trip.
     let dir = TestWorld.shared.remoteDir("count")
     _ = try s.upload(.data(Data("x".utf8)), to: dir + "/f")

@@ -24,13 +24,16 @@ func plan(
 ) throws(Diagnostic) -> TaskPlan {
   let (file, diagnostics) = Parser.parse(text: source, file: "fixture.dasp", sources: SourceFiles())
   guard diagnostics.isEmpty, let task = file.tasks.first else { throw diagnostics.first ?? .error("no task") }
-  guard let kind = TaskKinds.named(task.kind.name) else { throw .error("unknown kind") }
-  let problems = StatementValidator.validate(task.statements, rules: kind.rules, owner: kind.name, ownerRange: task.range)
-  if let p = problems.first { throw p }
+  guard let decoded = TaskKinds.decode(task) else { throw .error("unknown kind") }
+  let arguments: any TaskArguments
+  switch decoded {
+  case .success(let a): arguments = a
+  case .failure(let list): throw list.diagnostics[0]
+  }
   let context = TaskContext(
     task: task, hostName: "h1", scope: ValueScope(vars), functions: FunctionTable(), facts: facts,
     templates: FixtureTemplates(texts: templates))
-  return try kind.plan(context)
+  return try arguments.plan(context)
 }
 
 func file(_ path: String, _ text: String, mode: Int = 0o644) -> (String, PathFacts) {
@@ -236,5 +239,141 @@ func written(_ plan: TaskPlan) -> String? {
       "'form' is not a statement of a template task (did you mean 'from'?); expected one of: from, mode, owner, group",
       "a template task needs a 'from' statement: from \"template-name\" (a file in the module's templates/)",
     ])
+  }
+}
+
+/// Statements are decoded once into typed arguments; what decoding rejects is what the validator
+/// reports, with the statement's range.
+@Suite struct ArgumentDecodingTests {
+  func task(_ text: String) -> TaskDecl {
+    let (file, diagnostics) = Parser.parse(text: text, file: "d.dasp", sources: SourceFiles())
+    #expect(diagnostics.isEmpty)
+    return file.tasks[0]
+  }
+
+  func problems(_ text: String) -> [Diagnostic] {
+    guard case .failure(let list)? = TaskKinds.decode(task(text)) else { return [] }
+    return list.diagnostics
+  }
+
+  @Test func brokenRulesAreTheValidatorsMessages() {
+    let decl = task("task \"t\" link \"/a\" {\n  to\n}\n")
+    let expected = StatementValidator.validate(decl.statements, rules: LinkTask.rules, owner: "a link task", ownerRange: decl.kind.range)
+    #expect(!expected.isEmpty)
+    #expect(problems("task \"t\" link \"/a\" {\n  to\n}\n") == expected)
+  }
+
+  @Test(arguments: [
+    ("task \"t\" xml \"/a.xml\" {\n  fragment \"/r/x\" after \"/r/y\"\n}\n", "fragment needs 'from \"template.xml\"'", 2),
+    ("task \"t\" xml \"/a.xml\" {\n  fragment \"/r/x\" from \"x.xml\"\n}\n", "fragment needs where to insert it: after, before or into an XPath", 2),
+    ("task \"t\" xml \"/a.xml\" {\n  set \"/r\" = 1\n  children \"/r\"\n}\n", "children needs 'from \"template.xml\"'", 3),
+    (
+      "task \"t\" mysql {\n  database \"d\"\n  user \"u\"\n  password \"p\"\n  schema \"/s.sql\" into [\"d\"]\n}\n",
+      "schema needs 'from HOST' and 'into [databases]'", 5
+    ),
+  ])
+  func shapesTheRulesCannotSayAreRejectedAtTheStatement(_ text: String, _ message: String, _ line: Int) {
+    let found = problems(text)
+    #expect(found.map(\.message) == [message])
+    #expect(found.first?.range?.line == line)
+  }
+
+  @Test func unknownKindsAreLeftToTheValidator() {
+    #expect(TaskKinds.decode(task("task \"t\" templte \"/a\" {\n  from \"x\"\n}\n")) == nil)
+  }
+
+  @Test func handlersReportTheValidatorsFirstProblemInsteadOfTrapping() {
+    let (file, _) = Parser.parse(
+      text: "handler restart service {\n  stop [\"x\"]\n}\n", file: "h.dasp", sources: SourceFiles())
+    let handler = file.handlers[0]
+    let context = TaskContext(
+      task: TaskDecl(
+        name: "restart", nameRange: handler.name.range, kind: handler.kind, target: nil, when: nil, loop: nil,
+        statements: handler.statements, notify: [], tags: [], range: handler.range),
+      hostName: "h1", scope: ValueScope([:]), functions: FunctionTable(), facts: nil, templates: FixtureTemplates())
+    do throws(Diagnostic) {
+      _ = try HandlerKinds.resolve(handler, context: context, defaultAddress: "h1")
+      Issue.record("a handler without 'start' was resolved")
+    } catch {
+      #expect(error.message.hasPrefix("a service handler needs a 'start' statement"))
+    }
+  }
+}
+
+/// The schema the MySQL host loads comes from another host's fact round trip, not from a read
+/// made while planning.
+@Suite struct MySQLSchemaTests {
+  let source = """
+    task "dbs" mysql {
+      database "userdb"
+      user "das"
+      password "pw-123"
+      schema "/opt/das/dbscripts/mysql.sql" from "das1" into ["userdb"]
+    }
+
+    """
+
+  /// The task's context on `db1`, with the catalogue saying the user and grants exist and
+  /// `userdb` has `tables` tables.
+  func context(tables: Int, peers: [String: HostFacts] = [:], problems: [String: String] = [:]) throws -> (MySQLTask.Arguments, TaskContext) {
+    let (file, _) = Parser.parse(text: source, file: "m.dasp", sources: SourceFiles())
+    let task = file.tasks[0]
+    let arguments = try MySQLTask.arguments(of: task)
+    let bare = TaskContext(task: task, hostName: "db1", scope: ValueScope([:]), functions: FunctionTable(), facts: nil, templates: FixtureTemplates())
+    let probe = MySQLTask.probe(try arguments.desired(bare))
+    let hash = SHA1.mysqlNativePassword("pw-123")
+    var catalogue = "db\tuserdb\tlatin1\nuser\t%\t\(hash)\n"
+    for p in MySQLTask.needed { catalogue += "grant\t'das'@'%'\tuserdb\t\(p)\n" }
+    if tables > 0 { catalogue += "tables\tuserdb\t\(tables)\n" }
+    var facts = HostFacts(probes: [probe.argv: 0])
+    facts.probeOutputs[probe.argv] = Array(catalogue.utf8)
+    let context = TaskContext(
+      task: task, hostName: "db1", scope: ValueScope([:]), functions: FunctionTable(), facts: facts, peerFacts: peers,
+      peerProblems: problems, templates: FixtureTemplates())
+    return (arguments, context)
+  }
+
+  @Test func theSchemaIsRequestedFromItsHost() throws {
+    let (arguments, context) = try context(tables: 0)
+    let (paths, probes) = try arguments.factRequests(context)
+    #expect(paths == [FactRequest(host: "das1", path: "/opt/das/dbscripts/mysql.sql", needs: [.stat, .content])])
+    #expect(probes.count == 1)
+  }
+
+  @Test func aMissingSchemaIsLoadedFromThePeersFacts() throws {
+    let schema = Array("CREATE TABLE REG_LOG (id INT);\n".utf8)
+    let das1 = HostFacts(paths: ["/opt/das/dbscripts/mysql.sql": PathFacts(type: .file, size: schema.count, content: schema)])
+    let (arguments, context) = try context(tables: 0, peers: ["das1": das1])
+    let plan = try arguments.plan(context)
+    guard case .run(let argv, _, let stdin, _)? = plan.changes.last else {
+      Issue.record("no load: \(plan.changes)")
+      return
+    }
+    #expect(argv.last == "userdb")
+    #expect(stdin == schema)
+  }
+
+  @Test func anUnreachableSchemaHostFailsOnlyAPlanThatNeedsIt() throws {
+    let problems = ["das1": "das1 is unreachable: connection refused"]
+    let (loaded, loadedContext) = try context(tables: 12, problems: problems)
+    #expect(try loaded.plan(loadedContext).changes.isEmpty)
+    let (missing, missingContext) = try context(tables: 0, problems: problems)
+    do throws(Diagnostic) {
+      _ = try missing.plan(missingContext)
+      Issue.record("planned a schema load without the schema")
+    } catch {
+      #expect(error.message == "cannot read the schema /opt/das/dbscripts/mysql.sql from das1: das1 is unreachable: connection refused")
+      #expect(error.range?.line == 5)
+    }
+  }
+
+  @Test func aSchemaThatIsNotThereIsNamedWithItsHost() throws {
+    let (arguments, context) = try context(tables: 0, peers: ["das1": HostFacts()])
+    do throws(Diagnostic) {
+      _ = try arguments.plan(context)
+      Issue.record("planned without the schema")
+    } catch {
+      #expect(error.message == "cannot read the schema /opt/das/dbscripts/mysql.sql from das1: it does not exist")
+    }
   }
 }

@@ -167,6 +167,10 @@ extension Cluster {
     #expect(topology.status == 0)
     #expect(topology.stdout.contains("analyzers' cluster: \(sandbox.host("host1").address):4000, \(sandbox.host("host2").address):4000"))
     #expect(topology.stdout.contains("Restart order: analyzers → indexers → receivers → presenters"))
+    // Per node, the ports others must reach on it (firewall rules): Spark only on analyzers.
+    let host1 = sandbox.host("host1").address, host7 = sandbox.host("host7").address
+    #expect(topology.stdout.contains("  host1 (\(host1)): 9443 https from clients and every node; 4000 hazelcast from the analyzers; 11224, 10005 CEP HA event sync, management from every DAS node; 11002 CEP HA presentation from every DAS node; 7077, 6066, 11000, 11500, 12000-14500 Spark master, REST, worker from the other analyzers\n"), "\(topology.stdout)")
+    #expect(topology.stdout.contains("  host7 (\(host7)): 9443 https from clients and every node; 4000 hazelcast from every non-analyzer; 11224, 10005 CEP HA event sync, management from every DAS node; 11000 CEP HA presentation from every DAS node\n"))
     let dot = try sandbox.dasprov(["topology", sandbox.inventory, "--dot"])
     #expect(dot.stdout.hasPrefix("digraph das {"))
   }

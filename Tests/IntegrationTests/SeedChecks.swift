@@ -76,7 +76,12 @@ struct SeedChecks {
       #expect(try x(host, "event-processor.xml", "string(\(ep)/mode[@name='HA']/@enable)") == "true", sourceLocation: sourceLocation)
       #expect(try x(host, "event-processor.xml", "string(\(ep)/mode[@name='Distributed']/@enable)") == "true", sourceLocation: sourceLocation)
       #expect(try x(host, "event-processor.xml", "string(\(ep)/mode[@name='HA']/nodeType/presenter/@enable)") == (role == "presenters" ? "true" : "false"), "\(host) presenter", sourceLocation: sourceLocation)
-      #expect(try x(host, "event-processor.xml", "string(\(ep)/mode[@name='HA']/eventSync/hostName)") == (role == "receivers" ? address(host) : "0.0.0.0"), sourceLocation: sourceLocation)
+      // A presenter presents only as a non-worker, on its own address; every HA member
+      // advertises its own address to its peers (FACTS.md §10).
+      #expect(try x(host, "event-processor.xml", "string(\(ep)/mode[@name='HA']/nodeType/worker/@enable)") == (role == "presenters" ? "false" : "true"), "\(host) worker", sourceLocation: sourceLocation)
+      #expect(try x(host, "event-processor.xml", "string(\(ep)/mode[@name='HA']/eventSync/hostName)") == address(host), sourceLocation: sourceLocation)
+      #expect(try x(host, "event-processor.xml", "string(\(ep)/mode[@name='HA']/management/hostName)") == address(host), sourceLocation: sourceLocation)
+      #expect(try x(host, "event-processor.xml", "string(\(ep)/mode[@name='HA']/presentation/hostName)") == (role == "presenters" ? address(host) : "0.0.0.0"), sourceLocation: sourceLocation)
       #expect(try x(host, "event-processor.xml", "string(\(ep)/mode[@name='HA']/presentation/port)") == (isAnalyzer ? "11002" : "11000"), sourceLocation: sourceLocation)
       // Step 4: Spark on analyzers only; the symlink everywhere; CARBON_HOME on RedHat only.
       let spark = sandbox.read(host, "\(das)/repository/conf/analytics/spark/spark-defaults.conf") ?? ""

@@ -106,7 +106,7 @@ struct IniReader {
     guard ["hosts", "children", "vars"].contains(kind) else {
       let suggestion = Suggestion.didYouMean(kind, in: ["vars", "children"])
       sink.error(
-        "unknown section type '\(kind)' in [\(name):\(kind)]: expected [\(name)], [\(name):vars] or [\(name):children]\(suggestion)",
+        "unknown section type '\(kind)' in [\(bareName: name):\(kind)]: expected [\(bareName: name)], [\(bareName: name):vars] or [\(bareName: name):children]\(suggestion)",
         at: line.range(header.kindOffset, kind.unicodeScalars.count))
       state = .skip
       return
@@ -160,7 +160,7 @@ struct IniReader {
     // Every top-level group becomes a child of `all` later (reconcile), so `all` under a group
     // is a loop Ansible rejects then ("recursive dependency loop"); depths() would never end.
     guard child != InventoryGraph.all else {
-      sink.error("group 'all' cannot be a child of '\(graph.groups[parent].name)': every group is already under 'all'", at: location)
+      sink.error("group 'all' cannot be a child of \(name: graph.groups[parent].name): every group is already under 'all'", at: location)
       return
     }
     do {
@@ -168,7 +168,7 @@ struct IniReader {
     } catch {
       switch error {
       case .selfChild:
-        sink.error("group '\(graph.groups[child].name)' cannot be a child of itself", at: location)
+        sink.error("group \(name: graph.groups[child].name) cannot be a child of itself", at: location)
       case .cycle(let chain):
         let names = ([parent] + chain).map { graph.groups[$0].name }
         sink.error("cycle in group children: \(names.joined(separator: " -> "))", at: location)
@@ -183,13 +183,18 @@ struct IniReader {
       let suggestion = Suggestion.didYouMean(name, in: groupNames.filter { $0 != name })
       if p.isChildren {
         for (parent, location) in p.parents {
-          sink.error(
-            "[\(graph.groups[parent].name):children] includes undefined group '\(name)'\(suggestion)",
-            at: location)
+          let parentName = graph.groups[parent].name
+          if graph.hostIndex[name] != nil {
+            sink.error(
+              "\(name: name) under [\(bareName: parentName):children] is a host, not a group; list it under [\(bareName: parentName)]",
+              at: location)
+          } else {
+            sink.error("[\(bareName: parentName):children] includes undefined group \(name: name)\(suggestion)", at: location)
+          }
         }
       } else {
         sink.error(
-          "[\(name):vars] is for undefined group '\(name)': declare it with [\(name)] or list it in a [GROUP:children] section\(suggestion)",
+          "[\(bareName: name):vars] is for undefined group \(name: name): declare it with [\(bareName: name)] or list it in a [GROUP:children] section\(suggestion)",
           at: p.location)
       }
     }
@@ -261,7 +266,7 @@ struct IniReader {
       word.text.trimmingPythonWhitespace().hasSuffix(":")
     {
       sink.error(
-        "host '\(word.text)' ends in ':': expected a port number after ':'", at: wordRange)
+        "host \(name: word.text) ends in ':': expected a port number after ':'", at: wordRange)
       return
     }
     // Ranges only add letters and digits, so only a lone name can be "---".
@@ -276,7 +281,7 @@ struct IniReader {
     }
 
     // key=value words: Ansible's literal_eval typing.
-    var variables: [(String, Value, SourceRange)] = []
+    var variables: [(String, Value, SourceRange, [TaggedLeaf])] = []
     var failed = false
     for token in tokens.dropFirst() {
       let range = line.range(token.start, token.end - token.start)
@@ -289,14 +294,16 @@ struct IniReader {
       let key = String(token.text[..<eq])
       let raw = String(token.text[token.text.index(after: eq)...])
       do {
-        variables.append((key, try PyLiteral.evaluate(raw), range))
+        var unsafe: [TaggedLeaf] = []
+        let value = try PyLiteral.evaluate(raw, unsafe: &unsafe)
+        variables.append((key, value, range, unsafe))
       } catch {
-        sink.error("cannot read the value of '\(key)': \(error.message)", at: range)
+        sink.error("cannot read the value of \(name: key): \(error.message)", at: range)
         failed = true
       }
     }
     if failed { return }
-    for (key, _, range) in variables { checkVariableName(key, at: range) }
+    for (key, _, range, _) in variables { checkVariableName(key, at: range) }
 
     var warnedKeys: Set<String> = []
     var warnedPort = false
@@ -318,22 +325,22 @@ struct IniReader {
           warnedPort = true
           sink.add(
             .warning(
-              "port \(port) ignored: host '\(name)' was declared before, and Ansible only takes the port from the first declaration",
+              "port \(port) ignored: host \(name: name) was declared before, and Ansible only takes the port from the first declaration",
               at: wordRange,
               notes: graph.hosts[h].location.map { [.note("first declared here", at: $0)] } ?? []))
         }
       }
-      for (key, value, range) in variables {
+      for (key, value, range, unsafe) in variables {
         if let old = graph.hosts[h].vars[key], old != value,
           let oldOrigin = graph.hosts[h].varOrigins[key], oldOrigin != wordRange,
           warnedKeys.insert(key).inserted
         {
           sink.add(
             .warning(
-              "variable '\(key)' of host '\(name)' is set again; the later value wins, as in Ansible",
+              "variable \(name: key) of host \(name: name) is set again; the later value wins, as in Ansible",
               at: range, notes: [.note("previously set here", at: oldOrigin)]))
         }
-        graph.setHostVar(h, key, value, at: range)
+        graph.setHostVar(h, key, value, at: range, tags: unsafe)
       }
     }
   }
@@ -352,7 +359,7 @@ struct IniReader {
     let text = line.text
     guard let eq = text.firstIndex(of: "=") else {
       sink.error(
-        "expected 'name=value' in [\(groupName):vars], got '\(text)'",
+        "expected 'name=value' in [\(bareName: groupName):vars], got '\(text)'",
         at: line.range(0, line.count))
       return
     }
@@ -360,10 +367,11 @@ struct IniReader {
     let raw = String(text[text.index(after: eq)...]).trimmingPythonWhitespace()
     let range = line.range(0, line.count)
     let value: Value
+    var unsafe: [TaggedLeaf] = []
     do {
-      value = try PyLiteral.evaluate(raw)
+      value = try PyLiteral.evaluate(raw, unsafe: &unsafe)
     } catch {
-      sink.error("cannot read the value of '\(key)': \(error.message)", at: range)
+      sink.error("cannot read the value of \(name: key): \(error.message)", at: range)
       return
     }
     checkVariableName(key, at: range)
@@ -382,10 +390,10 @@ struct IniReader {
     {
       sink.add(
         .warning(
-          "variable '\(key)' of group '\(groupName)' is set again; the later value wins, as in Ansible",
+          "variable \(name: key) of group \(name: groupName) is set again; the later value wins, as in Ansible",
           at: range, notes: [.note("previously set here", at: oldOrigin)]))
     }
-    graph.setGroupVar(group, key, value, at: range)
+    graph.setGroupVar(group, key, value, at: range, tags: unsafe)
   }
 
   /// Python's `int(value)` on what literal_eval returned.
@@ -410,7 +418,7 @@ struct IniReader {
     while rest < s.count, Line.isPythonSpace(s[rest]) { rest += 1 }
     guard end > 0, rest == s.count || s[rest] == "#" else {
       sink.error(
-        "expected one group name per line in [\(groupName):children], got '\(line.text)'",
+        "expected one group name per line in [\(bareName: groupName):children], got '\(line.text)'",
         at: line.range(0, line.count))
       return
     }
@@ -431,7 +439,7 @@ struct IniReader {
   private mutating func checkVariableName(_ key: String, at range: SourceRange) {
     guard !Self.isValidVariableName(key) else { return }
     sink.warning(
-      "'\(key)' is not a valid variable name (letters, digits and '_', not starting with a digit); Ansible accepts it with a deprecation warning",
+      "\(name: key) is not a valid variable name (letters, digits and '_', not starting with a digit); Ansible accepts it with a deprecation warning",
       at: range)
   }
 
@@ -459,13 +467,13 @@ struct IniReader {
     for g in graph.groups where g.name != "all" && g.name != "ungrouped" {
       if !Self.isGroupNameSafe(g.name) {
         sink.warning(
-          "group name '\(g.name)' has characters that are not valid in a variable name; Ansible keeps it and warns too",
+          "group name \(name: g.name) has characters that are not valid in a variable name; Ansible keeps it and warns too",
           at: g.location)
       }
       if let h = graph.hostIndex[g.name] {
         sink.add(
           .warning(
-            "'\(g.name)' is both a group and a host", at: g.location,
+            "\(name: g.name) is both a group and a host", at: g.location,
             notes: graph.hosts[h].location.map { [.note("host declared here", at: $0)] } ?? []))
       }
     }
@@ -475,115 +483,5 @@ struct IniReader {
   static func isGroupNameSafe(_ name: String) -> Bool {
     guard let first = name.unicodeScalars.first, !(first >= "0" && first <= "9") else { return false }
     return name.unicodeScalars.allSatisfy(HostWord.isWordChar)
-  }
-}
-
-// MARK: - Helpers
-
-/// One logical line: `start..<end` of the file's scalars, with column arithmetic for
-/// diagnostics (columns count characters from `lineStart`, the start of the physical line).
-struct Line {
-  let scalars: [Unicode.Scalar]
-  let lineStart: Int
-  var start: Int
-  var end: Int
-  let number: Int
-  let file: String
-
-  init(scalars: [Unicode.Scalar], lineStart: Int, start: Int, end: Int, number: Int, file: String) {
-    self.scalars = scalars
-    self.lineStart = lineStart
-    self.start = start
-    self.end = end
-    self.number = number
-    self.file = file
-  }
-
-  var count: Int { end - start }
-  var first: Unicode.Scalar? { start < end ? scalars[start] : nil }
-  var last: Unicode.Scalar? { start < end ? scalars[end - 1] : nil }
-  var text: String { String(String.UnicodeScalarView(scalars[start..<end])) }
-
-  func contains(_ c: Unicode.Scalar) -> Bool { scalars[start..<end].contains(c) }
-
-  /// Offset of `c` relative to `start`.
-  func firstIndex(of c: Unicode.Scalar) -> Int? {
-    scalars[start..<end].firstIndex(of: c).map { $0 - start }
-  }
-
-  /// Python's `str.strip()`: Unicode whitespace at both ends.
-  func stripped() -> Line {
-    var copy = self
-    while copy.start < copy.end, Self.isPythonSpace(scalars[copy.start]) { copy.start += 1 }
-    while copy.end > copy.start, Self.isPythonSpace(scalars[copy.end - 1]) { copy.end -= 1 }
-    return copy
-  }
-
-  static func isPythonSpace(_ c: Unicode.Scalar) -> Bool {
-    switch c.value {
-    case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0: return true
-    default: return c.value > 0xFF && c.properties.isWhitespace
-    }
-  }
-
-  /// The source range of `length` scalars at `offset` from `start`, in the character columns
-  /// that `SourceLocation` uses.
-  func range(_ offset: Int, _ length: Int) -> SourceRange {
-    let from = start + offset
-    let to = min(end, from + max(1, length))
-    let column = Self.characterCount(scalars, lineStart, from) + 1
-    let width = Self.characterCount(scalars, from, to)
-    return SourceRange(file: file, line: number, column: column, length: max(1, width))
-  }
-
-  private static func characterCount(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Int {
-    guard a < b else { return 0 }
-    if s[a..<b].allSatisfy({ $0.isASCII }) { return b - a }
-    return String(String.UnicodeScalarView(s[a..<b])).count
-  }
-}
-
-/// `[name]`, `[name:kind]`, then blanks and an optional `# comment` (Ansible's section regex).
-struct SectionHeader {
-  var name: String
-  var kind: String?
-  /// Offset of the kind within the line, for carets.
-  var kindOffset: Int
-
-  static func parse(_ line: Line) -> SectionHeader? {
-    let s = Array(line.scalars[line.start..<line.end])
-    guard s.first == "[" else { return nil }
-    var i = 1
-    while i < s.count, s[i] != ":", s[i] != "]", !Line.isPythonSpace(s[i]) { i += 1 }
-    guard i > 1, i < s.count else { return nil }
-    let name = String(String.UnicodeScalarView(s[1..<i]))
-    var kind: String?
-    var kindOffset = 0
-    if s[i] == ":" {
-      let k = i + 1
-      i = k
-      while i < s.count, HostWord.isWordChar(s[i]) { i += 1 }
-      guard i > k else { return nil }
-      kind = String(String.UnicodeScalarView(s[k..<i]))
-      kindOffset = k
-    }
-    guard i < s.count, s[i] == "]" else { return nil }
-    i += 1
-    while i < s.count, Line.isPythonSpace(s[i]) { i += 1 }
-    guard i == s.count || s[i] == "#" else { return nil }
-    return SectionHeader(name: name, kind: kind, kindOffset: kindOffset)
-  }
-}
-
-extension String {
-  /// Python's `str.strip()`.
-  func trimmingPythonWhitespace() -> String {
-    let s = Array(unicodeScalars)
-    var a = 0
-    var b = s.count
-    while a < b, Line.isPythonSpace(s[a]) { a += 1 }
-    while b > a, Line.isPythonSpace(s[b - 1]) { b -= 1 }
-    if a == 0 && b == s.count { return self }
-    return String(String.UnicodeScalarView(s[a..<b]))
   }
 }

@@ -14,6 +14,7 @@ struct InventoryGraph {
     var parents: [Int] = []
     var vars: [String: Value] = [:]
     var varOrigins: [String: SourceRange] = [:]
+    var varTags: [String: [TaggedLeaf]] = [:]
     var priority = 1
     var location: SourceRange?
   }
@@ -22,6 +23,7 @@ struct InventoryGraph {
     var name: String
     var vars: [String: Value] = [:]
     var varOrigins: [String: SourceRange] = [:]
+    var varTags: [String: [TaggedLeaf]] = [:]
     var location: SourceRange?
     /// The groups that list the host directly, in the order it was added to them.
     var directGroups: [Int] = []
@@ -70,14 +72,20 @@ struct InventoryGraph {
     return (h, isNew)
   }
 
-  mutating func setHostVar(_ h: Int, _ key: String, _ value: Value, at origin: SourceRange?) {
+  mutating func setHostVar(
+    _ h: Int, _ key: String, _ value: Value, at origin: SourceRange?, tags: [TaggedLeaf] = []
+  ) {
     hosts[h].vars[key] = value
     hosts[h].varOrigins[key] = origin
+    hosts[h].varTags[key] = tags.isEmpty ? nil : tags
   }
 
-  mutating func setGroupVar(_ g: Int, _ key: String, _ value: Value, at origin: SourceRange?) {
+  mutating func setGroupVar(
+    _ g: Int, _ key: String, _ value: Value, at origin: SourceRange?, tags: [TaggedLeaf] = []
+  ) {
     groups[g].vars[key] = value
     groups[g].varOrigins[key] = origin
+    groups[g].varTags[key] = tags.isEmpty ? nil : tags
   }
 
   mutating func setPriority(_ g: Int, _ priority: Int) {

@@ -86,7 +86,7 @@ enum PyFormat {
       } else {
         out += floatRepr(d)
       }
-    case .string(let s): quote(s, into: &out)
+    case .string(let s): JSONString.append(s, to: &out)
     case .list(let items):
       if items.isEmpty { out += "[]"; return }
       out += "["
@@ -106,7 +106,7 @@ enum PyFormat {
       for (n, entry) in m.sorted(by: { codePointLess($0.key, $1.key) }).enumerated() {
         out += n == 0 ? "\n" : ",\n"
         out += pad
-        quote(entry.key, into: &out)
+        JSONString.append(entry.key, to: &out)
         out += ": "
         writeJSON(entry.value, into: &out, indent: indent + 1)
       }
@@ -130,37 +130,5 @@ enum PyFormat {
   /// UTF-8 byte order is code point order, so compare the bytes.
   static func codePointLess(_ a: String, _ b: String) -> Bool {
     a.utf8.lexicographicallyPrecedes(b.utf8)
-  }
-
-  /// A JSON string literal: quotes, backslashes and control characters escaped, nothing else.
-  static func quote(_ s: String, into out: inout String) {
-    out += "\""
-    if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-      out += s
-      out += "\""
-      return
-    }
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "\u{08}": out += "\\b"
-      case "\u{0C}": out += "\\f"
-      case _ where scalar.value < 0x20: hex4(scalar.value, into: &out)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    out += "\""
-  }
-
-  private static func hex4(_ v: UInt32, into out: inout String) {
-    let digits = Array("0123456789abcdef".unicodeScalars)
-    out += "\\u"
-    for shift in stride(from: 12, through: 0, by: -4) {
-      out.unicodeScalars.append(digits[Int((v >> UInt32(shift)) & 0xF)])
-    }
   }
 }

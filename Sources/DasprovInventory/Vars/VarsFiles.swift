@@ -6,11 +6,14 @@ import Foundation
 struct FileVars {
   var values: [String: Value] = [:]
   var origins: [String: SourceRange] = [:]
+  /// Tagged strings (`!unsafe`, `!vault`) inside each variable; they go where the value goes.
+  var tags: [String: [TaggedLeaf]] = [:]
 
   mutating func merge(_ other: FileVars) {
     for (k, v) in other.values {
       values[k] = v
       origins[k] = other.origins[k]
+      tags[k] = other.tags[k]
     }
   }
 }
@@ -21,14 +24,21 @@ struct FileVars {
 /// For entity `NAME` it takes the first of `NAME`, `NAME.yml`, `NAME.yaml`, `NAME.json` that
 /// exists; a directory contributes every file below it (sorted, recursively, skipping hidden
 /// files, `~` backups and unknown extensions). Each file is tried as JSON first, then YAML.
+/// A file that is vault-encrypted as a whole is decrypted first, with the run's secrets.
 struct VarsFileReader {
   let baseDirectory: String
+  let vault: VaultSecrets
   var diagnostics = DiagnosticSink()
+  /// Every decrypted string (inline `!vault` values, and the strings of encrypted files): secrets.
+  private(set) var decrypted: [String] = []
+  /// The files that were encrypted as a whole.
+  private(set) var encryptedFiles: Set<String> = []
   private var loaded: [String: FileVars] = [:]
   private let fm = FileManager.default
 
-  init(baseDirectory: String) {
+  init(baseDirectory: String, vault: VaultSecrets) {
     self.baseDirectory = baseDirectory
+    self.vault = vault
   }
 
   enum Kind: String {
@@ -57,7 +67,7 @@ struct VarsFileReader {
     let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
     if exists && !isDir.boolValue {
       diagnostics.warning(
-        "'\(path)' is not a directory; Ansible skips it, and so does dasprov", at: nil)
+        "\(name: path) is not a directory; Ansible skips it, and so does dasprov", at: nil)
     }
     checkedDirectories[kind] = exists && isDir.boolValue
     return exists && isDir.boolValue
@@ -118,29 +128,62 @@ struct VarsFileReader {
   private mutating func read(_ path: String) -> FileVars {
     let whole = SourceRange(file: path, line: 1, column: 1)
     guard let data = fm.contents(atPath: path) else {
-      diagnostics.error("cannot read variables file '\(path)'", at: whole)
+      diagnostics.error("cannot read variables file \(name: path)", at: whole)
       return FileVars()
     }
-    guard let text = String(validating: data, as: UTF8.self) else {
-      diagnostics.error("variables file '\(path)' is not valid UTF-8", at: whole)
+    guard var text = String(validating: data, as: UTF8.self) else {
+      diagnostics.error("variables file \(name: path) is not valid UTF-8", at: whole)
       return FileVars()
     }
-    SourceFiles.shared.register(file: path, text: text.replacingOccurrences(of: "\r\n", with: "\n"))
+    let encrypted = VaultEnvelope.isVault(text)
+    if encrypted {
+      do {
+        text = try vault.decryptText(text)
+      } catch {
+        diagnostics.error("cannot decrypt \(name: path): \(error)", at: whole)
+        return FileVars()
+      }
+      // Diagnostics inside it give line and column of the plaintext, which is never quoted.
+      SourceFiles.shared.register(file: path, text: "", redacted: true)
+    } else {
+      SourceFiles.shared.register(
+        file: path, text: text.replacingOccurrences(of: "\r\n", with: "\n"), names: NameSpans.vars)
+    }
+    let result = parse(text, path: path, whole: whole)
+    if encrypted {
+      encryptedFiles.insert(path)
+      for value in result.values.values { Self.collectStrings(value, into: &decrypted) }
+    }
+    return result
+  }
 
-    // Ansible tries JSON first, whatever the file is called.
+  /// Ansible tries JSON first, whatever the file is called.
+  private mutating func parse(_ text: String, path: String, whole: SourceRange) -> FileVars {
     if let (value, keys) = PyJSON.parse(text) {
       return topLevel(value, path: path, whole: whole) { key in
         keys[key].map { SourceRange(file: path, line: $0.line, column: $0.column, length: $0.length) }
       }
     }
     do {
-      var reader = YAMLVarsReader(file: path)
+      var reader = YAMLVarsReader(file: path, vault: vault)
       let (value, keys) = try reader.read(text)
       diagnostics.add(contentsOf: reader.warnings)
-      return topLevel(value, path: path, whole: whole) { keys[$0] }
+      decrypted += reader.decrypted
+      var result = topLevel(value, path: path, whole: whole) { keys[$0] }
+      result.tags = reader.tags.filter { result.values[$0.key] != nil }
+      return result
     } catch {
       diagnostics.add(error)
       return FileVars()
+    }
+  }
+
+  private static func collectStrings(_ value: Value, into out: inout [String]) {
+    switch value {
+    case .string(let s): out.append(s)
+    case .list(let items): for item in items { collectStrings(item, into: &out) }
+    case .map(let m): for item in m.values { collectStrings(item, into: &out) }
+    case .null, .bool, .int, .double: break
     }
   }
 
@@ -160,7 +203,7 @@ struct VarsFileReader {
       return FileVars()
     default:
       diagnostics.error(
-        "expected a mapping of variable names at the top of '\(path)', found \(value.typeWithArticle)",
+        "expected a mapping of variable names at the top of \(name: path), found \(value.typeWithArticle)",
         at: whole)
       return FileVars()
     }

@@ -7,11 +7,23 @@ import Yams
 /// Yams parses; the typing of plain scalars is done here with PyYAML's rules, which differ from
 /// Yams' defaults: `1e3` is a string (a YAML 1.1 float needs a dot), `0777` is octal 511,
 /// `190:20:30` is a base-60 integer, `yes`/`on` are booleans, and dates print in ISO form.
+/// `!vault` values are decrypted with the run's vault secrets; `!unsafe` strings and decrypted
+/// strings are remembered as tagged leaves of their top-level variable.
 struct YAMLVarsReader {
   let file: String
+  let vault: VaultSecrets
   var warnings: [Diagnostic] = []
+  /// Tagged strings of each top-level variable.
+  private(set) var tags: [String: [TaggedLeaf]] = [:]
+  /// Every plaintext a `!vault` value decrypted to: secrets, for the masker.
+  private(set) var decrypted: [String] = []
+  /// Above zero while constructing inside `!unsafe`: strings there are untrusted.
+  private var unsafeDepth = 0
 
-  init(file: String) { self.file = file }
+  init(file: String, vault: VaultSecrets = VaultSecrets()) {
+    self.file = file
+    self.vault = vault
+  }
 
   /// Plain scalars with no tag get this tag, so they can be told apart from `!!str` and quotes.
   private static let implicitTag = Tag.Name(rawValue: "tag:dasprov,2025:implicit")
@@ -27,7 +39,12 @@ struct YAMLVarsReader {
     }
     guard let root else { return (.null, [:]) }
     var keys: [String: SourceRange] = [:]
-    let value = try construct(root, depth: 0, topKeys: &keys)
+    var leaves: [TaggedLeaf] = []
+    let value = try construct(root, depth: 0, topKeys: &keys, leaves: &leaves)
+    for leaf in leaves {
+      guard case .key(let name)? = leaf.path.first else { continue }
+      tags[name, default: []].append(TaggedLeaf(path: Array(leaf.path.dropFirst()), tag: leaf.tag))
+    }
     return (value, keys)
   }
 
@@ -37,12 +54,12 @@ struct YAMLVarsReader {
   }
 
   private func failure(_ message: String, _ mark: Mark?) -> Diagnostic {
-    .error("invalid YAML in '\(file)': \(message)", at: range(mark))
+    .error("invalid YAML in \(name: file): \(message)", at: range(mark))
   }
 
   private func yamlDiagnostic(_ error: Error) -> Diagnostic {
     guard let e = error as? YamlError else {
-      return .error("invalid YAML in '\(file)': \(error)", at: range(nil))
+      return .error("invalid YAML in \(name: file): \(error)", at: range(nil))
     }
     switch e {
     case .scanner(let context, let problem, let mark, _),
@@ -64,33 +81,57 @@ struct YAMLVarsReader {
 
   // MARK: - Construction
 
+  /// The value of `node`; tagged strings below it are appended to `leaves`, with paths from
+  /// `node` down.
   private mutating func construct(
-    _ node: Node, depth: Int, topKeys: inout [String: SourceRange]
+    _ node: Node, depth: Int, topKeys: inout [String: SourceRange], leaves: inout [TaggedLeaf]
   ) throws(Diagnostic) -> Value {
     guard depth < 500 else { throw failure("nesting is too deep", node.mark) }
     let tag = node.tag.description
+    if tag == "!unsafe" {
+      // Ansible re-resolves an `!unsafe` node as if it had no tag, and distrusts every string in it.
+      unsafeDepth += 1
+      defer { unsafeDepth -= 1 }
+      return try construct(node, depth: depth, untagged: true, topKeys: &topKeys, leaves: &leaves)
+    }
+    if tag == "!vault" || tag == "!vault-encrypted" {
+      return try vaulted(node, leaves: &leaves)
+    }
+    return try construct(node, depth: depth, untagged: false, topKeys: &topKeys, leaves: &leaves)
+  }
+
+  private mutating func construct(
+    _ node: Node, depth: Int, untagged: Bool, topKeys: inout [String: SourceRange], leaves: inout [TaggedLeaf]
+  ) throws(Diagnostic) -> Value {
+    let tag = untagged ? Self.implicitTag.rawValue : node.tag.description
+    var ignored: [String: SourceRange] = [:]
     switch node {
     case .scalar(let scalar):
-      return try scalarValue(scalar, tag: tag)
+      let value = try scalarValue(scalar, tag: tag)
+      if unsafeDepth > 0, case .string = value { leaves.append(TaggedLeaf(path: [], tag: .unsafe)) }
+      return value
     case .sequence(let seq):
       switch tag {
       case Tag.Name.seq.rawValue, Self.implicitTag.rawValue:
         var out: [Value] = []
-        var ignored: [String: SourceRange] = [:]
-        for item in seq { out.append(try construct(item, depth: depth + 1, topKeys: &ignored)) }
+        for (i, item) in seq.enumerated() {
+          var inner: [TaggedLeaf] = []
+          out.append(try construct(item, depth: depth + 1, topKeys: &ignored, leaves: &inner))
+          leaves += inner.map { $0.under(.index(i)) }
+        }
         return .list(out)
       case Tag.Name.omap.rawValue, Tag.Name.pairs.rawValue:
         // Deprecated in Ansible; PyYAML yields (key, value) pairs, which JSON shows as lists.
         var out: [Value] = []
-        var ignored: [String: SourceRange] = [:]
+        var unused: [TaggedLeaf] = []
         for item in seq {
           guard case .mapping(let m) = item, m.count == 1, let (k, v) = m.first else {
             throw failure("!!omap and !!pairs expect single-key mappings", item.mark)
           }
           out.append(
             .list([
-              try construct(k, depth: depth + 1, topKeys: &ignored),
-              try construct(v, depth: depth + 1, topKeys: &ignored),
+              try construct(k, depth: depth + 1, topKeys: &ignored, leaves: &unused),
+              try construct(v, depth: depth + 1, topKeys: &ignored, leaves: &unused),
             ]))
         }
         return .list(out)
@@ -104,27 +145,44 @@ struct YAMLVarsReader {
       }
       var out: [String: Value] = [:]
       var setKeys: [Value] = []
-      var ignored: [String: SourceRange] = [:]
+      var byKey: [String: [TaggedLeaf]] = [:]
       for (keyNode, valueNode) in try flatten(mapping) {
-        let key = try construct(keyNode, depth: depth + 1, topKeys: &ignored)
+        var keyLeaves: [TaggedLeaf] = []
+        let key = try construct(keyNode, depth: depth + 1, topKeys: &ignored, leaves: &keyLeaves)
         let name = try jsonKey(key, keyNode.mark)
         if isSet {
           if !setKeys.contains(key) { setKeys.append(key) }
           continue
         }
-        out[name] = try construct(valueNode, depth: depth + 1, topKeys: &ignored)
+        var inner: [TaggedLeaf] = []
+        out[name] = try construct(valueNode, depth: depth + 1, topKeys: &ignored, leaves: &inner)
+        // A later key of the same name (after a `<<` merge) replaces the value and its tags.
+        byKey[name] = inner.map { $0.under(.key(name)) }
         if depth == 0 { topKeys[name] = range(keyNode.mark, length: name.count) }
       }
+      for name in byKey.keys.sorted() { leaves += byKey[name] ?? [] }
       return isSet ? .list(setKeys) : .map(out)
     case .alias:
       throw failure("unresolved alias", node.mark)
     }
   }
 
-  private func unsupportedTag(_ tag: String, _ mark: Mark?) -> Diagnostic {
-    if tag == "!vault" || tag == "!vault-encrypted" {
-      return failure("vault-encrypted values are not supported by dasprov", mark)
+  /// An inline `!vault` value: decrypted here, once, with the run's secrets.
+  private mutating func vaulted(_ node: Node, leaves: inout [TaggedLeaf]) throws(Diagnostic) -> Value {
+    guard case .scalar(let scalar) = node, case .string(let ciphertext) = try scalarValue(scalar, tag: Self.implicitTag.rawValue)
+    else { throw failure("the '!vault' tag requires a string value", node.mark) }
+    let plaintext: String
+    do {
+      plaintext = try vault.decryptText(ciphertext)
+    } catch {
+      throw .error("cannot decrypt the !vault value: \(error)", at: range(node.mark, length: 6))
     }
+    decrypted.append(plaintext)
+    leaves.append(TaggedLeaf(path: [], tag: .vaulted(ciphertext: ciphertext)))
+    return .string(plaintext)
+  }
+
+  private func unsupportedTag(_ tag: String, _ mark: Mark?) -> Diagnostic {
     if tag == Tag.Name.binary.rawValue {
       return failure("!!binary values are not supported (ansible-inventory cannot show them either)", mark)
     }
@@ -178,9 +236,10 @@ struct YAMLVarsReader {
   private func scalarValue(_ scalar: Node.Scalar, tag: String) throws(Diagnostic) -> Value {
     let text = scalar.string
     var kind = tag
-    if tag == Self.implicitTag.rawValue || tag == "!unsafe" {
-      // `!unsafe` re-resolves its node as if it had no tag.
-      kind = tag == "!unsafe" && scalar.style != .plain ? Tag.Name.str.rawValue : Self.implicitKind(text)
+    if tag == Self.implicitTag.rawValue {
+      // Plain scalars, and the scalar under `!unsafe` or `!vault`, which Ansible resolves as
+      // plain whatever its quoting (`!unsafe 'yes'` is true).
+      kind = Self.implicitKind(text)
     }
     switch kind {
     case Tag.Name.str.rawValue: return .string(text)

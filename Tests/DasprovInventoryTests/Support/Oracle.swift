@@ -34,7 +34,7 @@ enum Oracle {
     if FileManager.default.isExecutableFile(atPath: tool) { return .success(tool) }
     let steps = [
       ["python3", "-m", "venv", venv],
-      [venv + "/bin/pip", "install", "--quiet", "ansible-core"],
+      [venv + "/bin/pip", "install", "--quiet", "ansible-core==2.19.14"],
     ]
     for step in steps {
       let r = run(["/usr/bin/env"] + step, timeout: 900)

@@ -4,7 +4,8 @@ import FuzzDriver
 
 /// One input: an INI inventory. Reading it must give an inventory or diagnostics, never a trap;
 /// diagnostics must render with their source line, and a parsed inventory must print as
-/// `ansible-inventory --list`, `--graph` and `--host` do, and answer a host pattern.
+/// `ansible-inventory --list`, `--graph` and `--host` do, answer a host pattern, and have its
+/// values templated (or say why not).
 func fuzzInventory(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   let input = text(data, size)
   // `h[1:999999]` is a million hosts, read in linear time as Ansible reads them: slow, not wrong.
@@ -21,6 +22,11 @@ func fuzzInventory(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     _ = inventory.ansibleGraph()
     if let host = inventory.hosts.first { _ = inventory.hostVarsJSON(host.name) }
     _ = try? inventory.hosts(matching: "all:!ungrouped")
+    do throws(DiagnosticList) {
+      _ = try inventory.templatedHostVars()
+    } catch {
+      _ = DiagnosticRenderer().render(error.diagnostics)
+    }
   } catch {
     _ = DiagnosticRenderer().render(error.diagnostics)
   }
