@@ -43,9 +43,9 @@ service_user=wso2
 service_uid=1600
 # Host i's stand-in JDK. On hosts 2, 4, 5 and 7 (i % 8; one host of each role's pair) it is
 # /opt/jdk1.8.0-standin, which no login environment names: the inventory gives it as
-# das_java_home. On the others (1, 3, 6, 8) it is /opt/java/jdk1.8.0-standin and the login
-# environment exports it as JAVA_HOME (/etc/profile.d/java.sh). Hosts 3, 6 and 8 keep bare
-# inventory lines, which tests edit as they are.
+# das_java_home on their inventory lines. On the others (1, 3, 6, 8) it is
+# /opt/java/jdk1.8.0-standin and the login environment exports it as JAVA_HOME
+# (/etc/profile.d/java.sh). Hosts 3, 6 and 8 keep bare inventory lines, which tests edit as they are.
 login_java_home=/opt/java/jdk1.8.0-standin
 other_java_home=/opt/jdk1.8.0-standin
 has_login_java() { case $(($1 % 8)) in 2|4|5|7) return 1 ;; *) return 0 ;; esac; }
