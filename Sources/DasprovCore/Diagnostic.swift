@@ -124,8 +124,6 @@ public final class SourceFiles: Sendable {
   /// secret mask leaves them alone in quoted lines; each reader knows its own syntax.
   public typealias NameFinder = @Sendable (String) -> [Range<String.Index>]
 
-  public static let shared = SourceFiles()
-
   public init() {}
 
   /// Remembers `file`'s text. A `redacted` file is never quoted, not even from disk: its
@@ -186,7 +184,7 @@ public struct DiagnosticRenderer: Sendable {
   /// Masks secrets in messages and quoted lines — where they stand as values, not in names.
   public var masker: SecretMasker?
 
-  public init(sources: SourceFiles = .shared, color: Bool = false, masker: SecretMasker? = nil) {
+  public init(sources: SourceFiles, color: Bool = false, masker: SecretMasker? = nil) {
     self.sources = sources
     self.color = color
     self.masker = masker

@@ -20,13 +20,16 @@ public final class Module: TemplateSource, Sendable {
   public let handlers: [HandlerDecl]
   /// Pre-flight checks (`check` in handlers.dasp), run before the first restart.
   public let checks: [HandlerDecl]
+  /// Where compiled templates are registered, for diagnostics to quote.
+  let sources: SourceFiles
   /// Templates compiled so far, by name, failures included.
   private let compiled = Mutex<[String: Result<CompiledTemplate, DiagnosticList>]>([:])
 
   init(
     name: String, directory: String, displayDirectory: String, defaults: [VarDecl], tasks: [TaskDecl], handlers: [HandlerDecl],
-    checks: [HandlerDecl]
+    checks: [HandlerDecl], sources: SourceFiles
   ) {
+    self.sources = sources
     self.checks = checks
     self.name = name
     self.directory = directory
@@ -73,7 +76,7 @@ public final class Module: TemplateSource, Sendable {
     } else if let data = FileManager.default.contents(atPath: path) {
       if let text = String(data: data, encoding: .utf8) {
         do throws(DiagnosticList) {
-          result = .success(try CompiledTemplate(path: display, text: text))
+          result = .success(try CompiledTemplate(path: display, text: text, sources: sources))
         } catch {
           result = .failure(error)
         }
@@ -109,6 +112,21 @@ public struct Project: Sendable {
   public var restartOrder: Expr?
   /// `var` declarations of the playbook files: defaults for every host (e.g. the restart order).
   public var globals: [VarDecl]
+  /// Where the project's files (playbooks, modules, templates) are registered for diagnostics.
+  public let sources: SourceFiles
+
+  public init(
+    root: String, playbook: String, plays: [Play] = [], modules: [String: Module] = [:], restartOrder: Expr? = nil,
+    globals: [VarDecl] = [], sources: SourceFiles = SourceFiles()
+  ) {
+    self.root = root
+    self.playbook = playbook
+    self.plays = plays
+    self.modules = modules
+    self.restartOrder = restartOrder
+    self.globals = globals
+    self.sources = sources
+  }
 
   /// Every handler a play can notify, by name.
   public func handlers(of play: Play) -> [String: (HandlerDecl, Module)] {
@@ -122,12 +140,13 @@ public struct Project: Sendable {
 
 /// Reads the playbook, the plays it imports and the modules they use.
 public enum ProjectLoader {
-  /// Loads `playbook` (default `Playbooks/site.dasp`) of the project at `root`.
-  public static func load(root: String, playbook: String?) throws(DiagnosticList) -> Project {
+  /// Loads `playbook` (default `Playbooks/site.dasp`) of the project at `root`, registering
+  /// every file it reads with `sources`.
+  public static func load(root: String, playbook: String?, sources: SourceFiles = SourceFiles()) throws(DiagnosticList) -> Project {
     var sink = DiagnosticSink()
     let rootURL = URL(fileURLWithPath: root).standardizedFileURL.path
     let playbookPath = absolute(playbook ?? "Playbooks/site.dasp", relativeTo: rootURL)
-    var project = Project(root: rootURL, playbook: playbookPath, plays: [], modules: [:], restartOrder: nil, globals: [])
+    var project = Project(root: rootURL, playbook: playbookPath, sources: sources)
     var visited: [String] = []
     var playDecls: [(PlayDecl, String)] = []
     loadPlaybook(playbookPath, root: rootURL, from: nil, visited: &visited, plays: &playDecls, project: &project, sink: &sink)
@@ -172,7 +191,9 @@ public enum ProjectLoader {
     return path
   }
 
-  private static func read(_ path: String, root: String, at range: SourceRange?, sink: inout DiagnosticSink) -> (SourceFile, String)? {
+  private static func read(
+    _ path: String, root: String, at range: SourceRange?, sources: SourceFiles, sink: inout DiagnosticSink
+  ) -> (SourceFile, String)? {
     let shown = display(path, root: root)
     guard let data = FileManager.default.contents(atPath: path) else {
       sink.error("cannot read \(shown): no such file", at: range)
@@ -182,7 +203,7 @@ public enum ProjectLoader {
       sink.error("\(shown) is not UTF-8 text", at: range)
       return nil
     }
-    let (file, diagnostics) = Parser.parse(text: text, file: shown)
+    let (file, diagnostics) = Parser.parse(text: text, file: shown, sources: sources)
     sink.add(contentsOf: diagnostics)
     return (file, shown)
   }
@@ -198,7 +219,7 @@ public enum ProjectLoader {
     }
     visited.append(path)
     defer { visited.removeLast() }
-    guard let (file, shown) = read(path, root: root, at: range, sink: &sink) else { return }
+    guard let (file, shown) = read(path, root: root, at: range, sources: project.sources, sink: &sink) else { return }
     for t in file.tasks { sink.error("tasks belong in a module's tasks.dasp, not in a playbook", at: t.range) }
     for h in file.handlers + file.checks { sink.error("handlers and checks belong in a module's handlers.dasp, not in a playbook", at: h.range) }
     project.globals += file.vars
@@ -233,7 +254,7 @@ public enum ProjectLoader {
     var checks: [HandlerDecl] = []
     let tasksPath = (dir as NSString).appendingPathComponent("tasks.dasp")
     if FileManager.default.fileExists(atPath: tasksPath) {
-      if let (file, _) = read(tasksPath, root: root, at: name.range, sink: &sink) {
+      if let (file, _) = read(tasksPath, root: root, at: name.range, sources: project.sources, sink: &sink) {
         tasks = file.tasks
         misplaced(file, allowed: "tasks", sink: &sink)
       }
@@ -241,18 +262,19 @@ public enum ProjectLoader {
       sink.error("module '\(name.name)' has no tasks.dasp in \(shownDir)", at: name.range)
     }
     let defaultsPath = (dir as NSString).appendingPathComponent("defaults.dasp")
-    if FileManager.default.fileExists(atPath: defaultsPath), let (file, _) = read(defaultsPath, root: root, at: name.range, sink: &sink) {
+    if FileManager.default.fileExists(atPath: defaultsPath), let (file, _) = read(defaultsPath, root: root, at: name.range, sources: project.sources, sink: &sink) {
       defaults = file.vars
       misplaced(file, allowed: "vars", sink: &sink)
     }
     let handlersPath = (dir as NSString).appendingPathComponent("handlers.dasp")
-    if FileManager.default.fileExists(atPath: handlersPath), let (file, _) = read(handlersPath, root: root, at: name.range, sink: &sink) {
+    if FileManager.default.fileExists(atPath: handlersPath), let (file, _) = read(handlersPath, root: root, at: name.range, sources: project.sources, sink: &sink) {
       handlers = file.handlers
       checks = file.checks
       misplaced(file, allowed: "handlers", sink: &sink)
     }
     let module = Module(
-      name: name.name, directory: dir, displayDirectory: shownDir, defaults: defaults, tasks: tasks, handlers: handlers, checks: checks)
+      name: name.name, directory: dir, displayDirectory: shownDir, defaults: defaults, tasks: tasks, handlers: handlers, checks: checks,
+      sources: project.sources)
     project.modules[name.name] = module
     return module
   }

@@ -21,11 +21,14 @@ public struct SSHConnector: Connector {
   /// Where warnings go (SSH options not applied, `Match exec` skipped, keys recorded): each
   /// distinct one once, to stderr unless replaced.
   public var warn: @Sendable (String) -> Void
+  /// The run's secrets: SSH passwords join them; errors quoting commands are masked with them.
+  public var masker: SecretMasker
 
   public init(
     knownHostsOverride: String? = nil, policyOverride: String? = nil, inventoryDirectory: String = ".",
-    connectTimeout: Double = 10, warn: (@Sendable (String) -> Void)? = nil
+    connectTimeout: Double = 10, masker: SecretMasker = SecretMasker(), warn: (@Sendable (String) -> Void)? = nil
   ) {
+    self.masker = masker
     self.knownHostsOverride = knownHostsOverride
     self.policyOverride = policyOverride
     self.inventoryDirectory = inventoryDirectory.isEmpty ? "." : inventoryDirectory
@@ -62,7 +65,7 @@ public struct SSHConnector: Connector {
 
   private func options(for host: HostSpec, line: SSHCommandLine) throws(ConnectError) -> SSHOptions {
     let v = host.vars
-    var options = SSHOptions(host: v["ansible_host"]?.description ?? host.name, name: host.name)
+    var options = SSHOptions(host: v["ansible_host"]?.description ?? host.name, name: host.name, masker: masker)
     if let port = v["ansible_port"] {
       guard let p = port.intValue, (1...65535).contains(p) else {
         throw ConnectError(.configuration, "ansible_port '\(port.description)' is not a port number")

@@ -69,7 +69,8 @@ public final class JumpHosts: Sendable {
         host: hop.host, name: hop.host, port: hop.port, user: hop.user, privateKeyFiles: hop.identityFiles,
         passphrase: options.passphrase, knownHostsFile: target.knownHostsFile, hostKeyPolicy: target.hostKeyPolicy,
         connectTimeout: target.connectTimeout, keepaliveInterval: target.keepaliveInterval, become: false,
-        useAgent: options.useAgent, sshConfigFile: options.sshConfigFile, environment: options.environment)
+        useAgent: options.useAgent, sshConfigFile: options.sshConfigFile, environment: options.environment,
+        masker: options.masker)
       // Later hops go through the earlier ones; the first may have a ProxyJump of its own.
       if index > 0 { o.proxyJump = "none" }
       var r = try o.resolved()

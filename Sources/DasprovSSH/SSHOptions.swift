@@ -1,3 +1,4 @@
+import DasprovCore
 import Foundation
 
 /// How to treat a host key that is not in the known-hosts file, or differs from it.
@@ -56,6 +57,9 @@ public struct SSHOptions: Sendable {
   /// The environment to read `HOME`, `USER`, `SSH_AUTH_SOCK` and the `DASPROV_SSH_*` variables
   /// from; `nil` means the process environment. Lets tests run in parallel without `setenv`.
   public var environment: [String: String]?
+  /// The run's secrets: a password or passphrase from the environment is added to it, and
+  /// commands quoted in errors are masked with it.
+  public var masker: SecretMasker
 
   public init(
     host: String, name: String? = nil, port: Int? = nil, user: String? = nil,
@@ -63,8 +67,9 @@ public struct SSHOptions: Sendable {
     knownHostsFile: String? = nil, hostKeyPolicy: HostKeyPolicy = .strict,
     connectTimeout: Duration = .seconds(10), keepaliveInterval: Int = 15, become: Bool = false,
     useAgent: Bool = true, sshConfigFile: String? = nil, proxyJump: String? = nil, proxyCommand: String? = nil,
-    environment: [String: String]? = nil
+    environment: [String: String]? = nil, masker: SecretMasker = SecretMasker()
   ) {
+    self.masker = masker
     self.host = host
     self.name = name
     self.port = port
@@ -156,7 +161,7 @@ public struct SSHOptions: Sendable {
       password: password ?? env["DASPROV_SSH_PASSWORD"],
       passphrase: passphrase ?? env["DASPROV_SSH_PASSPHRASE"],
       knownHostsFile: expandTilde(knownHostsFile ?? "~/.ssh/known_hosts"),
-      hostKeyPolicy: hostKeyPolicy, connectTimeout: connectTimeout,
+      hostKeyPolicy: hostKeyPolicy, connectTimeout: connectTimeout, masker: masker,
       keepaliveInterval: max(0, keepaliveInterval), become: become,
       agentSocket: useAgent ? env["SSH_AUTH_SOCK"].flatMap { $0.isEmpty ? nil : $0 } : nil,
       jumps: jumps, warnings: warnings)
@@ -191,6 +196,7 @@ struct ResolvedSSHOptions: Sendable {
   var knownHostsFile: String
   var hostKeyPolicy: HostKeyPolicy
   var connectTimeout: Duration
+  var masker: SecretMasker
   var keepaliveInterval: Int
   var become: Bool
   var agentSocket: String?

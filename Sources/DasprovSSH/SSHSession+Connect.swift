@@ -10,7 +10,7 @@ extension SSHSession {
   public static func connect(_ options: SSHOptions, jumpHosts: JumpHosts? = nil) throws(SSHError) -> SSHSession {
     let r = try options.resolved()
     // Secrets from the environment are masked like the inventory's are.
-    for secret in [r.password, r.passphrase].compactMap({ $0 }) { SecretMasker.shared.add(secret) }
+    for secret in [r.password, r.passphrase].compactMap({ $0 }) { r.masker.add(secret) }
     let deadline = Deadline(after: r.connectTimeout)
     guard !r.jumps.isEmpty else {
       let fd = try TCPSocket.connect(host: r.address, port: r.port, deadline: deadline, label: r.name)

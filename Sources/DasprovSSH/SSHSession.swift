@@ -26,6 +26,8 @@ public final class SSHSession: RemoteTransport, Sendable {
   public let warnings: [String]
   /// `become` from the options: the default for every call.
   public let become: Bool
+  /// Masks the run's secrets in the commands that errors quote.
+  let masker: SecretMasker
   /// The jump host this session is tunnelled through (`user@host:port via …`), if any.
   public var jumpHost: String? { via?.display }
 
@@ -77,6 +79,7 @@ public final class SSHSession: RemoteTransport, Sendable {
     self.authenticatedWith = login.auth
     self.warnings = login.warnings
     self.become = options.become
+    self.masker = options.masker
     self.via = via
     state = Mutex(State(link: Link(session: login.session)))
   }
@@ -210,7 +213,7 @@ public final class SSHSession: RemoteTransport, Sendable {
       return result
     } catch where error.kind == .timeout {
       channel.abort()
-      throw SSHError(.timeout, host: host, "command timed out after \(timeout.map { "\($0)" } ?? "?"): \(SecretMasker.shared.mask(line))")
+      throw SSHError(.timeout, host: host, "command timed out after \(timeout.map { "\($0)" } ?? "?"): \(masker.mask(line))")
     } catch {
       channel.free()
       throw error
@@ -220,7 +223,7 @@ public final class SSHSession: RemoteTransport, Sendable {
   /// Runs `line` and throws `.commandFailed` (with the tail of stderr) unless it succeeds.
   func runChecked(_ line: String, in s: Session) throws(SSHError) -> ExecResult {
     try run(line, in: s, stdin: .none, timeout: nil, output: .buffer())
-      .checked(host: host, command: SecretMasker.shared.mask(line))
+      .checked(host: host, command: masker.mask(line))
   }
 
   /// `sh -c SCRIPT`, through sudo under become.

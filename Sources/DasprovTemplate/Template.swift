@@ -43,8 +43,9 @@ public final class CompiledTemplate: @unchecked Sendable {
   private let nodes: [NodeType]
   private let environment: Environment
 
-  public init(path: String, text: String, kind: TemplateKind? = nil) throws(DiagnosticList) {
-    SourceFiles.shared.register(file: path, text: text)
+  /// Compiles `text`, registering it with `sources` so diagnostics can quote it.
+  public init(path: String, text: String, kind: TemplateKind? = nil, sources: SourceFiles = SourceFiles()) throws(DiagnosticList) {
+    sources.register(file: path, text: text)
     self.path = path
     self.kind = kind ?? TemplateKind.forFile(path)
     let environment = Environment(extensions: [Self.escapingExtension])

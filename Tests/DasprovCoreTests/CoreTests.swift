@@ -28,7 +28,7 @@ import Testing
   }
 
   @Test func diagnosticWithoutFile() {
-    #expect(DiagnosticRenderer().render(.error("host h1 unreachable")) == "error: host h1 unreachable\n")
+    #expect(DiagnosticRenderer(sources: SourceFiles()).render(.error("host h1 unreachable")) == "error: host h1 unreachable\n")
   }
 }
 

@@ -47,13 +47,16 @@ import Testing
     /// What `dasprov apply` prints before it gives up, with this directory shown as `$DIR`.
     func diagnostics() -> String {
       let found: [Diagnostic]
+      let reporting = Reporting()
       do throws(DiagnosticList) {
-        let workspace = try Workspace.load(inventory: inventory, root: FileManager.default.fileExists(atPath: project) ? project : root, playbook: nil, limit: nil)
+        let workspace = try Workspace.load(
+          inventory: inventory, root: FileManager.default.fileExists(atPath: project) ? project : root, playbook: nil, limit: nil,
+          reporting: reporting)
         found = workspace.validate().filter { $0.severity == .error }
       } catch {
         found = error.diagnostics
       }
-      return DiagnosticRenderer().render(found).replacingOccurrences(of: dir, with: "$DIR")
+      return reporting.renderer(color: false).render(found).replacingOccurrences(of: dir, with: "$DIR")
     }
   }
 

@@ -14,8 +14,8 @@ import Testing
   /// The errors of `validate`, rendered, with the scratch directory shown as `$DIR`.
   func errors(_ c: Case, limit: String? = nil, vault: VaultSecrets = VaultSecrets()) throws -> String {
     let root = FileManager.default.fileExists(atPath: c.project) ? c.project : BadInputValidationTests.root
-    let workspace = try Workspace.load(inventory: c.inventory, root: root, playbook: nil, limit: limit, vault: vault)
-    return DiagnosticRenderer().render(workspace.validate().filter { $0.severity == .error }).replacingOccurrences(of: c.dir, with: "$DIR")
+    let workspace = try Workspace.load(inventory: c.inventory, root: root, playbook: nil, limit: limit, vault: vault, reporting: Reporting())
+    return DiagnosticRenderer(sources: workspace.reporting.sources).render(workspace.validate().filter { $0.severity == .error }).replacingOccurrences(of: c.dir, with: "$DIR")
   }
 
   static let why = "Carbon expands ${…} in repository/conf XML (the product would read it as a system property)"
