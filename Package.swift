@@ -49,7 +49,7 @@ let package = Package(
     // scripts/embed-programs.sh), how they are filled in, and their output's line protocol.
     .target(name: "DasprovShell", dependencies: ["DasprovCore"], exclude: ["Programs"]),
     // The only importer of libssh2.
-    .target(name: "DasprovSSH", dependencies: ["DasprovCore", "CLibSSH2"]),
+    .target(name: "DasprovSSH", dependencies: ["DasprovCore", "DasprovShell", "CLibSSH2"]),
     // The only importer of libxml2: byte-preserving XML edits.
     .target(name: "DasprovXML", dependencies: ["DasprovCore", "CLibXML2"]),
     // Task kinds: pure plans from (desired state, facts) to changes.

@@ -142,8 +142,7 @@ upload() {
 link() {
   atomic_dir "$2" || fail "$1" "$why"
   backup "$2" "$1"
-  T="$(dirname -- "$2")/.$(basename -- "$2").dasprov-link-$$"
-  { ln -sfn -- "$3" "$T" && mv -fT -- "$T" "$2"; } || fail "$1" "cannot link $2"
+  atomic_link "$3" "$2" || fail "$1" "$why"
   done_ "$1"
 }
 
@@ -226,6 +225,16 @@ atomic_commit() {
   why="cannot rename $1 to $2"
   sync -- "$1" 2>/dev/null || sync
   mv -fT -- "$1" "$2"
+}
+
+# atomic_link TARGET DEST: DEST becomes a symbolic link to TARGET: a new link under a temporary
+# name, renamed over DEST (-T: never into the directory an old link points to).
+atomic_link() {
+  why="cannot link $2"
+  T="$(dirname -- "$2")/.$(basename -- "$2").dasprov-link-$$"
+  if ln -sfn -- "$1" "$T" && mv -fT -- "$T" "$2"; then return 0; fi
+  rm -f -- "$T"
+  return 1
 }
 
 """#,
@@ -353,6 +362,47 @@ account() {
 
 # @steps
 printf '@done\n'
+
+"""#,
+    "files.sh": #"""
+#!/bin/sh
+# dasprov: the transport's own file operations where SFTP cannot do them (as root under become,
+# or atomically): one step per program.
+#
+# Parameters: HOST (for messages).
+# Output: stat_path prints "RAWMODE(hex) UID GID SIZE MTIME" or "missing"; the others print
+# nothing; on failure a message on stderr and a non-zero exit status.
+HOST=${HOST-}
+# shellcheck source=atomic.sh
+. ./atomic.sh
+
+# stat_path PATH FOLLOW: the file's attributes (FOLLOW=1: of what a symlink points to).
+stat_path() {
+  if [ "$2" = 1 ]; then
+    if [ -e "$1" ]; then exec stat -L -c '%f %u %g %s %Y' -- "$1"; fi
+  elif [ -e "$1" ] || [ -L "$1" ]; then
+    exec stat -c '%f %u %g %s %Y' -- "$1"
+  fi
+  echo missing
+}
+
+# link_path TARGET LINK REPLACE: LINK becomes a symlink to TARGET; REPLACE=1 swaps an existing
+# one atomically, else an existing LINK is an error (-n: a link to a directory is a file here).
+link_path() {
+  if [ "$3" = 1 ]; then
+    atomic_link "$1" "$2" || { printf 'dasprov: %s\n' "$why" >&2; exit 1; }
+  else
+    ln -sn -- "$1" "$2"
+  fi
+}
+
+# make_directory PATH MODE: mkdir -p, then MODE (octal) when given.
+make_directory() {
+  mkdir -p -- "$1" || exit 1
+  if [ -n "$2" ]; then chmod -- "$2" "$1" || exit 1; fi
+}
+
+# @steps
 
 """#,
     "prologue.sh": #"""
@@ -523,17 +573,18 @@ printf '@rolled-back\n'
 # With SIZE, the data arrives on stdin followed by a line holding its sha256 (the exec method);
 # without, the temporary file is already written and WANT holds the sha256 (the SFTP method).
 #
-# Parameters: D (destination), TMP (temporary file beside it), MODE, OWNER, GROUP (empty: keep
-# the replaced file's), SIZE or WANT.
-# Output: the sha256 of what was written; on failure a message on stderr and exit status 93-97.
+# Parameters: D (destination), TMP (temporary file beside it), HOST (for messages), MODE, OWNER,
+# GROUP (empty: keep the replaced file's), SIZE or WANT.
+# Output: the sha256 of what was written; on failure a message on stderr and exit status 92-97.
 : "${D:?}" "${TMP:?}"
-MODE=${MODE-} OWNER=${OWNER-} GROUP=${GROUP-} SIZE=${SIZE-} WANT=${WANT-}
+HOST=${HOST-} MODE=${MODE-} OWNER=${OWNER-} GROUP=${GROUP-} SIZE=${SIZE-} WANT=${WANT-}
 # shellcheck source=atomic.sh
 . ./atomic.sh
 u=$(umask)
 umask 077
 fail() { rc=$1; shift; rm -f -- "$TMP"; printf 'dasprov: %s\n' "$*" >&2; exit "$rc"; }
 if [ -d "$D" ] && [ ! -L "$D" ]; then fail 96 "$D is a directory"; fi
+atomic_dir "$D" || fail 92 "$why"
 # OpenSSL uses the CPU's SHA instructions: about 4 times faster than coreutils' sha256sum.
 if command -v openssl >/dev/null 2>&1; then digest() { openssl dgst -sha256 -r; }; else digest() { sha256sum; }; fi
 if [ -n "$SIZE" ]; then
