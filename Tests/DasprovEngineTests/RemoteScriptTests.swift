@@ -9,7 +9,7 @@ import Testing
 /// Runs a remote script with the local /bin/sh, as sshd would on a host, with HOME in a temp dir
 /// so the state directory is private. This tests the scripts themselves; the SSH transport is
 /// tested against real sshd in DasprovSSHTests and the integration suite.
-func runLocally(_ script: String, home: String) throws -> RemoteOutput {
+func runLocally(_ script: String, home: String) throws -> CommandOutput {
   let p = Process()
   p.executableURL = URL(fileURLWithPath: "/bin/sh")
   p.arguments = ["-s"]
@@ -27,7 +27,7 @@ func runLocally(_ script: String, home: String) throws -> RemoteOutput {
   let out = stdout.fileHandleForReading.readDataToEndOfFile()
   let err = stderr.fileHandleForReading.readDataToEndOfFile()
   p.waitUntilExit()
-  return RemoteOutput(status: p.terminationStatus, stdout: Array(out), stderr: Array(err))
+  return CommandOutput(status: p.terminationStatus, stdout: Array(out), stderr: Array(err))
 }
 
 /// A scratch directory removed at the end of the test.
