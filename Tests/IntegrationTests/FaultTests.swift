@@ -312,9 +312,13 @@ extension Cluster {
       }
     }
     // Only the run whose gate must fail gets a shorter start timeout (host2's never passes; host1
-    // restarts first and must still pass it under load); the other runs keep the default.
-    let firstInventory = try String(contentsOfFile: inventories[0], encoding: .utf8)
-    let failingGate = try sandbox.inventoryVariant("secret-fail.ini") { _ in firstInventory + "das_start_timeout=6\n" }
+    // restarts first and must still pass it under load); the other runs keep the default. It keeps
+    // the rotated password (a rollback restores files, not the database server's password) and
+    // changes the pool size, so the nodes restart.
+    let secondInventory = try String(contentsOfFile: inventories[1], encoding: .utf8)
+    let failingGate = try sandbox.inventoryVariant("secret-fail.ini") { _ in
+      secondInventory + "das_start_timeout=6\ndas_datasource_max_active=45\n"
+    }
     let home = FileManager.default.homeDirectoryForCurrentUser.path
     let stamp = "\(sandbox.state)/secrets.stamp"
     try Data().write(to: URL(fileURLWithPath: stamp))
@@ -332,7 +336,7 @@ extension Cluster {
     #expect(FileManager.default.createFile(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"), contents: Data()))
     try run("failing health gate", ["apply", failingGate], expect: 3)
     try FileManager.default.removeItem(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"))
-    try run("rollback", ["rollback", inventories[0]], expect: 0)
+    try run("rollback", ["rollback", inventories[1]], expect: 0)
 
     for (name, r) in runs {
       let found = leaks(in: r.stdout + r.stderr, secrets: passwords, marker: "Kn0wn")
