@@ -27,7 +27,7 @@ struct VaultSourceTests {
   private static let loader = VaultSecretLoader(
     runScript: { path, arguments throws(VaultSecretLoader.VaultSourceError) in
       do {
-        let r = try OwnThread.wait { try await Command.run(path, arguments, timeout: .seconds(60)) }
+        let r = try OwnThread.wait { try await Command.run(path, arguments) }
         return .init(status: r.status, stdout: r.stdout, stderr: r.stderr)
       } catch {
         throw .init("\(error)")

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Subprocess
 import Synchronization
@@ -21,6 +22,10 @@ import SystemPackage
 /// - It is async, and waits without blocking a thread: never wrap it in a semaphore on a
 ///   cooperative thread (the machine has 2 cores, so the pool has 2 threads). Synchronous code
 ///   that has to wait for a command runs on a thread of its own: see `OwnThread`.
+/// - Its own work (reading output, watching the child and the deadline) runs off the
+///   cooperative pool (`CommandExecutor`): synchronous tests keep both pool threads busy for a
+///   minute at a time, and a deadline watched from the pool would fire late, or count that wait
+///   as the command's.
 public enum Command {
   /// What the child reads on its standard input.
   public enum Input: Sendable {
@@ -99,8 +104,10 @@ public enum Command {
     let spec = Spec(
       executable: executable, arguments: arguments, input: input, environment: environment,
       inheritEnvironment: inheritEnvironment, workingDirectory: workingDirectory, stdout: stdout, stderr: stderr)
-    return try await withDeadline(timeout, spec: spec, onTimeout: onTimeout) {
-      try await spec.execute(onStart: nil)
+    return try await withTaskExecutorPreference(CommandExecutor.shared) {
+      try await withDeadline(timeout, spec: spec, onTimeout: onTimeout) {
+        try await spec.execute(onStart: nil)
+      }
     }
   }
 
@@ -118,7 +125,7 @@ public enum Command {
       inheritEnvironment: inheritEnvironment, workingDirectory: workingDirectory, stdout: stdout, stderr: stderr)
     let (pids, pidSink) = AsyncStream.makeStream(of: pid_t.self)
     let (released, release) = AsyncStream.makeStream(of: Void.self)
-    let task = Task {
+    let task = Task(executorPreference: CommandExecutor.shared) {
       defer { pidSink.finish() }
       return try await withDeadline(timeout, spec: spec, onTimeout: nil) {
         // The child is not reaped before this returns, so its pid stays its own until then.
@@ -171,21 +178,23 @@ public enum Command {
     public func wait(upTo limit: Duration) async throws -> Result? {
       release.finish()
       let task = self.task
-      let ended = await withTaskGroup(of: Bool.self) { group in
-        group.addTask {
-          _ = try? await task.value
-          return true
+      let ended = await withTaskExecutorPreference(CommandExecutor.shared) {
+        await withTaskGroup(of: Bool.self) { group in
+          group.addTask {
+            _ = try? await task.value
+            return true
+          }
+          group.addTask {
+            try? await Task.sleep(for: limit)
+            return false
+          }
+          let first = await group.next() ?? false
+          // Too late: cancelling the run makes swift-subprocess kill the child, which ends the
+          // waiter above (awaiting a task's value does not stop at cancellation).
+          if !first { task.cancel() }
+          group.cancelAll()
+          return first
         }
-        group.addTask {
-          try? await Task.sleep(for: limit)
-          return false
-        }
-        let first = await group.next() ?? false
-        // Too late: cancelling the run makes swift-subprocess kill the child, which ends the
-        // waiter above (awaiting a task's value does not stop at cancellation).
-        if !first { task.cancel() }
-        group.cancelAll()
-        return first
       }
       return ended ? try await task.value : nil
     }
@@ -326,6 +335,20 @@ extension Command {
     // `onTimeout` ended what held the command) is just as late.
     guard let result, elapsed < timeout else { throw TimedOut(command: spec.description, seconds: elapsed.seconds) }
     return result
+  }
+}
+
+/// Where `Command` runs its own tasks: a serial queue of its own, off the cooperative pool. Its
+/// jobs are short (nothing in them blocks: swift-subprocess waits with epoll, `PipeReader` on
+/// threads of its own), so one thread serves every command.
+public final class CommandExecutor: TaskExecutor {
+  public static let shared = CommandExecutor()
+  private let queue = DispatchQueue(label: "dasprov.test-support.command")
+
+  public func enqueue(_ job: consuming ExecutorJob) {
+    let job = UnownedJob(job)
+    let executor = asUnownedTaskExecutor()
+    queue.async { job.runSynchronously(on: executor) }
   }
 }
 

@@ -37,7 +37,7 @@ public enum OwnThread {
     guard Thread.current.threadDictionary[marker] as? Bool == true else { throw NotOnOwnThread() }
     let box = Box<T>()
     let done = DispatchSemaphore(value: 0)
-    Task.detached {
+    Task(executorPreference: CommandExecutor.shared) {
       do {
         box.result = .success(try await body())
       } catch {
