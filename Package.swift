@@ -98,10 +98,7 @@ let package = Package(
     .testTarget(name: "DasprovCLITests", dependencies: ["dasprov", "DasprovCore"]),
     // Runs the built `dasprov` binary against the sandbox's real sshd hosts.
     .testTarget(
-      name: "IntegrationTests", dependencies: [
-        "DasprovCore", "DasprovTestSupport", .product(name: "Subprocess", package: "swift-subprocess"),
-        .product(name: "SystemPackage", package: "swift-system"),
-      ],
+      name: "IntegrationTests", dependencies: ["DasprovCore", "DasprovTestSupport"],
       exclude: ["Scripts", "Fixtures"]),
   ]
 )
