@@ -153,9 +153,7 @@ func withCleanup<T>(_ body: () async throws -> T, cleanup: () async -> Void) asy
 final class Locked<T>: @unchecked Sendable {
   private let lock = NSLock()
   private var stored: T
-  private var finished = false
   init(_ v: T) { stored = v }
-  func set(_ v: T) { lock.withLock { stored = v; finished = true } }
+  func set(_ v: T) { lock.withLock { stored = v } }
   var value: T { lock.withLock { stored } }
-  var done: Bool { lock.withLock { finished } }
 }
