@@ -246,9 +246,11 @@ extension Command {
         }
       let started = ContinuousClock.now
       let (output, outputReader) = try Self.output(stdout)
-      let (error, errorReader) = try Self.output(stderr)
+      var errorReader: PipeReader?
       var raw: Raw
       do {
+        let error: any ErrorOutputProtocol
+        (error, errorReader) = try Self.output(stderr)
         raw = try await Command.launch(configuration, input: input, output: output, error: error, onStart: onStart)
       } catch {
         outputReader?.abandon()
