@@ -71,26 +71,34 @@ let package = Package(
         .product(name: "Subprocess", package: "swift-subprocess"),
       ]),
 
-    .testTarget(name: "DasprovCoreTests", dependencies: ["DasprovCore"]),
+    // Shared by the test targets: starting programs, on swift-subprocess, with a deadline.
+    .target(
+      name: "DasprovTestSupport",
+      dependencies: [
+        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      path: "Tests/Support"),
+    .testTarget(name: "DasprovTestSupportTests", dependencies: ["DasprovTestSupport"], path: "Tests/SupportTests"),
+
+    .testTarget(name: "DasprovCoreTests", dependencies: ["DasprovCore", "DasprovTestSupport"]),
     .testTarget(name: "DasprovShellTests", dependencies: ["DasprovShell", "DasprovCore"]),
     .testTarget(
-      name: "DasprovInventoryTests", dependencies: ["DasprovInventory", "DasprovCore"],
+      name: "DasprovInventoryTests", dependencies: ["DasprovInventory", "DasprovCore", "DasprovTestSupport"],
       resources: [.copy("Corpus"), .copy("VaultCorpus")]),
     .testTarget(name: "DasprovDSLTests", dependencies: ["DasprovDSL", "DasprovCore"]),
     .testTarget(name: "DasprovTemplateTests", dependencies: ["DasprovTemplate", "DasprovCore"]),
     .testTarget(name: "DasprovSSHTests", dependencies: ["DasprovSSH", "DasprovCore"]),
-    .testTarget(name: "DasprovXMLTests", dependencies: ["DasprovXML", "DasprovCore"]),
-    .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL"]),
+    .testTarget(name: "DasprovXMLTests", dependencies: ["DasprovXML", "DasprovCore", "DasprovTestSupport"]),
+    .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL", "DasprovTestSupport"]),
     .testTarget(
-      name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore", "DasprovShell"], exclude: ["Golden"]),
+      name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore", "DasprovShell", "DasprovTestSupport"],
+      exclude: ["Golden"]),
     // The command line: argument parsing and the error → exit code mapping.
     .testTarget(name: "DasprovCLITests", dependencies: ["dasprov", "DasprovCore"]),
     // Runs the built `dasprov` binary against the sandbox's real sshd hosts.
     .testTarget(
-      name: "IntegrationTests", dependencies: [
-        "DasprovCore", .product(name: "Subprocess", package: "swift-subprocess"),
-        .product(name: "SystemPackage", package: "swift-system"),
-      ],
+      name: "IntegrationTests", dependencies: ["DasprovCore", "DasprovTestSupport"],
       exclude: ["Scripts", "Fixtures"]),
   ]
 )
