@@ -5,7 +5,7 @@
 # The DAS homes belong to the service user wso2; each DAS host has a stand-in JDK; the stand-in
 # MySQL connector jar that the inventory's mysql_jdbc_jar names is written to STATE/files/.
 #
-#   sandbox.sh up [--hosts N] [--state DIR] [--net A.B.C] [--das-pack DIR] [--start-delay S] [--no-db]
+#   sandbox.sh up [--hosts N] [--state DIR] [--net A.B.C] [--das-pack DIR] [--start-delay S] [--no-db] [--private]
 #   sandbox.sh down | status | reset [--das-pack DIR] | ssh I [command…]      (all take --state)
 set -euo pipefail
 
@@ -19,6 +19,12 @@ with_db=1
 os_cycle=(rhel debian rocky ubuntu centos debian ol ubuntu)
 
 die() { echo "sandbox: $*" >&2; exit 1; }
+
+# With --private (sandbox/private-net.sh): the command prefix that enters the hosts' network
+# namespace, and the ssh options that reach a host through the bastion.
+private_net=0
+net_exec=()
+ssh_jump=()
 
 # Closes every descriptor this script inherited beyond stdin, stdout and stderr, so no daemon
 # it starts (sshd, MariaDB) keeps a pipe or socket of whoever ran it open: a caller waiting for
@@ -37,15 +43,17 @@ service_user=wso2
 service_uid=1600
 # Host i's stand-in JDK. On hosts 2, 4, 5 and 7 (i % 8; one host of each role's pair) it is
 # /opt/jdk1.8.0-standin, which no login environment names: the inventory gives it as
-# das_java_home. On the others (1, 3, 6, 8) it is /opt/java/jdk1.8.0-standin and the login
-# environment exports it as JAVA_HOME (/etc/profile.d/java.sh). Hosts 3, 6 and 8 keep bare
-# inventory lines, which tests edit as they are.
+# das_java_home on their inventory lines. On the others (1, 3, 6, 8) it is
+# /opt/java/jdk1.8.0-standin and the login environment exports it as JAVA_HOME
+# (/etc/profile.d/java.sh). Hosts 3, 6 and 8 keep bare inventory lines, which tests edit as they are.
 login_java_home=/opt/java/jdk1.8.0-standin
 other_java_home=/opt/jdk1.8.0-standin
 has_login_java() { case $(($1 % 8)) in 2|4|5|7) return 1 ;; *) return 0 ;; esac; }
 java_home_of() { if has_login_java "$1"; then echo "$login_java_home"; else echo "$other_java_home"; fi; }
 # The stand-in MySQL connector (built by standin-connector-jar.py, never downloaded).
 connector_name=mysql-connector-java-5.1.49-standin.jar
+# shellcheck source-path=SCRIPTDIR source=private-net.sh
+. "$here/private-net.sh"
 
 # Reads the options shared by every subcommand; the rest stay in $rest.
 parse_options() {
@@ -58,6 +66,7 @@ parse_options() {
       --das-pack) das_pack=$2; shift 2 ;;
       --start-delay) start_delay=$2; shift 2 ;;
       --no-db) with_db=0; shift ;;
+      --private) private_net=1; shift ;;
       -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
       *) rest+=("$1"); shift ;;
     esac
@@ -80,7 +89,7 @@ family_of() { case $1 in rhel|centos|rocky|ol|almalinux|fedora) echo RedHat ;; *
 
 # Whether addr:port can be bound right now (nothing else listens there).
 can_bind() {
-  python3 - "$1" "$2" <<'PY' 2>/dev/null
+  "${net_exec[@]}" python3 - "$1" "$2" <<'PY' 2>/dev/null
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2])))
@@ -247,7 +256,7 @@ start_host() {
   # The namespace's mounts vanish with its last process; nothing is mounted on the real system.
   # On the database host MariaDB runs in the namespace too, with its own data and socket.
   # shellcheck disable=SC2016  # the inner sh expands its own arguments
-  setsid unshare --mount --uts --propagation private -- /bin/sh -c '
+  setsid "${net_exec[@]}" unshare --mount --uts --propagation private -- /bin/sh -c '
     mount --bind "$1/etc" /etc && mount --bind "$1/opt" /opt && mount --bind "$1/root" /root &&
     mount --bind "$1/var-lib-dasprov" /var/lib/dasprov && hostname "$2" || exit 1
     if [ -n "$5" ]; then
@@ -337,6 +346,7 @@ cmd_up() {
   require_root
   mkdir -p "$state"/{hosts,run,logs,sshd}
   [[ -f $state/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C dasprov-sandbox -f "$state/id_ed25519"
+  if ((private_net)); then private_up; fi
   printf '# index\tname\taddress\tport\tos\tfamily\troot\tsshd_pid\n' > "$state/hosts.tsv.new"
   for i in $(indices); do
     os=$(prepare_host "$i")
@@ -354,6 +364,7 @@ cmd_up() {
   write_known_hosts
   write_connector
   write_inventory > "$state/inventory.ini"
+  if ((private_net)); then private_finish; fi
   echo "sandbox: $count hosts up$( ((with_db)) && echo " and a MariaDB host db1") (state $state); inventory $state/inventory.ini"
 }
 
@@ -408,6 +419,7 @@ cmd_down() {
   rm -f "$state"/run/host*.pid
   # Stand-in servers reparented out of a namespace that is already gone.
   for d in "$state"/hosts/host*; do [[ -d $d ]] && stop_das "$d"; done
+  private_down
   echo "sandbox: down (${n:-0} hosts)"
 }
 
@@ -463,13 +475,14 @@ cmd_ssh() {
   local i=${rest[0]:-}; [[ $i =~ ^[0-9]+$ ]] || die "usage: sandbox.sh ssh I [command…]"
   read -r addr port < "$state/hosts/host$i/endpoint" || die "no host $i"
   exec ssh -i "$state/id_ed25519" -o UserKnownHostsFile="$state/known_hosts" -o StrictHostKeyChecking=yes \
-    -o IdentitiesOnly=yes -p "$port" "root@$addr" "${rest[@]:1}"
+    -o IdentitiesOnly=yes "${ssh_jump[@]}" -p "$port" "root@$addr" "${rest[@]:1}"
 }
 
 main() {
   local cmd=${1:-}; shift || true
   close_inherited_fds
   parse_options "$@"
+  private_prepare
   case "$cmd" in
     up) cmd_up ;;
     down) cmd_down ;;

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How bad a diagnostic is. Errors stop the run before any host is touched; warnings do not.
 public enum Severity: String, Sendable, Hashable {
@@ -109,12 +110,15 @@ public struct DiagnosticSink: Sendable {
 /// The text of every file dasprov has read, so diagnostics can quote the offending line.
 ///
 /// Readers register what they parsed; the renderer falls back to reading the file from disk.
-public final class SourceFiles: @unchecked Sendable {
+public final class SourceFiles: Sendable {
   // A lock, not an actor: diagnostics are rendered from synchronous code on any thread.
-  private let lock = NSLock()
-  private var texts: [String: [Substring]] = [:]
-  private var redacted: Set<String> = []
-  private var nameFinders: [String: NameFinder] = [:]
+  private struct State {
+    var texts: [String: [Substring]] = [:]
+    var redacted: Set<String> = []
+    var nameFinders: [String: NameFinder] = [:]
+  }
+
+  private let state = Mutex(State())
 
   /// Finds the spans of a source line that are names (of groups, hosts, variables), so the
   /// secret mask leaves them alone in quoted lines; each reader knows its own syntax.
@@ -128,21 +132,21 @@ public final class SourceFiles: @unchecked Sendable {
   /// diagnostics point into a decrypted vault file, whose lines are secret.
   public func register(file: String, text: String, redacted isRedacted: Bool = false, names: NameFinder? = nil) {
     let lines = isRedacted ? [] : Self.split(text)
-    lock.withLock {
-      texts[file] = lines
-      if isRedacted { redacted.insert(file) } else { redacted.remove(file) }
-      nameFinders[file] = names
+    state.withLock { state in
+      state.texts[file] = lines
+      if isRedacted { state.redacted.insert(file) } else { state.redacted.remove(file) }
+      state.nameFinders[file] = names
     }
   }
 
   /// The name spans of `line`, a line of `file`; none when its reader did not say.
   public func names(in line: String, of file: String) -> [Range<String.Index>] {
-    lock.withLock { nameFinders[file] }?(line) ?? []
+    state.withLock { $0.nameFinders[file] }?(line) ?? []
   }
 
   /// The text of line `line` (1-based) of `file`, without its line ending.
   public func line(_ line: Int, of file: String) -> String? {
-    let (cached, hidden) = lock.withLock { (texts[file], redacted.contains(file)) }
+    let (cached, hidden) = state.withLock { ($0.texts[file], $0.redacted.contains(file)) }
     if hidden { return nil }
     let lines: [Substring]
     if let cached {
@@ -151,7 +155,7 @@ public final class SourceFiles: @unchecked Sendable {
       let text = String(data: data, encoding: .utf8)
     {
       lines = Self.split(text)
-      lock.withLock { texts[file] = lines }
+      state.withLock { $0.texts[file] = lines }
     } else {
       return nil
     }

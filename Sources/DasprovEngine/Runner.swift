@@ -149,7 +149,7 @@ public final class Runner: @unchecked Sendable {
     } catch {
       return .failure(.unreachable(error))
     }
-    let program = FactProgram(requests: needs.requests, probes: needs.probes)
+    let program = FactProgram(requests: needs.requests, probes: needs.probes, accounts: needs.accounts)
     do {
       let result = try run(program.program, on: host, connection, timeout: 120)
       guard result.status == 0 || !result.stdout.isEmpty else {

@@ -35,7 +35,7 @@ struct HostKeyType: Equatable, Sendable {
 
 /// OpenSSH's fingerprint format: `SHA256:` + unpadded base64 of the key blob's SHA-256.
 func openSSHFingerprint(_ blob: [UInt8]) -> String {
-  var hasher = DasprovCore.SHA256()
+  var hasher = SHA256()
   hasher.update(blob)
   let b64 = Data(hasher.finalize()).base64EncodedString()
   return "SHA256:" + b64.replacingOccurrences(of: "=", with: "")
@@ -62,7 +62,7 @@ final class KnownHosts {
   private var lineOfNode: [UnsafeMutableRawPointer: Int] = [:]
 
   /// A missing file reads as empty; an unreadable one throws `.knownHostsFile`.
-  init(session: Session, path: String) throws {
+  init(session: Session, path: String) throws(SSHError) {
     self.session = session
     self.path = path
     guard let handle = libssh2_knownhost_init(session.handle) else {
@@ -77,11 +77,15 @@ final class KnownHosts {
     var lineNumber = 0
     for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
       lineNumber += 1
-      let bytes = Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
+      var bytes = Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
       guard !bytes.isEmpty else { continue }
+      // With its newline and a NUL after it: libssh2 1.10 looks at the byte after the key for
+      // a newline to drop, so without one it read past the buffer and, when that byte happened
+      // to be a newline, cut the key's last character ("host key changed" for a right key).
+      bytes += [UInt8(ascii: "\n"), 0]
       let rc = bytes.withUnsafeBufferPointer { buf in
         buf.withMemoryRebound(to: CChar.self) {
-          libssh2_knownhost_readline(handle, $0.baseAddress, $0.count, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
+          libssh2_knownhost_readline(handle, $0.baseAddress, $0.count - 1, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
         }
       }
       guard rc == 0 else { continue }
@@ -126,7 +130,7 @@ final class KnownHosts {
 
   /// Adds `name key` to the file as one appended line (plain host name, like `ssh-keyscan`).
   /// The corresponding C functions are `libssh2_knownhost_addc` and `libssh2_knownhost_writeline`.
-  func append(name: String, key: [UInt8], type: HostKeyType) throws {
+  func append(name: String, key: [UInt8], type: HostKeyType) throws(SSHError) {
     var store: UnsafeMutablePointer<libssh2_knownhost>?
     let mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | type.knownHostBits
     let rc = key.withUnsafeBufferPointer { buf in
@@ -146,7 +150,7 @@ final class KnownHosts {
 
   /// Appends under an exclusive `flock`, so hosts accepting keys in parallel do not interleave,
   /// and adds a newline first if the file does not end with one.
-  static func appendLine(_ line: [UInt8], to path: String, label: String) throws {
+  static func appendLine(_ line: [UInt8], to path: String, label: String) throws(SSHError) {
     let dir = (path as NSString).deletingLastPathComponent
     if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
       try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

@@ -86,7 +86,7 @@ import Testing
     let c = try Case { $0.replacingOccurrences(of: "host2 ansible_host=127.0.0.12", with: h2) }
     #expect(try errors(c, limit: "host1") == """
       $DIR/inventory.ini:4:31: error: das_address contains '${': \(Self.why), and this value goes into repository/conf/axis2/axis2.xml; use a value without '${' (on host host2)
-      \(h2)
+      \(h2) das_java_home=/opt/jdk1.8.0-standin
       \(String(repeating: " ", count: 30))^\(String(repeating: "~", count: 22))
 
       """)

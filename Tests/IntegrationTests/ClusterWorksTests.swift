@@ -28,8 +28,11 @@ extension Cluster {
     }
   }
 
+  /// The owner of a host's file, by name as the host knows it (the service user exists only
+  /// in the hosts' own /etc/passwd).
   func owner(_ host: String, _ path: String) -> String? {
-    (try? FileManager.default.attributesOfItem(atPath: sandbox.local(host, path)))?[.ownerAccountName] as? String
+    guard let uid = (try? FileManager.default.attributesOfItem(atPath: sandbox.local(host, path)))?[.ownerAccountID] as? Int else { return nil }
+    return [0: "root", 1600: serviceUser][uid] ?? String(uid)
   }
 
   @Test func theServerRunsAsItsServiceUserWithJavaHomeByRootLoginAndThroughBecome() throws {
@@ -78,11 +81,13 @@ extension Cluster {
 
   @Test func aServerWouldRunAsRootOrWithoutAJDKIsRefusedBeforeAnyChange() throws {
     try sandbox.reset()
-    // host3's DAS home belongs to root; host2's JDK is known only from the inventory, dropped here.
+    // host3's DAS home belongs to root; host2's JDK is known only from its inventory line,
+    // which loses it here.
     _ = try sandbox.run("/bin/chown", ["-R", "root:root", sandbox.local("host3", das)])
     let inventory = try sandbox.inventoryVariant("no-account.ini") {
       $0.replacingOccurrences(of: "host2 ansible_host=\(sandbox.host("host2").address) das_java_home=/opt/jdk1.8.0-standin", with: "host2 ansible_host=\(sandbox.host("host2").address)")
     }
+    #expect(try String(contentsOfFile: inventory, encoding: .utf8) != String(contentsOfFile: sandbox.inventory, encoding: .utf8))
     let r = try sandbox.dasprov(["apply", inventory])
     #expect(r.status == 3, "\(r.all)")
     #expect(r.stdout.contains("host3: FAILED: host3: DAS cannot start there as configured: \(das) belongs to root, so DAS would run as root: set das_user"), "\(r.stdout)")
@@ -94,7 +99,7 @@ extension Cluster {
       $0.replacingOccurrences(of: "host3 ansible_host=\(sandbox.host("host3").address)", with: "host3 ansible_host=\(sandbox.host("host3").address) das_user=root")
     }
     let began = Date()
-    let ok = try sandbox.dasprov(["apply", asRoot, "--limit", "host3"])
+    let ok = try sandbox.dasprov(["apply", asRoot, "--limit", "host3:db1"])
     #expect(ok.status == 0, "\(ok.all)")
     #expect(starts("host3", since: began).first?["user"] == "root")
     try sandbox.reset()
@@ -103,17 +108,19 @@ extension Cluster {
   @Test func aNodeThatRanAsRootMovesToItsServiceUser() throws {
     try sandbox.reset()
     let host = "host1"
-    // Started by hand as root once, as operators often did: root-owned logs, tmp, PID file.
-    let start = try sandbox.run("/usr/bin/nsenter", ["-t", String(try listenerPID(host)), "-m", "/bin/sh", "-c",
-      "cd / && JAVA_HOME=/opt/java/jdk1.8.0-standin \(das)/bin/wso2server.sh start -analyzerNode >/dev/null 2>&1; sleep 1; mkdir -p \(das)/tmp/work; touch \(das)/tmp/work/x"])
+    // Started by hand as root once, as operators often did: root-owned logs, tmp, data, PID file.
+    // (The start script empties tmp/ itself, which a root-owned tmp/work would not let it do.)
+    // Over plain OpenSSH, as an operator would: the server must not hold the test's pipes.
+    let start = try sandbox.run("/bin/bash", [Sandbox.projectRoot + "/sandbox/sandbox.sh", "ssh", "1", "--state", sandbox.state,
+      "cd / && JAVA_HOME=/opt/java/jdk1.8.0-standin \(das)/bin/wso2server.sh start -analyzerNode >/dev/null 2>&1; sleep 1; mkdir -p \(das)/tmp/work \(das)/repository/data; touch \(das)/repository/data/x"])
     #expect(start.status == 0, "\(start.all)")
     #expect(owner(host, "\(das)/wso2carbon.pid") == "root")
     let began = Date()
-    let r = try sandbox.dasprov(["apply", sandbox.inventory, "--limit", host])
+    let r = try sandbox.dasprov(["apply", sandbox.inventory, "--limit", "\(host):db1"])
     #expect(r.status == 0, "\(r.all)")
     let s = starts(host, since: began)
     #expect(s.last?["user"] == serviceUser, "\(s)")
-    for path in ["repository/logs/wso2carbon.log", "tmp/work/x", "wso2carbon.pid"] {
+    for path in ["repository/logs/wso2carbon.log", "tmp/work", "repository/data/x", "wso2carbon.pid"] {
       #expect(owner(host, "\(das)/\(path)") == serviceUser, "\(path) still belongs to \(owner(host, "\(das)/\(path)") ?? "?")")
     }
     try sandbox.reset()
