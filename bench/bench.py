@@ -111,6 +111,10 @@ class Sandbox:
             time.sleep(0.1)
         if open(status).read().strip() != "0":
             raise SystemExit(f"sandbox up failed: see {LOGS}/sandbox-{self.size}.up.log")
+        self.load()
+
+    def load(self):
+        """The hosts (hosts.tsv) and the inventory of a sandbox that is up."""
         self.hosts = []
         with open(os.path.join(self.state, "hosts.tsv")) as f:
             for line in f:
@@ -221,6 +225,30 @@ class Sandbox:
                     return stamp_ms(m.group(1))
         return None
 
+    def last_error(self, h, since):
+        """The last ERROR line a node's wso2carbon.log has from `since` (epoch) on, shortened, or None."""
+        p = self.das_file(h, "repository/logs/wso2carbon.log")
+        errors = []
+        try:
+            with open(p, errors="replace") as f:
+                for line in f:
+                    m = re.match(r"\[(\S+)\]\s+ERROR ", line)
+                    if m and stamp_ms(m.group(1)) >= since - 0.001:
+                        errors.append(line.strip())
+        except (OSError, ValueError):
+            return None
+        return errors[-1][:240] if errors else None
+
+    def not_listening(self):
+        """The nodes whose server does not listen on its HTTPS port (9443, offset 0)."""
+        out = []
+        for h in self.das:
+            try:
+                socket.create_connection((h["addr"], 9443), timeout=2).close()
+            except OSError:
+                out.append(f"{h['name']}: port 9443 is not open after the run")
+        return out
+
     def mysql(self, sql):
         sock = os.path.join(self.db["root"], "run-mysqld", "mysqld.sock")
         return sh(["mariadb", f"--socket={sock}", "--batch", "--skip-column-names", "-e", sql]).stdout
@@ -230,13 +258,20 @@ class Sandbox:
 
 
 def file_digests(sb):
-    """sha256 of every managed file and the symlink, per DAS host: what the run left behind."""
+    """What the run left behind, per DAS host: sha256, owner and mode of every managed file and of
+    the MySQL connector the inventory names, and the symlink's target."""
     out = {}
     for h in sb.das:
         d = {}
-        for rel in MANAGED:
+        jar = sb.inventory_hosts[h["name"]]["data"].get("mysql_jdbc_jar")
+        rels = MANAGED + ([f"repository/components/lib/{os.path.basename(jar)}"] if jar else [])
+        for rel in rels:
             p = sb.das_file(h, rel)
-            d[rel] = hashlib.sha256(open(p, "rb").read()).hexdigest() if os.path.exists(p) else None
+            if os.path.exists(p):
+                st = os.stat(p)
+                d[rel] = (hashlib.sha256(open(p, "rb").read()).hexdigest(), st.st_uid, f"{st.st_mode & 0o7777:04o}")
+            else:
+                d[rel] = None
         link = os.path.join(h["root"], "opt", "wso2das")
         d["symlink"] = os.readlink(link) if os.path.islink(link) else None
         out[h["name"]] = d
@@ -407,7 +442,7 @@ def check_restarts(sb, offsets, expect_all):
     if not expect_all:
         if starts:
             problems.append(f"{len(starts)} DAS starts in a run that should change nothing")
-        return problems, []
+        return problems + sb.not_listening(), []
     names = [s[1] for s in starts]
     for h in sb.das:
         n = names.count(h["name"])
@@ -420,6 +455,12 @@ def check_restarts(sb, offsets, expect_all):
         want_user, want_java = sb.server_account(by_name[name])
         if (user, java_home) != (want_user, want_java):
             problems.append(f"{name}: started as {user} with JAVA_HOME {java_home}, want {want_user} with {want_java}")
+        # Every start came up: the stand-in refuses to start as the product would (no JAVA_HOME, no
+        # connector, a conf file that does not parse, a datasource that cannot log in) and then
+        # never logs the start-up line.
+        if sb.healthy_at(by_name[name], t) is None:
+            err = sb.last_error(by_name[name], t)
+            problems.append(f"{name}: never logged 'WSO2 Carbon started' after its start" + (f" ({err})" if err else ""))
     order = [ROLES.index(sb.role_of[n]) for n in names]
     if order != sorted(order):
         problems.append("restarts not in role order: " + " ".join(names))
@@ -427,12 +468,7 @@ def check_restarts(sb, offsets, expect_all):
         ready = sb.healthy_at(by_name[n0], t0)
         if ready is None or t1 < ready:
             problems.append(f"{n1} started before {n0} was healthy (not one at a time)")
-    for h in sb.das:
-        try:
-            socket.create_connection((h["addr"], 9443), timeout=2).close()
-        except OSError:
-            problems.append(f"{h['name']}: port 9443 is not open after the run")
-    return problems, names
+    return problems + sb.not_listening(), names
 
 
 # ------------------------------------------------------------------------------------ the tools
@@ -618,8 +654,12 @@ class Bench:
             self.reference.setdefault(key, digests)
         rec["identical_to_dasprov"] = None if key not in self.reference else digests == self.reference[key]
         if rec["identical_to_dasprov"] is False:
-            diff = sorted({f"{h}:{f}" for h in digests for f in digests[h] if digests[h][f] != self.reference[key][h][f]})
+            diff = sorted({f"{h}:{f}" for h in digests for f in digests[h]
+                           if digests[h][f] != self.reference[key][h].get(f)})
             rec["differs_from_dasprov"] = diff[:20]
+            # Like with like: a peer must leave the files dasprov leaves (bytes, owner, mode).
+            problems.append(f"{len(diff)} files differ from dasprov's after the same scenario (bytes, owner "
+                            f"or mode): " + ", ".join(diff[:4]) + (" …" if len(diff) > 4 else ""))
         # A no-op must report no change; a run that changes things must say so.
         reported = rec.get("reported_changed_hosts")
         if scenario.startswith("noop"):
@@ -929,14 +969,17 @@ def report(records, env, sizes):
       "still owned by the DAS home's owner, the database (databases, user, password hash, grants, schema), "
       "and the DAS starts logged by each node (`starts.log`): after a first apply or a change, one start per "
       "node with its role's profile, as the DAS home's owner with the node's JAVA_HOME (`das_java_home`, else "
-      "its login environment's), in role order, each node healthy before the next started; after a no-op, "
-      "none.")
+      "its login environment's), in role order, every start followed by \"WSO2 Carbon started\" (the stand-in "
+      "refuses to start as the product would: no JDK, no connector, a conf file that does not parse, a "
+      "datasource that cannot log in) before the next one began; after a no-op, none; after every run, every "
+      "node listening on 9443. Each peer's managed files and connector (bytes, owner, mode) and the symlink "
+      "must equal dasprov's after the same scenario.")
     w("")
     for tool in PEERS:
         same = [r["identical_to_dasprov"] for r in records if r["tool"] == tool and r.get("identical_to_dasprov") is not None]
         if same:
-            w(f"- {tool}: managed files byte-identical to dasprov's after the same scenario in "
-              f"{sum(same)} of {len(same)} runs.")
+            w(f"- {tool}: managed files and connector identical to dasprov's (bytes, owner, mode) after the same "
+              f"scenario in {sum(same)} of {len(same)} runs.")
     if failed_checks:
         w(f"- **{len(failed_checks)} runs failed a check** (their times are kept out of the medians only when the "
           "tool itself failed):")
