@@ -411,19 +411,21 @@ def check_config(sb, password):
 def check_database(sb, password):
     problems = []
     out = sb.mysql(
-        "SELECT 'db', SCHEMA_NAME FROM information_schema.SCHEMATA;"
+        "SELECT 'db', SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA;"
         " SELECT 'user', Host, authentication_string FROM mysql.user WHERE User = 'dasuser';"
         " SELECT 'grant', REPLACE(TABLE_SCHEMA, '\\\\_', '_'), COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES"
         "   WHERE GRANTEE = \"'dasuser'@'127.0.0.1'\" GROUP BY TABLE_SCHEMA;"
         " SELECT 'tables', TABLE_SCHEMA, COUNT(*) FROM information_schema.TABLES GROUP BY TABLE_SCHEMA;")
     rows = [line.split("\t") for line in out.splitlines()]
-    dbs = {r[1] for r in rows if r[0] == "db"}
+    dbs = {r[1]: r[2] for r in rows if r[0] == "db"}
     users = {r[1]: r[2] for r in rows if r[0] == "user"}
     grants = {r[1]: int(r[2]) for r in rows if r[0] == "grant"}
     tables = {r[1]: int(r[2]) for r in rows if r[0] == "tables"}
     for d in DATABASES:
         if d not in dbs:
             problems.append(f"db1: database {d} missing")
+        elif d in ("userdb", "regdb") and dbs[d] != "latin1":
+            problems.append(f"db1: database {d} has character set {dbs[d]}, want latin1")
         if grants.get(d, 0) < 8:
             problems.append(f"db1: dasuser lacks privileges on {d}")
     if users.get("127.0.0.1") != native_hash(password):
@@ -966,8 +968,8 @@ def report(records, env, sizes):
       "event-processor.xml (per role: presenters non-workers presenting on their own address, every node's "
       "own eventSync and management address), spark-defaults.conf (analyzers only), wso2server.sh (one "
       "`export CARBON_HOME` before CARBON_HOME is computed, on RedHat-family nodes only), the rewritten files "
-      "still owned by the DAS home's owner, the database (databases, user, password hash, grants, schema), "
-      "and the DAS starts logged by each node (`starts.log`): after a first apply or a change, one start per "
+      "still owned by the DAS home's owner, the database (databases, userdb and regdb in latin1, user, password "
+      "hash, grants, schema), and the DAS starts logged by each node (`starts.log`): after a first apply or a change, one start per "
       "node with its role's profile, as the DAS home's owner with the node's JAVA_HOME (`das_java_home`, else "
       "its login environment's), in role order, every start followed by \"WSO2 Carbon started\" (the stand-in "
       "refuses to start as the product would: no JDK, no connector, a conf file that does not parse, a "
