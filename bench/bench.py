@@ -1059,7 +1059,9 @@ def environment(args):
     return dict(
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         commit=out(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]) +
-        ("+dirty" if out(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"]) else ""),
+        # bench/results/ is this run's output (bench/bastion.sh has already rewritten bastion.md)
+        ("+dirty" if out(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                          ":(exclude)bench/results"]) else ""),
         cpus=os.cpu_count(), runs=args.runs,
         dasprov=out([DASPROV, "--version"]),
         ansible=out([f"{VENV}/bin/python", "-c", "import ansible.release as r; print(r.__version__)"]),
