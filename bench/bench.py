@@ -51,6 +51,7 @@ MANAGED = [
     "repository/conf/event-processor.xml",
     "repository/conf/analytics/spark/spark-defaults.conf",
 ]
+MAX_ACTIVE = "50"  # das_datasource_max_active: the pool size of every MySQL datasource
 DATABASES = ["userdb", "regdb", "WSO2_ANALYTICS_EVENT_STORE_DB", "WSO2_ANALYTICS_PROCESSED_DATA_STORE_DB"]
 TOOL_TIMEOUT = 1800
 
@@ -110,6 +111,10 @@ class Sandbox:
             time.sleep(0.1)
         if open(status).read().strip() != "0":
             raise SystemExit(f"sandbox up failed: see {LOGS}/sandbox-{self.size}.up.log")
+        self.load()
+
+    def load(self):
+        """The hosts (hosts.tsv) and the inventory of a sandbox that is up."""
         self.hosts = []
         with open(os.path.join(self.state, "hosts.tsv")) as f:
             for line in f:
@@ -177,7 +182,8 @@ class Sandbox:
         return out
 
     def new_starts(self, offsets):
-        """[(epoch, host, profile)] of the DAS starts logged since the offsets were taken."""
+        """[(epoch, host, profile, user, java_home)] of the DAS starts logged since the offsets were
+        taken (user: the server's effective user, as the stand-in records it)."""
         out = []
         for h in self.das:
             p = self.das_file(h, "repository/logs/starts.log")
@@ -186,10 +192,26 @@ class Sandbox:
             with open(p, "rb") as f:
                 f.seek(offsets.get(h["name"], 0))
                 for line in f.read().decode().splitlines():
-                    m = re.match(r"(\S+) start pid=\d+ profile=(\S+)", line)
+                    m = re.match(r"(\S+) start pid=\d+ profile=(\S+) .* user=(\S+) uid=\d+ java_home=(\S+)$", line)
                     if m:
-                        out.append((stamp_ms(m.group(1)), h["name"], m.group(2)))
+                        out.append((stamp_ms(m.group(1)), h["name"], m.group(2), m.group(3), m.group(4)))
         return sorted(out)
+
+    def server_account(self, h):
+        """(user, JAVA_HOME) a node's server must run as: the owner of the DAS home (the sandbox's
+        service user) and das_java_home from the inventory, else the JAVA_HOME its login
+        environment exports (/etc/profile.d/java.sh)."""
+        st = os.stat(os.path.join(h["root"], HOME))
+        with open(os.path.join(h["root"], "etc", "passwd")) as f:
+            user = next((l.split(":")[0] for l in f if l.split(":")[2:3] == [str(st.st_uid)]), str(st.st_uid))
+        java_home = self.inventory_hosts[h["name"]]["data"].get("das_java_home")
+        if not java_home:
+            try:
+                m = re.search(r"^export JAVA_HOME=(\S+)$", open(os.path.join(h["root"], "etc", "profile.d", "java.sh")).read(), re.M)
+                java_home = m.group(1) if m else None
+            except OSError:
+                pass
+        return user, java_home
 
     def healthy_at(self, h, since):
         """When the node logged "WSO2 Carbon started" at or after `since` (epoch), or None."""
@@ -203,6 +225,30 @@ class Sandbox:
                     return stamp_ms(m.group(1))
         return None
 
+    def last_error(self, h, since):
+        """The last ERROR line a node's wso2carbon.log has from `since` (epoch) on, shortened, or None."""
+        p = self.das_file(h, "repository/logs/wso2carbon.log")
+        errors = []
+        try:
+            with open(p, errors="replace") as f:
+                for line in f:
+                    m = re.match(r"\[(\S+)\]\s+ERROR ", line)
+                    if m and stamp_ms(m.group(1)) >= since - 0.001:
+                        errors.append(line.strip())
+        except (OSError, ValueError):
+            return None
+        return errors[-1][:240] if errors else None
+
+    def not_listening(self):
+        """The nodes whose server does not listen on its HTTPS port (9443, offset 0)."""
+        out = []
+        for h in self.das:
+            try:
+                socket.create_connection((h["addr"], 9443), timeout=2).close()
+            except OSError:
+                out.append(f"{h['name']}: port 9443 is not open after the run")
+        return out
+
     def mysql(self, sql):
         sock = os.path.join(self.db["root"], "run-mysqld", "mysqld.sock")
         return sh(["mariadb", f"--socket={sock}", "--batch", "--skip-column-names", "-e", sql]).stdout
@@ -212,13 +258,20 @@ class Sandbox:
 
 
 def file_digests(sb):
-    """sha256 of every managed file and the symlink, per DAS host: what the run left behind."""
+    """What the run left behind, per DAS host: sha256, owner and mode of every managed file and of
+    the MySQL connector the inventory names, and the symlink's target."""
     out = {}
     for h in sb.das:
         d = {}
-        for rel in MANAGED:
+        jar = sb.inventory_hosts[h["name"]]["data"].get("mysql_jdbc_jar")
+        rels = MANAGED + ([f"repository/components/lib/{os.path.basename(jar)}"] if jar else [])
+        for rel in rels:
             p = sb.das_file(h, rel)
-            d[rel] = hashlib.sha256(open(p, "rb").read()).hexdigest() if os.path.exists(p) else None
+            if os.path.exists(p):
+                st = os.stat(p)
+                d[rel] = (hashlib.sha256(open(p, "rb").read()).hexdigest(), st.st_uid, f"{st.st_mode & 0o7777:04o}")
+            else:
+                d[rel] = None
         link = os.path.join(h["root"], "opt", "wso2das")
         d["symlink"] = os.readlink(link) if os.path.islink(link) else None
         out[h["name"]] = d
@@ -245,6 +298,20 @@ def check_config(sb, password):
         link = os.path.join(h["root"], "opt", "wso2das")
         if not os.path.islink(link) or os.readlink(link) != "/opt/wso2das-3.1.0":
             bad("no symlink /opt/wso2das -> /opt/wso2das-3.1.0")
+        # The MySQL connector from mysql_jdbc_jar, mode 0644, the same bytes
+        jar = sb.inventory_hosts[name]["data"].get("mysql_jdbc_jar")
+        dest = sb.das_file(h, f"repository/components/lib/{os.path.basename(jar)}") if jar else None
+        if not jar:
+            bad("the inventory names no mysql_jdbc_jar")
+        elif not os.path.isfile(dest) or open(dest, "rb").read() != open(jar, "rb").read():
+            bad(f"the MySQL connector {os.path.basename(jar)} is not in repository/components/lib")
+        elif os.stat(dest).st_mode & 0o7777 != 0o644:
+            bad(f"the MySQL connector has mode {os.stat(dest).st_mode & 0o7777:04o}, want 0644")
+        # The files the tools rewrite keep their owner (the service user's, as seeded)
+        owner = os.stat(os.path.join(h["root"], HOME)).st_uid
+        moved = [rel for rel in MANAGED if os.path.exists(sb.das_file(h, rel)) and os.stat(sb.das_file(h, rel)).st_uid != owner]
+        if moved:
+            bad(f"{', '.join(moved)} no longer owned by the DAS home's owner (uid {owner})")
         ns = {"c": "http://wso2.org/projects/carbon/carbon.xml"}
         root = xml("repository/conf/carbon.xml")
         if root is not None and (root.findtext("c:Ports/c:Offset", namespaces=ns) or "").strip() != "0":
@@ -260,7 +327,7 @@ def check_config(sb, password):
                     continue
                 c = found[0].find("definition/configuration")
                 if c is None or c.findtext("url") != url + db or c.findtext("password") != password \
-                        or c.findtext("username") != "dasuser":
+                        or c.findtext("username") != "dasuser" or c.findtext("maxActive") != MAX_ACTIVE:
                     bad(f"master-datasources.xml {ds} is not the shared MySQL datasource")
         root = xml("repository/conf/datasources/analytics-datasources.xml")
         if root is not None:
@@ -269,7 +336,7 @@ def check_config(sb, password):
                           if d.findtext("name") == db), None)
                 want = {"url": url + db, "username": "dasuser", "password": password,
                         "driverClassName": "com.mysql.jdbc.Driver", "testOnBorrow": "true",
-                        "validationInterval": "30000", "defaultAutoCommit": "false"}
+                        "validationInterval": "30000", "defaultAutoCommit": "false", "maxActive": MAX_ACTIVE}
                 if c is None or any(c.findtext(k) != v for k, v in want.items()):
                     bad(f"analytics-datasources.xml {db} is not on MySQL as the seed says")
         root = xml("repository/conf/user-mgt.xml")
@@ -297,7 +364,9 @@ def check_config(sb, password):
                 bad("axis2.xml clustering is not enabled as wka on this node's address")
             if members != [(addr[p], "4000") for p in peers]:
                 bad(f"axis2.xml members {members} are not {[addr[p] for p in peers]}")
-        # Event processor: HA + Distributed, presenter flag, eventSync, presentation port, persistence
+        # Event processor: HA + Distributed; presenters are non-workers presenting on their own
+        # address, every other node a worker; every node advertises its own eventSync and
+        # management address; the presentation port; persistence (FACTS.md §10)
         root = xml("repository/conf/event-processor.xml")
         if root is not None:
             modes = {m.get("name"): m for m in root.findall("mode")}
@@ -305,12 +374,17 @@ def check_config(sb, password):
             ok = ha is not None and ha.get("enable") == "true" and modes.get("Distributed") is not None \
                 and modes["Distributed"].get("enable") == "true"
             if ok:
-                ok = ha.find("nodeType/presenter").get("enable") == ("true" if role == "presenters" else "false") \
-                    and ha.findtext("eventSync/hostName") == (addr[name] if role == "receivers" else "0.0.0.0") \
+                presenter = role == "presenters"
+                ok = ha.find("nodeType/presenter").get("enable") == ("true" if presenter else "false") \
+                    and ha.find("nodeType/worker").get("enable") == ("false" if presenter else "true") \
+                    and ha.findtext("eventSync/hostName") == addr[name] \
+                    and ha.findtext("management/hostName") == addr[name] \
+                    and ha.findtext("presentation/hostName") == (addr[name] if presenter else "0.0.0.0") \
                     and ha.findtext("presentation/port") == ("11002" if role == "analyzers" else "11000") \
                     and ha.find("persistence").get("enable") == "true"
             if not ok:
-                bad("event-processor.xml is not HA+Distributed with this role's presenter/eventSync/port settings")
+                bad("event-processor.xml is not HA+Distributed with this role's worker/presenter, "
+                    "eventSync/management/presentation addresses and port")
         # Spark on the analyzers only
         text = open(sb.das_file(h, "repository/conf/analytics/spark/spark-defaults.conf")).read()
         on = re.search(r"^carbon\.spark\.master\.count\s+2$", text, re.M) and \
@@ -337,19 +411,21 @@ def check_config(sb, password):
 def check_database(sb, password):
     problems = []
     out = sb.mysql(
-        "SELECT 'db', SCHEMA_NAME FROM information_schema.SCHEMATA;"
+        "SELECT 'db', SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA;"
         " SELECT 'user', Host, authentication_string FROM mysql.user WHERE User = 'dasuser';"
         " SELECT 'grant', REPLACE(TABLE_SCHEMA, '\\\\_', '_'), COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES"
         "   WHERE GRANTEE = \"'dasuser'@'127.0.0.1'\" GROUP BY TABLE_SCHEMA;"
         " SELECT 'tables', TABLE_SCHEMA, COUNT(*) FROM information_schema.TABLES GROUP BY TABLE_SCHEMA;")
     rows = [line.split("\t") for line in out.splitlines()]
-    dbs = {r[1] for r in rows if r[0] == "db"}
+    dbs = {r[1]: r[2] for r in rows if r[0] == "db"}
     users = {r[1]: r[2] for r in rows if r[0] == "user"}
     grants = {r[1]: int(r[2]) for r in rows if r[0] == "grant"}
     tables = {r[1]: int(r[2]) for r in rows if r[0] == "tables"}
     for d in DATABASES:
         if d not in dbs:
             problems.append(f"db1: database {d} missing")
+        elif d in ("userdb", "regdb") and dbs[d] != "latin1":
+            problems.append(f"db1: database {d} has character set {dbs[d]}, want latin1")
         if grants.get(d, 0) < 8:
             problems.append(f"db1: dasuser lacks privileges on {d}")
     if users.get("127.0.0.1") != native_hash(password):
@@ -368,29 +444,33 @@ def check_restarts(sb, offsets, expect_all):
     if not expect_all:
         if starts:
             problems.append(f"{len(starts)} DAS starts in a run that should change nothing")
-        return problems, []
+        return problems + sb.not_listening(), []
     names = [s[1] for s in starts]
     for h in sb.das:
         n = names.count(h["name"])
         if n != 1:
             problems.append(f"{h['name']}: started {n} times, want once")
-    for t, name, profile in starts:
+    by_name = {h["name"]: h for h in sb.das}
+    for t, name, profile, user, java_home in starts:
         if profile != PROFILES[sb.role_of[name]]:
             problems.append(f"{name}: started with {profile}, want {PROFILES[sb.role_of[name]]}")
+        want_user, want_java = sb.server_account(by_name[name])
+        if (user, java_home) != (want_user, want_java):
+            problems.append(f"{name}: started as {user} with JAVA_HOME {java_home}, want {want_user} with {want_java}")
+        # Every start came up: the stand-in refuses to start as the product would (no JAVA_HOME, no
+        # connector, a conf file that does not parse, a datasource that cannot log in) and then
+        # never logs the start-up line.
+        if sb.healthy_at(by_name[name], t) is None:
+            err = sb.last_error(by_name[name], t)
+            problems.append(f"{name}: never logged 'WSO2 Carbon started' after its start" + (f" ({err})" if err else ""))
     order = [ROLES.index(sb.role_of[n]) for n in names]
     if order != sorted(order):
         problems.append("restarts not in role order: " + " ".join(names))
-    by_name = {h["name"]: h for h in sb.das}
-    for (t0, n0, _), (t1, n1, _) in zip(starts, starts[1:]):
+    for (t0, n0, *_), (t1, n1, *_) in zip(starts, starts[1:]):
         ready = sb.healthy_at(by_name[n0], t0)
         if ready is None or t1 < ready:
             problems.append(f"{n1} started before {n0} was healthy (not one at a time)")
-    for h in sb.das:
-        try:
-            socket.create_connection((h["addr"], 9443), timeout=2).close()
-        except OSError:
-            problems.append(f"{h['name']}: port 9443 is not open after the run")
-    return problems, names
+    return problems + sb.not_listening(), names
 
 
 # ------------------------------------------------------------------------------------ the tools
@@ -576,8 +656,12 @@ class Bench:
             self.reference.setdefault(key, digests)
         rec["identical_to_dasprov"] = None if key not in self.reference else digests == self.reference[key]
         if rec["identical_to_dasprov"] is False:
-            diff = sorted({f"{h}:{f}" for h in digests for f in digests[h] if digests[h][f] != self.reference[key][h][f]})
+            diff = sorted({f"{h}:{f}" for h in digests for f in digests[h]
+                           if digests[h][f] != self.reference[key][h].get(f)})
             rec["differs_from_dasprov"] = diff[:20]
+            # Like with like: a peer must leave the files dasprov leaves (bytes, owner, mode).
+            problems.append(f"{len(diff)} files differ from dasprov's after the same scenario (bytes, owner "
+                            f"or mode): " + ", ".join(diff[:4]) + (" …" if len(diff) > 4 else ""))
         # A no-op must report no change; a run that changes things must say so.
         reported = rec.get("reported_changed_hosts")
         if scenario.startswith("noop"):
@@ -878,19 +962,26 @@ def report(records, env, sizes):
     w("")
     w("## Checks")
     w("")
-    w("After every timed run the hosts' own files were checked: the symlink, carbon.xml, both datasources "
-      "files, user-mgt.xml, registry.xml, axis2.xml (clustering on, wka, members from the groups), "
-      "event-processor.xml (per role), spark-defaults.conf (analyzers only), wso2server.sh (one "
-      "`export CARBON_HOME` before CARBON_HOME is computed, on RedHat-family nodes only), the database "
-      "(databases, user, password hash, grants, schema), and the DAS starts logged by each node "
-      "(`starts.log`): after a first apply or a change, one start per node with its role's profile, in role "
-      "order, each node healthy before the next started; after a no-op, none.")
+    w("After every timed run the hosts' own files were checked: the symlink, the MySQL connector from "
+      "`mysql_jdbc_jar` in components/lib (same bytes, mode 0644), carbon.xml, both datasources files "
+      "(maxActive 50), user-mgt.xml, registry.xml, axis2.xml (clustering on, wka, members from the groups), "
+      "event-processor.xml (per role: presenters non-workers presenting on their own address, every node's "
+      "own eventSync and management address), spark-defaults.conf (analyzers only), wso2server.sh (one "
+      "`export CARBON_HOME` before CARBON_HOME is computed, on RedHat-family nodes only), the rewritten files "
+      "still owned by the DAS home's owner, the database (databases, userdb and regdb in latin1, user, password "
+      "hash, grants, schema), and the DAS starts logged by each node (`starts.log`): after a first apply or a change, one start per "
+      "node with its role's profile, as the DAS home's owner with the node's JAVA_HOME (`das_java_home`, else "
+      "its login environment's), in role order, every start followed by \"WSO2 Carbon started\" (the stand-in "
+      "refuses to start as the product would: no JDK, no connector, a conf file that does not parse, a "
+      "datasource that cannot log in) before the next one began; after a no-op, none; after every run, every "
+      "node listening on 9443. Each peer's managed files and connector (bytes, owner, mode) and the symlink "
+      "must equal dasprov's after the same scenario.")
     w("")
     for tool in PEERS:
         same = [r["identical_to_dasprov"] for r in records if r["tool"] == tool and r.get("identical_to_dasprov") is not None]
         if same:
-            w(f"- {tool}: managed files byte-identical to dasprov's after the same scenario in "
-              f"{sum(same)} of {len(same)} runs.")
+            w(f"- {tool}: managed files and connector identical to dasprov's (bytes, owner, mode) after the same "
+              f"scenario in {sum(same)} of {len(same)} runs.")
     if failed_checks:
         w(f"- **{len(failed_checks)} runs failed a check** (their times are kept out of the medians only when the "
           "tool itself failed):")
@@ -968,7 +1059,9 @@ def environment(args):
     return dict(
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         commit=out(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]) +
-        ("+dirty" if out(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"]) else ""),
+        # bench/results/ is this run's output (bench/bastion.sh has already rewritten bastion.md)
+        ("+dirty" if out(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                          ":(exclude)bench/results"]) else ""),
         cpus=os.cpu_count(), runs=args.runs,
         dasprov=out([DASPROV, "--version"]),
         ansible=out([f"{VENV}/bin/python", "-c", "import ansible.release as r; print(r.__version__)"]),

@@ -97,6 +97,7 @@ DEFAULTS = {
     "cep_persistence": True,
     "das_start_timeout": 300,
     "db_client_host": "%",
+    "das_datasource_max_active": 50,
 }
 
 

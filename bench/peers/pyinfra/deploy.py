@@ -12,7 +12,7 @@ sys.path.insert(0, os.environ.get("DASP_PEER_DIR", os.getcwd()))
 
 from pyinfra import host  # noqa: E402
 from pyinfra.api import FactBase  # noqa: E402
-from pyinfra.facts.files import FindInFile  # noqa: E402
+from pyinfra.facts.files import FindFiles, FindInFile  # noqa: E402
 from pyinfra.facts.mysql import MysqlUsers  # noqa: E402
 from pyinfra.facts.server import LinuxDistribution  # noqa: E402
 from pyinfra.operations import files, mysql, server  # noqa: E402
@@ -99,6 +99,7 @@ if "das" in groups:
         hostvars={name: dict(h["data"]) for name, h in C.HOSTS.items()},
         group_names=list(groups), cep_persistence=v("cep_persistence"),
         db_host=data["db_host"], db_port=v("db_port"), db_user=data["db_user"], db_password=data["db_password"],
+        das_datasource_max_active=v("das_datasource_max_active"),
         das_shared_datasources=[
             {"name": "WSO2UM_DB", "database": "userdb", "description": "The datasource used by user manager"},
             {"name": "WSO2REG_DB", "database": "regdb", "description": "The datasource used by the registry"},
@@ -110,6 +111,15 @@ if "das" in groups:
         op = files.template(name=name, src=os.path.join(TEMPLATES, name + ".j2"), dest=f"{conf}/{dest}",
                             jinja_env_kwargs=dict(jinja, **extra), **context)
         return op
+
+    # Every datasource uses com.mysql.jdbc.Driver, which DAS does not ship: without mysql_jdbc_jar a
+    # connector must already be on the node, else the node would fail at start (checked while the
+    # operations are planned, so before any change).
+    if not data.get("mysql_jdbc_jar"):
+        lib = f"{home}/repository/components/lib"
+        if not any(host.get_fact(FindFiles, path=lib, maxdepth=1, fname=pattern)
+                   for pattern in ("mysql-connector-java-*.jar", "mysql-connector-j-*.jar")):
+            raise SystemExit(f"{host.name}: no MySQL connector in {lib} and mysql_jdbc_jar is not set")
 
     files.link(name="DAS home symlink", path=link, target=home)
     changes = [
@@ -169,18 +179,39 @@ if "das" in groups:
         if role not in groups:
             return
         port = 9443 + offset
+        # The server runs as das_user (default: the owner of das_home, refused when that is root)
+        # with JAVA_HOME passed explicitly: das_java_home, else the one das_user's login environment
+        # sets (runuser -l with /bin/sh: service users have nologin shells). A running server is
+        # stopped as whoever owns its process; what a server started as root left behind is given
+        # to the user before the start. As dasprov's restart handler (Modules/das-base/handlers.dasp).
         gate = f"""
 set -e
+cd /
 home={shlex.quote(home)}; link={shlex.quote(link)}; addr={shlex.quote(str(address))}; port={port}
+user={shlex.quote(str(data.get("das_user") or ""))}; java_home={shlex.quote(str(data.get("das_java_home") or ""))}
 log="$home/repository/logs/wso2carbon.log"; end=$(( $(date +%s) + {int(v("das_start_timeout"))} ))
 open() {{ bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$addr" "$port" 2>/dev/null; }}
 late() {{ [ "$(date +%s)" -ge "$end" ] && {{ echo "health gate: $1" >&2; exit 1; }}; sleep 0.1; }}
+if [ -z "$user" ]; then
+  user=$(stat -c %U "$home")
+  [ "$user" != root ] || {{ echo "$home belongs to root, so DAS would run as root: set das_user" >&2; exit 1; }}
+fi
+[ -n "$java_home" ] || java_home=$(runuser -l "$user" -s /bin/sh -c 'printf %s "${{JAVA_HOME:-}}"')
+[ -x "$java_home/bin/java" ] || {{ echo "no JAVA_HOME holding bin/java for $user (set das_java_home)" >&2; exit 1; }}
 old=$(cat "$home/wso2carbon.pid" 2>/dev/null || true)
+owner=$( {{ [ -n "$old" ] && stat -c %U "/proc/$old"; }} 2>/dev/null || true)
 size=$(stat -c %s "$log" 2>/dev/null || echo 0)
-"$link/bin/wso2server.sh" --stop
+[ -z "$owner" ] || runuser -u "$owner" -- env JAVA_HOME="$java_home" "$link/bin/wso2server.sh" --stop
 if [ -n "$old" ]; then while kill -0 "$old" 2>/dev/null; do late "old process $old still running"; done; fi
 while open; do late "port $port still open after the stop"; done
-"$link/bin/wso2server.sh" --start {profile}
+if [ "$user" != root ]; then
+  for p in repository/logs tmp repository/data repository/conf/analytics/my-node-id.dat cep_persistence wso2carbon.pid; do
+    if [ -e "$home/$p" ] && [ -n "$(find "$home/$p" ! -user "$user" -print 2>/dev/null | head -n 1)" ]; then
+      chown -R -- "$user:" "$home/$p"
+    fi
+  done
+fi
+runuser -u "$user" -- env JAVA_HOME="$java_home" "$link/bin/wso2server.sh" --start {profile}
 until open; do late "port $port not open"; done
 until tail -c +$((size + 1)) "$log" 2>/dev/null | grep -q "WSO2 Carbon started"; do late "no start-up line in $log"; done
 """

@@ -34,7 +34,7 @@ block = """{% for ds in das_shared_datasources %}
                     <username>{{ db_user | e }}</username>
                     <password>{{ db_password | e }}</password>
                     <driverClassName>com.mysql.jdbc.Driver</driverClassName>
-                    <maxActive>50</maxActive>
+                    <maxActive>{{ das_datasource_max_active }}</maxActive>
                     <maxWait>60000</maxWait>
                     <testOnBorrow>true</testOnBorrow>
                     <validationQuery>SELECT 1</validationQuery>
@@ -53,6 +53,8 @@ for db, h2 in (("WSO2_ANALYTICS_EVENT_STORE_DB", "ANALYTICS_EVENT_STORE"), ("WSO
              "<url>jdbc:mysql://{{ db_host }}:{{ db_port }}/" + db + "</url>")
 s = s.replace("<username>wso2carbon</username>", "<username>{{ db_user | e }}</username>")
 s = s.replace("<password>wso2carbon</password>", "<password>{{ db_password | e }}</password>")
+assert s.count("<maxActive>50</maxActive>") == 2
+s = s.replace("<maxActive>50</maxActive>", "<maxActive>{{ das_datasource_max_active }}</maxActive>")
 s = s.replace("<driverClassName>org.h2.Driver</driverClassName>", "<driverClassName>com.mysql.jdbc.Driver</driverClassName>")
 s = s.replace("<defaultTransactionIsolation>READ_COMMITTED</defaultTransactionIsolation>\n",
               "<defaultTransactionIsolation>READ_COMMITTED</defaultTransactionIsolation>\n"
@@ -115,18 +117,23 @@ s = sub1(s, """        <members>
 wr("axis2.xml.j2", s, "axis2/axis2.xml (CRLF line ends: render with newline_sequence CRLF)")
 
 s = rd("event-processor.xml")
+# FACTS.md §10: a node presents only when HA worker is false and presenter true; every HA member
+# advertises its own eventSync and management address; presenters present on their own address.
 s = sub1(s, '<mode name="HA" enable="false">', '<mode name="HA" enable="true">')
 s = sub1(s, '<mode name="Distributed" enable="false">', '<mode name="Distributed" enable="true">')
 s = sub1(s, """            <worker enable="true"/>
-            <presenter enable="false"/>""", """            <worker enable="true"/>
+            <presenter enable="false"/>""", """            <worker enable="{{ 'false' if 'presenters' in group_names else 'true' }}"/>
             <presenter enable="{{ 'true' if 'presenters' in group_names else 'false' }}"/>""")
 s = sub1(s, """        <eventSync>
             <hostName>0.0.0.0</hostName>""", """        <eventSync>
-            <hostName>{{ das_address if 'receivers' in group_names else '0.0.0.0' }}</hostName>""")
+            <hostName>{{ das_address }}</hostName>""")
+s = sub1(s, """        <management>
+            <hostName>0.0.0.0</hostName>""", """        <management>
+            <hostName>{{ das_address }}</hostName>""")
 s = sub1(s, """        <presentation>
             <hostName>0.0.0.0</hostName>
             <port>11000</port>""", """        <presentation>
-            <hostName>0.0.0.0</hostName>
+            <hostName>{{ das_address if 'presenters' in group_names else '0.0.0.0' }}</hostName>
             <port>{{ 11002 if 'analyzers' in group_names else 11000 }}</port>""")
 s = sub1(s, '<persistence enable="true">', '<persistence enable="{{ \'true\' if (cep_persistence | string | lower) in [\'true\', \'yes\', \'1\'] else \'false\' }}">')
 wr("event-processor.xml.j2", s)
