@@ -26,6 +26,8 @@ struct ConfigTree {
   func local(_ name: String) -> String {
     if name.hasPrefix("~/") { return home + name.dropFirst(1) }
     if name.hasPrefix("/etc/ssh/") { return etc + name.dropFirst(8) }
+    // `ROOT/…`: an absolute path inside this tree (never the current directory).
+    if name.hasPrefix("ROOT/") { return root + name.dropFirst(4) }
     return name
   }
 
