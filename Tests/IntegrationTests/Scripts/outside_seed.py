@@ -48,8 +48,11 @@ def strip(kind, root):
     elif kind == "event-processor.xml":
         drop_attr("./mode", "enable")
         drop_attr("./mode[@name='HA']/nodeType/presenter", "enable")
+        drop_attr("./mode[@name='HA']/nodeType/worker", "enable")
         drop_attr("./mode[@name='HA']/persistence", "enable")
         blank_text("./mode[@name='HA']/eventSync/hostName")
+        blank_text("./mode[@name='HA']/management/hostName")
+        blank_text("./mode[@name='HA']/presentation/hostName")
         blank_text("./mode[@name='HA']/presentation/port")
     elif kind == "carbon.xml":
         blank_text(f"./{CARBON}Ports/{CARBON}Offset")
