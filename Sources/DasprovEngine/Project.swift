@@ -109,6 +109,22 @@ public struct Project: Sendable {
   public var restartOrder: Expr?
   /// `var` declarations of the playbook files: defaults for every host (e.g. the restart order).
   public var globals: [VarDecl]
+  /// The digest of every file the project was loaded from (playbooks, modules, templates):
+  /// part of every record key, so an edited module or template is planned the slow way.
+  public internal(set) var sourceDigest = Digest256(words: (0, 0, 0, 0))
+  /// Collects `sourceDigest` while loading.
+  var sourceHasher = SHA256()
+
+  public init(
+    root: String, playbook: String, plays: [Play], modules: [String: Module], restartOrder: Expr?, globals: [VarDecl]
+  ) {
+    self.root = root
+    self.playbook = playbook
+    self.plays = plays
+    self.modules = modules
+    self.restartOrder = restartOrder
+    self.globals = globals
+  }
 
   /// Every handler a play can notify, by name.
   public func handlers(of play: Play) -> [String: (HandlerDecl, Module)] {
@@ -155,7 +171,14 @@ public enum ProjectLoader {
       sink.error("\(display(playbookPath, root: rootURL)) declares no plays", at: nil)
     }
     try sink.throwIfErrors()
+    project.sourceDigest = Digest256(raw: project.sourceHasher.finalize())
     return project
+  }
+
+  /// Adds a file's name and bytes to the project's digest.
+  static func digest(_ path: String, _ data: Data, into hasher: inout SHA256) {
+    hasher.update(Array(path.utf8) + [0] + Array(String(data.count).utf8) + [0])
+    hasher.update(data)
   }
 
   static func absolute(_ path: String, relativeTo base: String) -> String {
@@ -172,12 +195,15 @@ public enum ProjectLoader {
     return path
   }
 
-  private static func read(_ path: String, root: String, at range: SourceRange?, sink: inout DiagnosticSink) -> (SourceFile, String)? {
+  private static func read(
+    _ path: String, root: String, at range: SourceRange?, project: inout Project, sink: inout DiagnosticSink
+  ) -> (SourceFile, String)? {
     let shown = display(path, root: root)
     guard let data = FileManager.default.contents(atPath: path) else {
       sink.error("cannot read \(shown): no such file", at: range)
       return nil
     }
+    digest(path, data, into: &project.sourceHasher)
     guard let text = String(data: data, encoding: .utf8) else {
       sink.error("\(shown) is not UTF-8 text", at: range)
       return nil
@@ -198,7 +224,7 @@ public enum ProjectLoader {
     }
     visited.append(path)
     defer { visited.removeLast() }
-    guard let (file, shown) = read(path, root: root, at: range, sink: &sink) else { return }
+    guard let (file, shown) = read(path, root: root, at: range, project: &project, sink: &sink) else { return }
     for t in file.tasks { sink.error("tasks belong in a module's tasks.dasp, not in a playbook", at: t.range) }
     for h in file.handlers + file.checks { sink.error("handlers and checks belong in a module's handlers.dasp, not in a playbook", at: h.range) }
     project.globals += file.vars
@@ -233,7 +259,7 @@ public enum ProjectLoader {
     var checks: [HandlerDecl] = []
     let tasksPath = (dir as NSString).appendingPathComponent("tasks.dasp")
     if FileManager.default.fileExists(atPath: tasksPath) {
-      if let (file, _) = read(tasksPath, root: root, at: name.range, sink: &sink) {
+      if let (file, _) = read(tasksPath, root: root, at: name.range, project: &project, sink: &sink) {
         tasks = file.tasks
         misplaced(file, allowed: "tasks", sink: &sink)
       }
@@ -241,15 +267,21 @@ public enum ProjectLoader {
       sink.error("module '\(name.name)' has no tasks.dasp in \(shownDir)", at: name.range)
     }
     let defaultsPath = (dir as NSString).appendingPathComponent("defaults.dasp")
-    if FileManager.default.fileExists(atPath: defaultsPath), let (file, _) = read(defaultsPath, root: root, at: name.range, sink: &sink) {
+    if FileManager.default.fileExists(atPath: defaultsPath), let (file, _) = read(defaultsPath, root: root, at: name.range, project: &project, sink: &sink) {
       defaults = file.vars
       misplaced(file, allowed: "vars", sink: &sink)
     }
     let handlersPath = (dir as NSString).appendingPathComponent("handlers.dasp")
-    if FileManager.default.fileExists(atPath: handlersPath), let (file, _) = read(handlersPath, root: root, at: name.range, sink: &sink) {
+    if FileManager.default.fileExists(atPath: handlersPath), let (file, _) = read(handlersPath, root: root, at: name.range, project: &project, sink: &sink) {
       handlers = file.handlers
       checks = file.checks
       misplaced(file, allowed: "handlers", sink: &sink)
+    }
+    // Templates are compiled when first used, but a record's key covers them all.
+    let templatesDir = (dir as NSString).appendingPathComponent("templates")
+    for entry in ((try? FileManager.default.subpathsOfDirectory(atPath: templatesDir)) ?? []).sorted() {
+      let path = (templatesDir as NSString).appendingPathComponent(entry)
+      if let data = FileManager.default.contents(atPath: path) { digest(path, data, into: &project.sourceHasher) }
     }
     let module = Module(
       name: name.name, directory: dir, displayDirectory: shownDir, defaults: defaults, tasks: tasks, handlers: handlers, checks: checks)

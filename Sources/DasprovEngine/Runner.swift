@@ -26,6 +26,10 @@ public final class Runner: @unchecked Sendable {
   /// once than cores gains no speed and multiplies the peak memory, so it takes a slot; the
   /// waits on the network (connect, facts, apply, restarts) do not.
   private let planningSlots = DispatchSemaphore(value: max(2, ProcessInfo.processInfo.activeProcessorCount))
+  /// The inputs every record key of this run shares (worked out once, before the hosts).
+  private(set) var recordKeys: RecordKeys?
+  /// Other hosts' files fetched for plans that needed their bytes, by host and path.
+  let peerContents = Mutex<[String: Result<PathFacts, Diagnostic>]>([:])
 
   public init(project: Project, world: World, targets: [HostSpec], options: RunOptions, connector: Connector, output: Output) {
     self.project = project
@@ -95,6 +99,7 @@ public final class Runner: @unchecked Sendable {
         for secret in HostVariables(host: host, play: play, world: world).secretValues() { output.masker.add(secret) }
       }
     }
+    if options.mode != .rollback { recordKeys = RecordKeys(project: project, world: world) }
     // Every host's needs first, so each host's one fact round trip also carries what other
     // hosts' plans ask of it.
     let cores = max(2, ProcessInfo.processInfo.activeProcessorCount)
@@ -144,14 +149,14 @@ public final class Runner: @unchecked Sendable {
     } catch {
       return .failure(.unreachable(error))
     }
-    let program = FactProgram(requests: needs.requests, probes: needs.probes)
+    let program = FactProgram(requests: needs.requests, probes: needs.probes, records: true)
     do {
       let result = try run(program.program, on: host, connection, timeout: 120)
       guard result.status == 0 || !result.stdout.isEmpty else {
         return .failure(.failed("gathering facts failed (status \(result.status)): \(result.stderrTail)"))
       }
       let gathered = try program.parse(result.stdout)
-      return .success(FactRounds.Gathered(facts: gathered.facts, stateDirectory: gathered.stateDirectory))
+      return .success(FactRounds.Gathered(facts: gathered.facts, stateDirectory: gathered.stateDirectory, records: gathered.records))
     } catch {
       return .failure(.failed("gathering facts failed: \(error)"))
     }
@@ -179,10 +184,11 @@ public final class Runner: @unchecked Sendable {
     if options.mode == .rollback { return rollback(host, connection, outcome) }
 
     // One round trip: every fact the plan needs (and what other hosts' plans need from here).
-    let facts: HostFacts
+    var facts: HostFacts
     let stateDirectory: String
+    let records: HostRecords?
     switch rounds.own(host) {
-    case .success(let gathered): (facts, stateDirectory) = (gathered.facts, gathered.stateDirectory)
+    case .success(let gathered): (facts, stateDirectory, records) = (gathered.facts, gathered.stateDirectory, gathered.records)
     case .failure(.unreachable(let why)):
       outcome.unreachable = why
       return outcome
@@ -190,8 +196,20 @@ public final class Runner: @unchecked Sendable {
       outcome.failure = .facts(why)
       return outcome
     }
+    // The files the record vouches for are planned without their bytes; the others' come in a
+    // second round trip.
+    let check = planner.recordCheck(instances, requests: needs.byInstance, facts: facts, records: records, keys: recordKeys)
+    if !check.needContent.isEmpty {
+      switch contents(of: check.needContent, on: host, connection) {
+      case .success(let fetched): for (path, f) in fetched.facts.paths { facts.paths[path] = f }
+      case .failure(let why):
+        outcome.failure = .facts(why.description)
+        return outcome
+      }
+    }
     // What this host's plan asked of other hosts, answered in their own round trips.
     var peers = PeerFacts()
+    peers.fetchContent = { [self] peer, path in self.peerContent(path, on: peer) }
     for peer in needs.peers.keys {
       switch rounds.shared(peer) {
       case .success(let facts): peers.facts[peer] = facts
@@ -201,7 +219,8 @@ public final class Runner: @unchecked Sendable {
     }
     let handlerNames = Set(planner.plays.flatMap { project.handlers(of: $0).keys })
     planningSlots.wait()
-    let plan = planner.plan(instances, facts: facts, peers: peers, handlers: handlerNames)
+    let plan = planner.plan(instances, facts: facts, peers: peers, handlers: handlerNames, recorded: check.recorded)
+    let proven = options.mode == .apply ? planner.provenRecords(plan, check: check, instances: instances, facts: facts, peers: peers) : []
     planningSlots.signal()
     if options.diff {
       for secret in DiffRenderer.replacedSecrets(plan.tasks.flatMap(\.plan.diffs), masker: output.masker) { output.masker.add(secret) }
@@ -212,7 +231,11 @@ public final class Runner: @unchecked Sendable {
       outcome.failure = .planning([failure])
       return outcome
     }
-    guard options.mode == .apply, !plan.changes.isEmpty else { return outcome }
+    guard options.mode == .apply else { return outcome }
+    guard !plan.changes.isEmpty else {
+      if !proven.isEmpty { writeRecords(proven, on: host, connection) }
+      return outcome
+    }
 
     // Large files first, into the staging directory; then one script for every change.
     var progress = ApplyProgress()
@@ -226,7 +249,8 @@ public final class Runner: @unchecked Sendable {
       }
       current = -1
       let apply = ApplyProgram(
-        changes: plan.changes, runID: runID, notify: plan.notified, stagingDirectory: "\(stateDirectory)/staging", hostName: host.name)
+        changes: plan.changes, runID: runID, notify: plan.notified, stagingDirectory: "\(stateDirectory)/staging", hostName: host.name,
+        records: proven)
       let result = try run(apply.program, on: host, connection, timeout: 600)
       let report = ApplyProgram.report(result.stdout)
       progress.done = report.done
