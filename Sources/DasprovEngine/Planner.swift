@@ -52,7 +52,7 @@ public struct PlannedTask: Sendable {
 
 /// Which tasks run: `--tags` / `--skip-tags`. A task's tags are its own, its play's, and the
 /// name of its module, so `--tags das-clustering` selects a whole module.
-public struct TagSelection: Sendable {
+public struct TagSelection: Sendable, Hashable {
   public var only: Set<String>
   public var skip: Set<String>
   public init(only: Set<String> = [], skip: Set<String> = []) {

@@ -39,6 +39,9 @@ public final class Runner: @unchecked Sendable {
     self.connector = connector
     self.output = output
     self.connections = ConnectionBroker(connector: connector)
+    self.playMembers = Dictionary(
+      project.plays.map { play in (play.name, Set(((try? Runner.hosts(of: play, in: world)) ?? []).map(\.name))) },
+      uniquingKeysWith: { a, _ in a })
     let f = DateFormatter()
     f.locale = Locale(identifier: "en_US_POSIX")
     f.timeZone = TimeZone(identifier: "UTC")
@@ -48,8 +51,12 @@ public final class Runner: @unchecked Sendable {
 
   /// The plays a host is in, in playbook order.
   public func plays(of host: HostSpec) -> [Play] {
-    project.plays.filter { play in (try? Runner.hosts(of: play, in: world).contains { $0.name == host.name }) ?? false }
+    project.plays.filter { playMembers[$0.name]?.contains(host.name) ?? false }
   }
+
+  /// Each play's hosts by name: its pattern is matched against the inventory once per run, not
+  /// once per host.
+  private let playMembers: [String: Set<String>]
 
   /// Hosts a play targets, in inventory order.
   public static func hosts(of play: Play, in world: World) throws(Diagnostic) -> [HostSpec] {
@@ -132,13 +139,9 @@ public final class Runner: @unchecked Sendable {
 
   /// What planning `host` needs, before any host is contacted.
   private func prepare(_ host: HostSpec) -> Result<HostPreparation, DiagnosticList> {
-    let planner = HostPlanner(host: host, plays: plays(of: host), world: world, selection: options.selection, wantDiff: options.diff)
-    do throws(DiagnosticList) {
-      let instances = options.mode == .rollback ? [] : try planner.instances()
-      return .success(HostPreparation(planner: planner, instances: instances, needs: try planner.factNeeds(instances)))
-    } catch {
-      return .failure(error)
-    }
+    guard options.mode == .rollback else { return world.preparation(of: host, plays: plays(of: host), selection: options.selection, wantDiff: options.diff) }
+    let planner = HostPlanner(host: host, plays: plays(of: host), world: world, selection: options.selection)
+    return .success(HostPreparation(planner: planner, instances: [], needs: FactNeedsSummary()))
   }
 
   /// One fact round trip on `host`: every fact in `needs`.
