@@ -61,8 +61,10 @@ final class KnownHosts {
   let path: String
   private var lineOfNode: [UnsafeMutableRawPointer: Int] = [:]
 
-  /// A missing file reads as empty; an unreadable one throws `.knownHostsFile`.
-  init(session: Session, path: String) throws {
+  /// A missing file reads as empty; an unreadable one throws `.knownHostsFile`. With `name`, only
+  /// the lines that can be about it are parsed (those naming it, hashed ones, patterns): a
+  /// known_hosts file of the whole inventory is otherwise parsed once per host, each time whole.
+  init(session: Session, path: String, for name: String? = nil) throws {
     self.session = session
     self.path = path
     guard let handle = libssh2_knownhost_init(session.handle) else {
@@ -75,13 +77,18 @@ final class KnownHosts {
     }
     var previous: UnsafeMutablePointer<libssh2_knownhost>?
     var lineNumber = 0
-    for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+    let wanted = name.map { Array($0.utf8) }
+    for line in [UInt8](data).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
       lineNumber += 1
-      let bytes = Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
+      var bytes = Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
       guard !bytes.isEmpty else { continue }
+      if let wanted, !Self.mayConcern(bytes, wanted) { continue }
+      // libssh2 reads one byte past the line to look for its newline, and parts of it scan to a
+      // NUL: the line is given NUL-terminated, the terminator not counted.
+      bytes.append(0)
       let rc = bytes.withUnsafeBufferPointer { buf in
         buf.withMemoryRebound(to: CChar.self) {
-          libssh2_knownhost_readline(handle, $0.baseAddress, $0.count, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
+          libssh2_knownhost_readline(handle, $0.baseAddress, $0.count - 1, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
         }
       }
       guard rc == 0 else { continue }
@@ -95,6 +102,20 @@ final class KnownHosts {
   }
 
   deinit { libssh2_knownhost_free(handle) }
+
+  /// Whether a known_hosts line can be about `name`: it contains the name, or its host field is
+  /// hashed (`|1|…`) or holds a pattern (`*`, `?`, `!`), or it is a marker line (`@…`).
+  static func mayConcern(_ line: [UInt8], _ name: [UInt8]) -> Bool {
+    let field = line.prefix { $0 != 32 && $0 != 9 }
+    if field.first == UInt8(ascii: "|") || field.first == UInt8(ascii: "@") { return true }
+    if field.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "!") }) { return true }
+    guard !name.isEmpty, field.count >= name.count else { return false }
+    // Case-insensitively, as host names are compared.
+    let lower = field.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+    return lower.indices.contains { start in
+      start + name.count <= lower.count && lower[start..<(start + name.count)].elementsEqual(name)
+    }
+  }
 
   /// The key types the file already holds for `name`, so the handshake can prefer them the way
   /// OpenSSH orders its host key algorithms. Found by checking a dummy key of each type: a

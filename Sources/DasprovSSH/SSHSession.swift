@@ -63,7 +63,7 @@ public final class SSHSession: RemoteTransport, @unchecked Sendable {
       var warnings: [String] = []
       var known: KnownHosts?
       do {
-        known = try KnownHosts(session: s, path: r.knownHostsFile)
+        known = try KnownHosts(session: s, path: r.knownHostsFile, for: r.knownHostsName)
       } catch where r.hostKeyPolicy == .off {
         known = nil
       }
