@@ -13,6 +13,9 @@ public struct SSHConnector: Connector {
   /// Relative key and known_hosts paths in the inventory are relative to the inventory's directory.
   public var inventoryDirectory: String
   public var connectTimeout: Double
+  /// The process environment, read once: building it is not free, and every host's options
+  /// read it several times.
+  let environment = ProcessInfo.processInfo.environment
 
   public init(knownHostsOverride: String? = nil, policyOverride: String? = nil, inventoryDirectory: String = ".", connectTimeout: Double = 10) {
     self.knownHostsOverride = knownHostsOverride
@@ -49,6 +52,8 @@ public struct SSHConnector: Connector {
     options.hostKeyPolicy = p
     options.become = v["ansible_become"]?.isTruthy ?? false
     options.connectTimeout = .milliseconds(Int(connectTimeout * 1000))
+    options.environment = environment
+    for key in options.privateKeyFiles { options.signers[key] = Ed25519Signer.cached(key) }
     return options
   }
 

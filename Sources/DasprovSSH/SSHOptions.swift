@@ -49,6 +49,9 @@ public struct SSHOptions: Sendable {
   /// The environment to read `HOME`, `USER`, `SSH_AUTH_SOCK` and the `DASPROV_SSH_*` variables
   /// from; `nil` means the process environment. Lets tests run in parallel without `setenv`.
   public var environment: [String: String]?
+  /// Signs with a key file's key in-process, by the file's path: a key parsed once serves every
+  /// host, where libssh2 would read and parse the file again for each.
+  public var signers: [String: any SSHSigner] = [:]
 
   public init(
     host: String, name: String? = nil, port: Int? = nil, user: String? = nil,
@@ -103,7 +106,7 @@ public struct SSHOptions: Sendable {
     if keys.isEmpty { keys = ["id_ed25519", "id_ecdsa", "id_rsa"].map { home + "/.ssh/" + $0 } }
     return ResolvedSSHOptions(
       name: displayName, address: match?.hostName ?? host, port: port ?? match?.port ?? 22, user: user,
-      keyFiles: keys, keyFilesExplicit: explicitKeys,
+      keyFiles: keys, keyFilesExplicit: explicitKeys, signers: signers,
       password: password ?? env["DASPROV_SSH_PASSWORD"],
       passphrase: passphrase ?? env["DASPROV_SSH_PASSPHRASE"],
       knownHostsFile: expandTilde(knownHostsFile ?? "~/.ssh/known_hosts"),
@@ -128,6 +131,7 @@ struct ResolvedSSHOptions: Sendable {
   var keyFiles: [String]
   /// Whether `keyFiles` were named (so a missing one is worth mentioning).
   var keyFilesExplicit: Bool
+  var signers: [String: any SSHSigner]
   var password: String?
   var passphrase: String?
   var knownHostsFile: String
@@ -141,4 +145,11 @@ struct ResolvedSSHOptions: Sendable {
   var knownHostsName: String {
     port == 22 ? address.lowercased() : "[\(address.lowercased())]:\(port)"
   }
+}
+
+/// A private key that signs in-process (`SSHOptions.signers`): the public key blob the server is
+/// offered (`string algorithm, string key`), and raw signatures (libssh2 adds the algorithm).
+public protocol SSHSigner: Sendable {
+  var publicKeyBlob: [UInt8] { get }
+  func sign(_ data: [UInt8]) -> [UInt8]?
 }
