@@ -6,7 +6,7 @@ import PackageDescription
 // and each C library is imported by exactly one Swift wrapper target.
 let package = Package(
   name: "dasprov",
-  platforms: [.macOS(.v13)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "dasprov", targets: ["dasprov"]),
     // The readers of user input, for the libFuzzer targets in bench/fuzz (a package of its own).
@@ -32,7 +32,7 @@ let package = Package(
       providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]),
 
     // Pure values shared by every layer: source locations, diagnostics, values, quoting, secrets.
-    .target(name: "DasprovCore"),
+    .target(name: "DasprovCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     // Ansible-compatible INI inventories with group_vars/host_vars, and Ansible Vault.
     .target(
       name: "DasprovInventory",

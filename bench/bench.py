@@ -327,7 +327,7 @@ def check_config(sb, password):
             bad("wso2server.sh no longer computes CARBON_HOME")
             continue
         if h["family"] == "RedHat":
-            if len(exports) != 1 or lines[exports[0]] != "export CARBON_HOME=/opt/wso2das" or exports[0] > compute:
+            if len(exports) != 1 or lines[exports[0]] != "export CARBON_HOME='/opt/wso2das'" or exports[0] > compute:
                 bad(f"wso2server.sh: {len(exports)} CARBON_HOME exports, want exactly one before line {compute + 1}")
         elif exports:
             bad("wso2server.sh exports CARBON_HOME on a non-RedHat node")

@@ -67,6 +67,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# The no-op through a jump host against the same no-op without one (bench/bastion.sh).
+if [[ ${BASTION:-1} == 1 ]]; then "$here/bastion.sh" "$repo/.build/release/dasprov"; fi
 
 "$venv/bin/python" "$here/bench.py" --sizes "$sizes" --runs "${RUNS:-3}" \
   --ssh-bench "$sshbench" --floor "$floor" ${PEER_FIRST_64:+--peer-first-64} "$@"

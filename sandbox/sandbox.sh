@@ -2,8 +2,10 @@
 # dasprov sandbox: N real OpenSSH hosts on this machine, each with its own /opt, /root, /etc
 # (a mount namespace per sshd), RedHat- and Debian-family, each with a stock DAS home whose
 # bin/wso2server.sh starts a stand-in server. See docs/sandbox.md.
+# The DAS homes belong to the service user wso2; each DAS host has a stand-in JDK; the stand-in
+# MySQL connector jar that the inventory's mysql_jdbc_jar names is written to STATE/files/.
 #
-#   sandbox.sh up [--hosts N] [--state DIR] [--net A.B.C] [--das-pack DIR] [--start-delay S] [--no-db]
+#   sandbox.sh up [--hosts N] [--state DIR] [--net A.B.C] [--das-pack DIR] [--start-delay S] [--no-db] [--private]
 #   sandbox.sh down | status | reset [--das-pack DIR] | ssh I [command…]      (all take --state)
 set -euo pipefail
 
@@ -18,18 +20,40 @@ os_cycle=(rhel debian rocky ubuntu centos debian ol ubuntu)
 
 die() { echo "sandbox: $*" >&2; exit 1; }
 
+# With --private (sandbox/private-net.sh): the command prefix that enters the hosts' network
+# namespace, and the ssh options that reach a host through the bastion.
+private_net=0
+net_exec=()
+ssh_jump=()
+
 # Closes every descriptor this script inherited beyond stdin, stdout and stderr, so no daemon
 # it starts (sshd, MariaDB) keeps a pipe or socket of whoever ran it open: a caller waiting for
 # that pipe's end, or for this script's exit, would wait as long as the daemon lives.
 close_inherited_fds() {
   local fd
-  for fd in /proc/$$/fd/*; do
+  for fd in /proc/"$$"/fd/*; do
     fd=${fd##*/}
     # 255 is bash's own descriptor for reading this script.
-    [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2 && fd != 255)) || continue
-    eval "exec $fd>&-" 2>/dev/null || true
+    if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2 && fd != 255)); then eval "exec $fd>&-" 2>/dev/null || true; fi
   done
 }
+
+# The DAS service user: it owns every DAS home and has no login shell (runuser -s or sudo -u).
+service_user=wso2
+service_uid=1600
+# Host i's stand-in JDK. On hosts 2, 4, 5 and 7 (i % 8; one host of each role's pair) it is
+# /opt/jdk1.8.0-standin, which no login environment names: the inventory gives it as
+# das_java_home on their inventory lines. On the others (1, 3, 6, 8) it is
+# /opt/java/jdk1.8.0-standin and the login environment exports it as JAVA_HOME
+# (/etc/profile.d/java.sh). Hosts 3, 6 and 8 keep bare inventory lines, which tests edit as they are.
+login_java_home=/opt/java/jdk1.8.0-standin
+other_java_home=/opt/jdk1.8.0-standin
+has_login_java() { case $(($1 % 8)) in 2|4|5|7) return 1 ;; *) return 0 ;; esac; }
+java_home_of() { if has_login_java "$1"; then echo "$login_java_home"; else echo "$other_java_home"; fi; }
+# The stand-in MySQL connector (built by standin-connector-jar.py, never downloaded).
+connector_name=mysql-connector-java-5.1.49-standin.jar
+# shellcheck source-path=SCRIPTDIR source=private-net.sh
+. "$here/private-net.sh"
 
 # Reads the options shared by every subcommand; the rest stay in $rest.
 parse_options() {
@@ -42,11 +66,12 @@ parse_options() {
       --das-pack) das_pack=$2; shift 2 ;;
       --start-delay) start_delay=$2; shift 2 ;;
       --no-db) with_db=0; shift ;;
+      --private) private_net=1; shift ;;
       -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
       *) rest+=("$1"); shift ;;
     esac
   done
-  [[ $count =~ ^[0-9]+$ ]] && ((count >= 1 && count <= 200)) || die "--hosts must be a number from 1 to 200"
+  if ! [[ $count =~ ^[0-9]+$ ]] || ((count < 1 || count > 200)); then die "--hosts must be a number from 1 to 200"; fi
   [[ $net =~ ^127\.[0-9]+\.[0-9]+$ ]] || die "--net must be three loopback octets such as 127.0.0 (only 127.0.0.0/8 is used)"
 }
 
@@ -64,7 +89,7 @@ family_of() { case $1 in rhel|centos|rocky|ol|almalinux|fedora) echo RedHat ;; *
 
 # Whether addr:port can be bound right now (nothing else listens there).
 can_bind() {
-  python3 - "$1" "$2" <<'PY' 2>/dev/null
+  "${net_exec[@]}" python3 - "$1" "$2" <<'PY' 2>/dev/null
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2])))
@@ -73,7 +98,7 @@ PY
 
 # Host i listens on <net>.(10+i):22, or on 127.0.0.1:(2200+i) when that cannot be bound.
 endpoint() {
-  local i=$1 addr="$net.$((10 + i))"
+  local i=$1; local addr="$net.$((10 + i))"
   if [[ -f $state/hosts/host$i/endpoint ]]; then cat "$state/hosts/host$i/endpoint"; return; fi
   if can_bind "$addr" 22; then echo "$addr 22"; else echo "127.0.0.1 $((2200 + i))"; fi
 }
@@ -113,7 +138,7 @@ seed_etc() {
   } > "$etc/os-release"
   if [[ $family == RedHat ]]; then echo "$pretty" > "$etc/redhat-release"; rm -f "$etc/debian_version"
   else rm -f "$etc/redhat-release"; fi
-  echo "$(name_of "$i")" > "$etc/hostname"
+  name_of "$i" > "$etc/hostname"
   printf '127.0.0.1 localhost\n%s %s\n' "$addr" "$(name_of "$i")" > "$etc/hosts"
   rm -f "$etc"/ssh/ssh_host_*
   ssh-keygen -q -t ed25519 -N '' -C "$(name_of "$i")" -f "$etc/ssh/ssh_host_ed25519_key"
@@ -129,7 +154,8 @@ seed_etc() {
   echo "$start_delay" > "$etc/dasprov-sandbox/start-delay"
 }
 
-# A stock DAS home: our fixture, with the pristine product conf files laid over it if asked.
+# A stock DAS home: our fixture, with the pristine product conf files laid over it if asked,
+# owned by the service user as an operator installs it. No MySQL connector: dasprov uploads it.
 seed_das() {
   local opt=$1
   rm -rf "$opt/wso2das-3.1.0" "$opt/wso2das"
@@ -140,6 +166,34 @@ seed_das() {
     [[ -d $das_pack/repository/conf ]] || die "--das-pack $das_pack has no repository/conf"
     cp -a "$das_pack/repository/conf/." "$opt/wso2das-3.1.0/repository/conf/"
   fi
+  chown -R "$service_uid:$service_uid" "$opt/wso2das-3.1.0"
+}
+
+# DAS host i's service user (in its /etc, with a home under its /opt) and stand-in JDK, and
+# JAVA_HOME in the login environment on the hosts that have it. Safe to repeat; reset repeats it.
+seed_service() {
+  local i=$1 root=$2 etc=$2/etc
+  grep -q "^$service_user:" "$etc/passwd" ||
+    echo "$service_user:x:$service_uid:$service_uid:WSO2 DAS service user (dasprov sandbox):/opt/home/$service_user:/usr/sbin/nologin" >> "$etc/passwd"
+  grep -q "^$service_user:" "$etc/group" || echo "$service_user:x:$service_uid:" >> "$etc/group"
+  grep -q "^$service_user:" "$etc/shadow" || echo "$service_user:!:19000:0:99999:7:::" >> "$etc/shadow"
+  mkdir -p "$root/opt/home/$service_user"
+  chown "$service_uid:$service_uid" "$root/opt/home/$service_user"; chmod 0750 "$root/opt/home/$service_user"
+  rm -rf "$root$login_java_home" "$root$other_java_home"
+  local jdk; jdk=$root$(java_home_of "$i")
+  mkdir -p "$(dirname "$jdk")"
+  cp -a "$here/fixture/jdk1.8.0-standin" "$jdk"
+  if has_login_java "$i"; then
+    printf '# dasprov sandbox: the JDK of this host, for every login shell\nexport JAVA_HOME=%s\n' "$login_java_home" > "$etc/profile.d/java.sh"
+  else
+    rm -f "$etc/profile.d/java.sh"
+  fi
+}
+
+# The stand-in connector jar, the same bytes every time, for the inventory's mysql_jdbc_jar.
+write_connector() {
+  mkdir -p "$state/files"
+  python3 "$here/standin-connector-jar.py" "$state/files/$connector_name" || die "cannot write $state/files/$connector_name"
 }
 
 # The database host's MariaDB data directory, created once (root logs in over the socket).
@@ -154,7 +208,7 @@ seed_mysql() {
 }
 
 prepare_host() {
-  local i=$1 root=$state/hosts/host$i os; os=$(os_of "$i")
+  local i=$1; local root=$state/hosts/host$i os; os=$(os_of "$i")
   read -r addr port < <(endpoint "$i")
   mkdir -p "$root"/{opt,root,etc,var-lib-dasprov}
   echo "$addr $port" > "$root/endpoint"
@@ -166,7 +220,10 @@ prepare_host() {
   cp "$state/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
   cp "$state/id_ed25519.pub" "$root/opt/home/dasuser/.ssh/authorized_keys"
   chown -R 1500:1500 "$root/opt/home/dasuser"
-  if ((i == 0)); then seed_mysql "$root"; else [[ -d $root/opt/wso2das-3.1.0 ]] || seed_das "$root/opt"; fi
+  if ((i == 0)); then seed_mysql "$root"; else
+    seed_service "$i" "$root"
+    [[ -d $root/opt/wso2das-3.1.0 ]] || seed_das "$root/opt"
+  fi
   cat > "$state/sshd/host$i.conf" <<CONF
 # sshd of sandbox host$i ($os), inside its own mount namespace
 ListenAddress $addr:$port
@@ -191,20 +248,21 @@ CONF
 }
 
 start_host() {
-  local i=$1 root=$state/hosts/host$i
+  local i=$1; local root=$state/hosts/host$i
   if sshd_pid "$i" >/dev/null; then return 0; fi
   read -r addr port < "$root/endpoint"
   mkdir -p /run/sshd /var/lib/dasprov /var/lib/mysql /run/mysqld
   local db_address=""; ((i == 0)) && db_address=$addr
   # The namespace's mounts vanish with its last process; nothing is mounted on the real system.
   # On the database host MariaDB runs in the namespace too, with its own data and socket.
-  setsid unshare --mount --uts --propagation private -- /bin/sh -c '
+  # shellcheck disable=SC2016  # the inner sh expands its own arguments
+  setsid "${net_exec[@]}" unshare --mount --uts --propagation private -- /bin/sh -c '
     mount --bind "$1/etc" /etc && mount --bind "$1/opt" /opt && mount --bind "$1/root" /root &&
     mount --bind "$1/var-lib-dasprov" /var/lib/dasprov && hostname "$2" || exit 1
     if [ -n "$5" ]; then
       mount --bind "$1/var-lib-mysql" /var/lib/mysql && mount --bind "$1/run-mysqld" /run/mysqld || exit 1
       setsid mariadbd --user=root --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock --bind-address="$5" --port=3306 \
-        --skip-name-resolve --log-error=/var/lib/mysql/error.log --pid-file=/run/mysqld/mysqld.pid </dev/null >/dev/null 2>&1 &
+        --max-connections=2000 --skip-name-resolve --log-error=/var/lib/mysql/error.log --pid-file=/run/mysqld/mysqld.pid </dev/null >/dev/null 2>&1 &
     fi
     exec /usr/sbin/sshd -D -f "$3" -E "$4"' sh "$root" "$(name_of "$i")" "$state/sshd/host$i.conf" "$state/logs/host$i.sshd.log" "$db_address" \
     </dev/null >>"$state/logs/host$i.start.log" 2>&1 &
@@ -247,6 +305,7 @@ write_inventory() {
         ((role == g)) || continue
         if [[ -n $primary ]]; then addr="$net.$((10 + i))"; port=22; else read -r addr port < "$state/hosts/host$i/endpoint"; fi
         line="host$i ansible_host=$addr"; [[ $port != 22 ]] && line+=" ansible_port=$port"
+        has_login_java "$i" || line+=" das_java_home=$other_java_home"
         echo "$line"
       done
       echo
@@ -262,6 +321,7 @@ write_inventory() {
     echo "db_port=3306"
     echo "db_user=dasuser"
     echo "db_password=Das-Sandbox-Pw1"
+    echo "mysql_jdbc_jar=$state/files/$connector_name"
     # Other sizes than 8 put N/4 hosts in each role.
     ((count != 8 && count % 4 == 0)) && echo "das_nodes_per_role=$((count / 4))"
     return 0
@@ -286,6 +346,7 @@ cmd_up() {
   require_root
   mkdir -p "$state"/{hosts,run,logs,sshd}
   [[ -f $state/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C dasprov-sandbox -f "$state/id_ed25519"
+  if ((private_net)); then private_up; fi
   printf '# index\tname\taddress\tport\tos\tfamily\troot\tsshd_pid\n' > "$state/hosts.tsv.new"
   for i in $(indices); do
     os=$(prepare_host "$i")
@@ -301,8 +362,18 @@ cmd_up() {
   echo "$count" > "$state/count"
   echo "$with_db" > "$state/with-db"
   write_known_hosts
+  write_connector
   write_inventory > "$state/inventory.ini"
+  if ((private_net)); then private_finish; fi
   echo "sandbox: $count hosts up$( ((with_db)) && echo " and a MariaDB host db1") (state $state); inventory $state/inventory.ini"
+}
+
+# Whether process p has ended: gone, or a zombie that only waits for its parent (often init,
+# which may reap late) to collect it.
+ended() {
+  local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  s=${s##*) }
+  [[ ${s%% *} == Z ]]
 }
 
 # Every process in host i's mount namespace: its sshd, sessions, and the stand-in DAS server.
@@ -318,31 +389,29 @@ namespace_pids() {
 }
 
 stop_das() {
-  local root=$1
-  for f in "$root/opt/wso2das-3.1.0/wso2carbon.pid"; do
-    [[ -f $f ]] || continue
-    local p; p=$(cat "$f")
-    # Only a process whose command line is the stand-in server of this host.
-    if [[ -r /proc/$p/cmdline ]] && tr '\0' ' ' < "/proc/$p/cmdline" | grep -q "fake-carbon.py"; then kill -TERM "$p" 2>/dev/null || true; fi
-  done
+  local f=$1/opt/wso2das-3.1.0/wso2carbon.pid p
+  [[ -f $f ]] || return 0
+  p=$(cat "$f")
+  # Only a process whose command line is the stand-in server of this host.
+  if [[ -r /proc/$p/cmdline ]] && tr '\0' ' ' < "/proc/$p/cmdline" | grep -q "fake-carbon.py"; then kill -TERM "$p" 2>/dev/null || true; fi
 }
 
 cmd_down() {
   [[ -d $state/run ]] || { echo "sandbox: nothing running (no $state)"; return 0; }
-  local n; n=$(cat "$state/count" 2>/dev/null || ls "$state/run" | grep -c '\.pid$' || true)
+  local n; n=$(cat "$state/count" 2>/dev/null || find "$state/run" -maxdepth 1 -name 'host*.pid' | wc -l)
   # Every process of every host, found through the hosts' namespaces before any of them ends.
   local all=()
   for f in "$state"/run/host*.pid; do
     [[ -f $f ]] || continue
     local i=${f##*/host}; i=${i%.pid}; [[ $i =~ ^[0-9]+$ ]] || continue
     stop_das "$state/hosts/host$i"
-    all+=($(namespace_pids "$i"))
+    mapfile -t -O "${#all[@]}" all < <(namespace_pids "$i")
   done
-  ((${#all[@]})) && kill -TERM "${all[@]}" 2>/dev/null || true
+  if ((${#all[@]})); then kill -TERM "${all[@]}" 2>/dev/null || true; fi
   # MariaDB needs a moment to shut down cleanly; everything else is gone at once.
   for _ in $(seq 1 100); do
     local alive=()
-    for p in "${all[@]}"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+    for p in "${all[@]}"; do ended "$p" || alive+=("$p"); done
     ((${#alive[@]})) || break
     sleep 0.1
   done
@@ -350,6 +419,7 @@ cmd_down() {
   rm -f "$state"/run/host*.pid
   # Stand-in servers reparented out of a namespace that is already gone.
   for d in "$state"/hosts/host*; do [[ -d $d ]] && stop_das "$d"; done
+  private_down
   echo "sandbox: down (${n:-0} hosts)"
 }
 
@@ -392,10 +462,12 @@ cmd_reset() {
     if ((i == 0)); then reset_mysql "$root"; continue; fi
     stop_das "$root"
     sleep 0.05
+    seed_service "$i" "$root"
     seed_das "$root/opt"
     rm -rf "$root/var-lib-dasprov"/* "$root/root/.local/state/dasprov" "$root/opt/home/dasuser/.local/state/dasprov"
     rm -f "$root/etc/dasprov-sandbox/fail-start"
   done < "$state/hosts.tsv"
+  write_connector
   echo "sandbox: DAS homes re-seeded${das_pack:+ from $das_pack}"
 }
 
@@ -403,13 +475,14 @@ cmd_ssh() {
   local i=${rest[0]:-}; [[ $i =~ ^[0-9]+$ ]] || die "usage: sandbox.sh ssh I [command…]"
   read -r addr port < "$state/hosts/host$i/endpoint" || die "no host $i"
   exec ssh -i "$state/id_ed25519" -o UserKnownHostsFile="$state/known_hosts" -o StrictHostKeyChecking=yes \
-    -o IdentitiesOnly=yes -p "$port" "root@$addr" "${rest[@]:1}"
+    -o IdentitiesOnly=yes "${ssh_jump[@]}" -p "$port" "root@$addr" "${rest[@]:1}"
 }
 
 main() {
   local cmd=${1:-}; shift || true
   close_inherited_fds
   parse_options "$@"
+  private_prepare
   case "$cmd" in
     up) cmd_up ;;
     down) cmd_down ;;

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How bad a diagnostic is. Errors stop the run before any host is touched; warnings do not.
 public enum Severity: String, Sendable, Hashable {
@@ -16,6 +17,9 @@ public enum DiagnosticCode: String, Sendable, Hashable {
   case undefinedVariable
   /// A module has no template of the requested name.
   case noTemplate
+  /// What the facts show means a node could not start as configured (no JDBC driver, a server
+  /// that would run as root, no JDK): the run stops before any host changes.
+  case nodeCannotStart
 }
 
 /// One problem found in a file dasprov read (inventory, DSL, template) or in the run itself.
@@ -106,18 +110,19 @@ public struct DiagnosticSink: Sendable {
 /// The text of every file dasprov has read, so diagnostics can quote the offending line.
 ///
 /// Readers register what they parsed; the renderer falls back to reading the file from disk.
-public final class SourceFiles: @unchecked Sendable {
+public final class SourceFiles: Sendable {
   // A lock, not an actor: diagnostics are rendered from synchronous code on any thread.
-  private let lock = NSLock()
-  private var texts: [String: [Substring]] = [:]
-  private var redacted: Set<String> = []
-  private var nameFinders: [String: NameFinder] = [:]
+  private struct State {
+    var texts: [String: [Substring]] = [:]
+    var redacted: Set<String> = []
+    var nameFinders: [String: NameFinder] = [:]
+  }
+
+  private let state = Mutex(State())
 
   /// Finds the spans of a source line that are names (of groups, hosts, variables), so the
   /// secret mask leaves them alone in quoted lines; each reader knows its own syntax.
   public typealias NameFinder = @Sendable (String) -> [Range<String.Index>]
-
-  public static let shared = SourceFiles()
 
   public init() {}
 
@@ -125,21 +130,21 @@ public final class SourceFiles: @unchecked Sendable {
   /// diagnostics point into a decrypted vault file, whose lines are secret.
   public func register(file: String, text: String, redacted isRedacted: Bool = false, names: NameFinder? = nil) {
     let lines = isRedacted ? [] : Self.split(text)
-    lock.withLock {
-      texts[file] = lines
-      if isRedacted { redacted.insert(file) } else { redacted.remove(file) }
-      nameFinders[file] = names
+    state.withLock { state in
+      state.texts[file] = lines
+      if isRedacted { state.redacted.insert(file) } else { state.redacted.remove(file) }
+      state.nameFinders[file] = names
     }
   }
 
   /// The name spans of `line`, a line of `file`; none when its reader did not say.
   public func names(in line: String, of file: String) -> [Range<String.Index>] {
-    lock.withLock { nameFinders[file] }?(line) ?? []
+    state.withLock { $0.nameFinders[file] }?(line) ?? []
   }
 
   /// The text of line `line` (1-based) of `file`, without its line ending.
   public func line(_ line: Int, of file: String) -> String? {
-    let (cached, hidden) = lock.withLock { (texts[file], redacted.contains(file)) }
+    let (cached, hidden) = state.withLock { ($0.texts[file], $0.redacted.contains(file)) }
     if hidden { return nil }
     let lines: [Substring]
     if let cached {
@@ -148,7 +153,7 @@ public final class SourceFiles: @unchecked Sendable {
       let text = String(data: data, encoding: .utf8)
     {
       lines = Self.split(text)
-      lock.withLock { texts[file] = lines }
+      state.withLock { $0.texts[file] = lines }
     } else {
       return nil
     }
@@ -179,7 +184,7 @@ public struct DiagnosticRenderer: Sendable {
   /// Masks secrets in messages and quoted lines — where they stand as values, not in names.
   public var masker: SecretMasker?
 
-  public init(sources: SourceFiles = .shared, color: Bool = false, masker: SecretMasker? = nil) {
+  public init(sources: SourceFiles, color: Bool = false, masker: SecretMasker? = nil) {
     self.sources = sources
     self.color = color
     self.masker = masker

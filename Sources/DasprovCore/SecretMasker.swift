@@ -1,18 +1,19 @@
 import Foundation
+import Synchronization
 
 /// Replaces secret values with `********` in everything dasprov prints or writes on the controller.
 ///
 /// A secret can reach output in more than its raw form: escaped inside an XML file, percent-encoded
 /// inside a JDBC URL, escaped inside JSON, or shell-quoted inside a command. The masker knows all
 /// of those forms, so a diff of `master-datasources.xml` cannot leak `a<b&c` as `a&lt;b&amp;c`.
-public final class SecretMasker: @unchecked Sendable {
+public final class SecretMasker: Sendable {
   public static let mask = "********"
-  private let lock = NSLock()
-  // Longest first, so a secret that contains another is masked whole.
-  private var forms: [String] = []
-  private var known: Set<String> = []
-
-  public static let shared = SecretMasker()
+  private struct State {
+    // Longest first, so a secret that contains another is masked whole.
+    var forms: [String] = []
+    var known: Set<String> = []
+  }
+  private let state = Mutex(State())
 
   public init() {}
 
@@ -20,18 +21,18 @@ public final class SecretMasker: @unchecked Sendable {
   /// would shred ordinary output and protect nothing.
   public func add(_ secret: String) {
     guard secret.count >= 3 else { return }
-    lock.withLock {
-      guard known.insert(secret).inserted else { return }
-      for form in Self.forms(of: secret) where !forms.contains(form) { forms.append(form) }
-      forms.sort { $0.count > $1.count }
+    state.withLock { state in
+      guard state.known.insert(secret).inserted else { return }
+      for form in Self.forms(of: secret) where !state.forms.contains(form) { state.forms.append(form) }
+      state.forms.sort { $0.count > $1.count }
     }
   }
 
-  public var isEmpty: Bool { lock.withLock { forms.isEmpty } }
+  public var isEmpty: Bool { state.withLock { $0.forms.isEmpty } }
 
   /// `text` with every known form of every secret replaced.
   public func mask(_ text: String) -> String {
-    let current = lock.withLock { forms }
+    let current = state.withLock { $0.forms }
     guard !current.isEmpty else { return text }
     var out = text
     for form in current where Self.occurs(form, in: out) {
@@ -66,7 +67,7 @@ public final class SecretMasker: @unchecked Sendable {
   /// is masked where it stands as a value, never where the same characters form a name).
   /// Longest forms win; the spans do not overlap and come in text order.
   public func secretRanges(in text: String, excluding excluded: [Range<String.Index>] = []) -> [Range<String.Index>] {
-    let current = lock.withLock { forms }
+    let current = state.withLock { $0.forms }
     guard !current.isEmpty else { return [] }
     var found: [Range<String.Index>] = []
     for form in current where text.contains(form) {

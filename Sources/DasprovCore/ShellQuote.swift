@@ -18,6 +18,13 @@ extension String {
     return out + "'"
   }
 
+  /// This string as one single-quoted POSIX shell word even when it needs no quotes: for values
+  /// written into shell files (the DSL's `shell_quote`), where one form whatever the value is
+  /// easier to read, and a line written once stays the line the next run writes.
+  public var shellSingleQuoted: String {
+    "'" + replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+
   /// Which ASCII bytes may stand unquoted, as a table: quoting runs for every word of every
   /// program sent to every host.
   private static let safeShellBytes: [Bool] = {

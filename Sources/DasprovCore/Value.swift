@@ -193,3 +193,15 @@ struct JSONWriter {
     out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 4 * indent))
   }
 }
+
+extension Value {
+  /// Whether any string inside this value contains `text`.
+  public func containsText(_ text: String) -> Bool {
+    switch self {
+    case .string(let s): return s.contains(text)
+    case .list(let items): return items.contains { $0.containsText(text) }
+    case .map(let m): return m.values.contains { $0.containsText(text) }
+    case .null, .bool, .int, .double: return false
+    }
+  }
+}

@@ -7,6 +7,7 @@ enum Builtins {
     "join": join, "split": split, "length": length, "str": str, "int": int, "lower": lower,
     "upper": upper, "basename": basename, "dirname": dirname, "sorted": sorted, "unique": unique,
     "keys": keys, "trim": trim, "replace": replace, "startswith": startswith, "endswith": endswith,
+    "shell_quote": shellQuote,
   ]
 
   private static func arity(_ name: String, _ args: [Value], _ counts: ClosedRange<Int>, _ range: SourceRange)
@@ -105,6 +106,13 @@ enum Builtins {
   static func endswith(_ args: [Value], _ range: SourceRange) throws(Diagnostic) -> Value {
     try arity("endswith", args, 2...2, range)
     return .bool(try string("endswith", args[0], range).hasSuffix(try string("endswith", args[1], range)))
+  }
+
+  /// `shell_quote(x)`: `x` as one single-quoted POSIX shell word (`'` written `'\''`), always
+  /// quoted: for values written into shell scripts, such as `export CARBON_HOME=…`.
+  static func shellQuote(_ args: [Value], _ range: SourceRange) throws(Diagnostic) -> Value {
+    try arity("shell_quote", args, 1...1, range)
+    return .string(try string("shell_quote", args[0], range).shellSingleQuoted)
   }
 
   static func basename(_ args: [Value], _ range: SourceRange) throws(Diagnostic) -> Value {

@@ -29,7 +29,7 @@ public struct Parser {
 
   /// Lexes and parses a whole file.
   /// `sources` receives the text so diagnostics can quote it (tests pass their own registry).
-  public static func parse(text: String, file: String, sources: SourceFiles = .shared) -> (SourceFile, [Diagnostic]) {
+  public static func parse(text: String, file: String, sources: SourceFiles = SourceFiles()) -> (SourceFile, [Diagnostic]) {
     sources.register(file: file, text: text)
     var lexer = Lexer(text: text, file: file)
     let tokens = lexer.tokenize()

@@ -29,7 +29,9 @@ public enum HostFailure: Error, Sendable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .planning(let diagnostics): return diagnostics.map(\.description).joined(separator: "; ")
+    case .planning(let diagnostics):
+      // With a place in a file, the place leads; without one, the message says it all.
+      return diagnostics.map { $0.range == nil ? $0.message : $0.description }.joined(separator: "; ")
     case .facts(let message), .apply(_, let message), .rollback(let message): return message
     }
   }

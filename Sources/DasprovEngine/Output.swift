@@ -13,7 +13,7 @@ public final class Output: Sendable {
   public let json: Bool
   public let verbosity: Int
 
-  public init(masker: SecretMasker = .shared, color: Bool = false, json: Bool = false, verbosity: Int = 0, capture: Bool = false) {
+  public init(masker: SecretMasker, color: Bool = false, json: Bool = false, verbosity: Int = 0, capture: Bool = false) {
     self.masker = masker
     self.color = color
     self.json = json

@@ -77,6 +77,9 @@ public struct FactNeedsSummary: Sendable {
   /// Each task instance's own requests of this host (by index; nil for a task whose condition
   /// is already false): which tasks touch which file, for the record's keys.
   public var byInstance: [[FactRequest]?] = []
+  /// The accounts of the host's servers, by handler name: refused before any change when the
+  /// server could not start so.
+  public var accounts: [String: ServiceAccountSpec] = [:]
 
   public init() {}
 
@@ -271,6 +274,11 @@ public final class HostPlanner: @unchecked Sendable {
         }
       }
     }
+    for play in plays {
+      for (name, account) in HostHandlers(host: host, play: play, world: world).accounts() where summary.accounts[name] == nil {
+        summary.accounts[name] = account
+      }
+    }
     try sink.throwIfErrors()
     return summary
   }
@@ -311,6 +319,14 @@ public final class HostPlanner: @unchecked Sendable {
     recorded: Set<Int> = []
   ) -> HostPlan {
     var result = HostPlan(host: host)
+    // A server that could not start as configured fails the host before any task: nothing is
+    // worth changing on a node that will not come up (the runner stops the whole run).
+    for (name, account) in facts.accounts.sorted(by: { $0.key < $1.key }) where handlers.contains(name) {
+      if let problem = account.problem {
+        result.failure = Diagnostic(.error, "\(host.name): DAS cannot start there as configured: \(problem)", code: .nodeCannotStart)
+        return result
+      }
+    }
     var working = facts
     var changes: [Change] = []
     var owners: [Int] = []
@@ -331,7 +347,8 @@ public final class HostPlanner: @unchecked Sendable {
           for n in i.task.notify where !result.notified.contains(n.name) { result.notified.append(n.name) }
         }
       } catch {
-        result.failure = Diagnostic.error("\(host.name): task '\(i.label)' failed: \(error.message)", at: error.range, notes: error.notes)
+        result.failure = Diagnostic(
+          .error, "\(host.name): task '\(i.label)' failed: \(error.message)", at: error.range, notes: error.notes, code: error.code)
         break
       }
     }

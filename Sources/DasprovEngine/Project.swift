@@ -20,13 +20,16 @@ public final class Module: TemplateSource, Sendable {
   public let handlers: [HandlerDecl]
   /// Pre-flight checks (`check` in handlers.dasp), run before the first restart.
   public let checks: [HandlerDecl]
+  /// Where compiled templates are registered, for diagnostics to quote.
+  let sources: SourceFiles
   /// Templates compiled so far, by name, failures included.
   private let compiled = Mutex<[String: Result<CompiledTemplate, DiagnosticList>]>([:])
 
   init(
     name: String, directory: String, displayDirectory: String, defaults: [VarDecl], tasks: [TaskDecl], handlers: [HandlerDecl],
-    checks: [HandlerDecl]
+    checks: [HandlerDecl], sources: SourceFiles
   ) {
+    self.sources = sources
     self.checks = checks
     self.name = name
     self.directory = directory
@@ -73,7 +76,7 @@ public final class Module: TemplateSource, Sendable {
     } else if let data = FileManager.default.contents(atPath: path) {
       if let text = String(data: data, encoding: .utf8) {
         do throws(DiagnosticList) {
-          result = .success(try CompiledTemplate(path: display, text: text))
+          result = .success(try CompiledTemplate(path: display, text: text, sources: sources))
         } catch {
           result = .failure(error)
         }
@@ -109,14 +112,17 @@ public struct Project: Sendable {
   public var restartOrder: Expr?
   /// `var` declarations of the playbook files: defaults for every host (e.g. the restart order).
   public var globals: [VarDecl]
+  /// Where the project's files (playbooks, modules, templates) are registered for diagnostics.
+  public let sources: SourceFiles
   /// The digest of every file the project was loaded from (playbooks, modules, templates):
   /// part of every record key, so an edited module or template is planned the slow way.
   public internal(set) var sourceDigest = Digest256(words: (0, 0, 0, 0))
-  /// Collects `sourceDigest` while loading.
-  var sourceHasher = SHA256()
+  /// Collects `sourceDigest` while loading: each file's digest, in load order.
+  var sourceDigests: [UInt8] = []
 
   public init(
-    root: String, playbook: String, plays: [Play], modules: [String: Module], restartOrder: Expr?, globals: [VarDecl]
+    root: String, playbook: String, plays: [Play] = [], modules: [String: Module] = [:], restartOrder: Expr? = nil,
+    globals: [VarDecl] = [], sources: SourceFiles = SourceFiles()
   ) {
     self.root = root
     self.playbook = playbook
@@ -124,6 +130,7 @@ public struct Project: Sendable {
     self.modules = modules
     self.restartOrder = restartOrder
     self.globals = globals
+    self.sources = sources
   }
 
   /// Every handler a play can notify, by name.
@@ -138,12 +145,13 @@ public struct Project: Sendable {
 
 /// Reads the playbook, the plays it imports and the modules they use.
 public enum ProjectLoader {
-  /// Loads `playbook` (default `Playbooks/site.dasp`) of the project at `root`.
-  public static func load(root: String, playbook: String?) throws(DiagnosticList) -> Project {
+  /// Loads `playbook` (default `Playbooks/site.dasp`) of the project at `root`, registering
+  /// every file it reads with `sources`.
+  public static func load(root: String, playbook: String?, sources: SourceFiles = SourceFiles()) throws(DiagnosticList) -> Project {
     var sink = DiagnosticSink()
     let rootURL = URL(fileURLWithPath: root).standardizedFileURL.path
     let playbookPath = absolute(playbook ?? "Playbooks/site.dasp", relativeTo: rootURL)
-    var project = Project(root: rootURL, playbook: playbookPath, plays: [], modules: [:], restartOrder: nil, globals: [])
+    var project = Project(root: rootURL, playbook: playbookPath, sources: sources)
     var visited: [String] = []
     var playDecls: [(PlayDecl, String)] = []
     loadPlaybook(playbookPath, root: rootURL, from: nil, visited: &visited, plays: &playDecls, project: &project, sink: &sink)
@@ -171,14 +179,16 @@ public enum ProjectLoader {
       sink.error("\(display(playbookPath, root: rootURL)) declares no plays", at: nil)
     }
     try sink.throwIfErrors()
-    project.sourceDigest = Digest256(raw: project.sourceHasher.finalize())
+    project.sourceDigest = Digest256.of(project.sourceDigests)
     return project
   }
 
   /// Adds a file's name and bytes to the project's digest.
-  static func digest(_ path: String, _ data: Data, into hasher: inout SHA256) {
+  static func digest(_ path: String, _ data: Data, into digests: inout [UInt8]) {
+    var hasher = SHA256()
     hasher.update(Array(path.utf8) + [0] + Array(String(data.count).utf8) + [0])
     hasher.update(data)
+    digests += hasher.finalize()
   }
 
   static func absolute(_ path: String, relativeTo base: String) -> String {
@@ -203,12 +213,12 @@ public enum ProjectLoader {
       sink.error("cannot read \(shown): no such file", at: range)
       return nil
     }
-    digest(path, data, into: &project.sourceHasher)
+    digest(path, data, into: &project.sourceDigests)
     guard let text = String(data: data, encoding: .utf8) else {
       sink.error("\(shown) is not UTF-8 text", at: range)
       return nil
     }
-    let (file, diagnostics) = Parser.parse(text: text, file: shown)
+    let (file, diagnostics) = Parser.parse(text: text, file: shown, sources: project.sources)
     sink.add(contentsOf: diagnostics)
     return (file, shown)
   }
@@ -281,10 +291,11 @@ public enum ProjectLoader {
     let templatesDir = (dir as NSString).appendingPathComponent("templates")
     for entry in ((try? FileManager.default.subpathsOfDirectory(atPath: templatesDir)) ?? []).sorted() {
       let path = (templatesDir as NSString).appendingPathComponent(entry)
-      if let data = FileManager.default.contents(atPath: path) { digest(path, data, into: &project.sourceHasher) }
+      if let data = FileManager.default.contents(atPath: path) { digest(path, data, into: &project.sourceDigests) }
     }
     let module = Module(
-      name: name.name, directory: dir, displayDirectory: shownDir, defaults: defaults, tasks: tasks, handlers: handlers, checks: checks)
+      name: name.name, directory: dir, displayDirectory: shownDir, defaults: defaults, tasks: tasks, handlers: handlers, checks: checks,
+      sources: project.sources)
     project.modules[name.name] = module
     return module
   }

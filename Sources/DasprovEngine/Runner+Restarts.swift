@@ -69,42 +69,67 @@ extension Runner {
     let work: [(node: Int, play: Play, check: HandlerDecl, module: Module)] = indices.flatMap { i in
       plays(of: results[i].host).flatMap { play in play.modules.flatMap { module in module.checks.map { (i, play, $0, module) } } }
     }
-    let verdicts: [String?] = SSHPool.run(Array(work.indices), forks: options.forks) { [self] k in
+    let verdicts: [PreflightVerdict] = SSHPool.run(Array(work.indices), forks: options.forks) { [self] k in
       let item = work[k]
       return self.preflightCheck(item.check, of: item.module, in: item.play, on: results[item.node].host)
     }
     var failures: [Int: String] = [:]
+    var warned: Set<String> = []
     for (item, verdict) in zip(work, verdicts) {
-      guard let why = verdict else { continue }
+      // The same database seen from every node: each warning once.
+      for warning in verdict.warnings where warned.insert(warning).inserted { output.say(output.paint("warning: \(warning)", .changed)) }
+      guard let why = verdict.failure else { continue }
       output.say(output.paint("\(results[item.node].host.name): PRE-FLIGHT FAILED: \(why)", .failed))
       if failures[item.node] == nil { failures[item.node] = why }
     }
     return failures
   }
 
-  /// One pre-flight check on one host: nil when it passed, else why not.
-  private func preflightCheck(_ check: HandlerDecl, of module: Module, in play: Play, on host: HostSpec) -> String? {
+  /// What one pre-flight check found on one host: why it failed, and what is worth a warning.
+  struct PreflightVerdict: Sendable {
+    var failure: String?
+    var warnings: [String] = []
+  }
+
+  /// One pre-flight check on one host.
+  private func preflightCheck(_ check: HandlerDecl, of module: Module, in play: Play, on host: HostSpec) -> PreflightVerdict {
     do {
-      let vars = HostVariables(host: host, play: play, world: world)
-      let task = TaskDecl(
-        name: check.name.name, nameRange: check.name.range, kind: check.kind, target: nil, when: nil, loop: nil,
-        statements: check.statements, notify: [], tags: [], range: check.range)
-      let context = TaskContext(task: task, hostName: host.name, scope: vars.root, functions: world.functions, facts: nil, templates: module)
-      guard case .database(let h, let port, let user, let password, let dbs, let timeout) = try CheckKinds.resolve(check, context: context),
+      guard case .database(let database) = try HostHandlers(host: host, play: play, world: world).check(check, in: module),
         let connection = connections.existing(host.name)
-      else { return nil }
-      let program = DatabaseCheckProgram(host: h, port: port, user: user, password: password, databases: dbs, timeoutSeconds: timeout)
+      else { return PreflightVerdict() }
+      let program = DatabaseCheckProgram(database)
       let result = try run(program.program, on: host, connection, timeout: program.timeout)
       let events = DatabaseCheckProgram.Event.events(in: result.stdout)
-      for case .failed(let why) in events { return "\(check.name.name): \(why)" }
-      guard events.contains(DatabaseCheckProgram.Event.ok) else { return "\(check.name.name): the check stopped early \(result.stderrTail)" }
+      for case .failed(let why) in events { return PreflightVerdict(failure: "\(check.name.name): \(why)") }
+      guard events.contains(DatabaseCheckProgram.Event.ok) else {
+        return PreflightVerdict(failure: "\(check.name.name): the check stopped early \(result.stderrTail)")
+      }
       if events.contains(DatabaseCheckProgram.Event.noClient) {
         output.verbose(1, "\(host.name): \(check.name.name): TCP reachable; no mysql client on the node to check the login")
       }
-      return nil
+      return PreflightVerdict(warnings: Self.databaseWarnings(database, events))
     } catch {
-      return "\(check.name.name): \(error)"
+      return PreflightVerdict(failure: "\(check.name.name): \(error)")
     }
+  }
+
+  /// The connection budget against the server's max_connections, and the schema tables a first
+  /// start needs.
+  static func databaseWarnings(_ database: DatabaseCheck, _ events: [DatabaseCheckProgram.Event]) -> [String] {
+    var warnings: [String] = []
+    let server = "\(database.host):\(database.port)"
+    for case .maxConnections(let limit) in events {
+      if let b = database.budget, b.total > limit {
+        warnings.append(
+          "the database at \(server) allows \(limit) connections (max_connections), but \(b.nodes) nodes × \(b.datasources) MySQL datasources × maxActive \(b.maxActive) can open \(b.total): raise max_connections on the server")
+      }
+    }
+    let missing = events.compactMap { if case .tableMissing(let t) = $0 { return t } else { return nil } }
+    if !missing.isEmpty {
+      warnings.append(
+        "tables \(missing.joined(separator: ", ")) are missing on \(server): the first start needs -Dsetup, or the schema loaded from dbscripts/mysql.sql")
+    }
+    return warnings
   }
 
   /// Members lost since they were configured (their sshd or network gone mid-run), and why.
@@ -126,20 +151,15 @@ extension Runner {
   private func restartNode(_ play: Play, _ outcome: HostOutcome) -> Rollout.NodeRestart {
     guard let connection = connections.existing(outcome.host.name) else { return Rollout.NodeRestart(count: 0, failure: .noConnection) }
     let handlers = project.handlers(of: play)
-    let vars = HostVariables(host: outcome.host, play: play, world: world)
+    let resolver = HostHandlers(host: outcome.host, play: play, world: world)
     var count = 0
     for name in outcome.handlersDue {
       guard let (decl, module) = handlers[name] else { continue }
       let started = Date()
       do {
-        let task = TaskDecl(
-          name: name, nameRange: decl.name.range, kind: decl.kind, target: nil, when: nil, loop: nil, statements: decl.statements,
-          notify: [], tags: [], range: decl.range)
-        let context = TaskContext(task: task, hostName: outcome.host.name, scope: vars.root, functions: world.functions, facts: nil, templates: module)
-        let address = (try? vars.root.lookup("das_address"))??.description ?? outcome.host.vars["ansible_host"]?.description ?? outcome.host.name
         let program: ShellProgram
         let timeout: Double
-        switch try HandlerKinds.resolve(decl, context: context, defaultAddress: address) {
+        switch try resolver.action(name, decl, in: module) {
         case .restart(let spec):
           let restart = RestartProgram(handler: name, spec: spec)
           (program, timeout) = (restart.program, restart.timeout)

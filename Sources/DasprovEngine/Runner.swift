@@ -114,15 +114,20 @@ public final class Runner: @unchecked Sendable {
     let rounds = FactRounds(
       targets: zip(targets, preparations).map { ($0, try? $1.get().needs) }, world: world,
       gather: { [self] host, needs in self.gatherFacts(host, needs) })
-    var results = SSHPool.run(Array(zip(targets, preparations)), forks: options.forks) { [self] host, preparation in
-      let started = Date()
-      var outcome = self.converge(host, preparation, rounds)
-      outcome.seconds = Date().timeIntervalSince(started)
+    // Facts and plans of every host, then — only when no node would fail to start as
+    // configured — every host's changes: a run that cannot end well changes nothing.
+    let planned = SSHPool.run(Array(zip(targets, preparations)), forks: options.forks) { [self] host, preparation in
+      self.planHost(host, preparation, rounds)
+    }
+    let stop = options.mode == .apply ? stopBeforeChanges(planned) : nil
+    var results = SSHPool.run(planned, forks: options.forks) { [self] planned in
+      var outcome = stop == nil ? self.apply(planned) : Self.stopped(planned.outcome)
+      outcome.seconds = Date().timeIntervalSince(planned.started)
       self.progressPrinter.report(outcome)
       return outcome
     }
-    var halted: String?
-    if options.mode != .plan {
+    var halted = stop
+    if options.mode != .plan && stop == nil {
       releaseFreedMemory()
       halted = roll(&results)
     }
@@ -152,7 +157,7 @@ public final class Runner: @unchecked Sendable {
     } catch {
       return .failure(.unreachable(error))
     }
-    let program = FactProgram(requests: needs.requests, probes: needs.probes, records: true)
+    let program = FactProgram(requests: needs.requests, probes: needs.probes, accounts: needs.accounts, records: true)
     do {
       let result = try run(program.program, on: host, connection, timeout: 120)
       guard result.status == 0 || !result.stdout.isEmpty else {
@@ -165,8 +170,26 @@ public final class Runner: @unchecked Sendable {
     }
   }
 
-  /// Connect, gather facts, plan and (in apply mode) change one host.
-  private func converge(_ host: HostSpec, _ preparation: Result<HostPreparation, DiagnosticList>, _ rounds: FactRounds) -> HostOutcome {
+  /// A host planned, with what applying its plan needs.
+  struct PlannedHost: Sendable {
+    var outcome: HostOutcome
+    var connection: HostConnection?
+    var stateDirectory = ""
+    var started: Date
+    /// The record lines its plan proved (see `provenRecords`): written by its apply, or by one
+    /// exec of their own when the host has nothing to change.
+    var proven: [(tag: UInt64, record: FileRecord)] = []
+  }
+
+  /// Connect, gather facts and plan one host (rollback: roll it back).
+  private func planHost(_ host: HostSpec, _ preparation: Result<HostPreparation, DiagnosticList>, _ rounds: FactRounds) -> PlannedHost {
+    let started = Date()
+    var done = PlannedHost(outcome: HostOutcome(host: host), started: started)
+    done.outcome = plan(host, preparation, rounds, into: &done)
+    return done
+  }
+
+  private func plan(_ host: HostSpec, _ preparation: Result<HostPreparation, DiagnosticList>, _ rounds: FactRounds, into planned: inout PlannedHost) -> HostOutcome {
     var outcome = HostOutcome(host: host)
     let planner: HostPlanner
     let instances: [TaskInstance]
@@ -185,6 +208,7 @@ public final class Runner: @unchecked Sendable {
       return outcome
     }
     if options.mode == .rollback { return rollback(host, connection, outcome) }
+    planned.connection = connection
 
     // One round trip: every fact the plan needs (and what other hosts' plans need from here).
     var facts: HostFacts
@@ -234,11 +258,49 @@ public final class Runner: @unchecked Sendable {
       outcome.failure = .planning([failure])
       return outcome
     }
-    guard options.mode == .apply else { return outcome }
+    planned.stateDirectory = stateDirectory
+    planned.proven = proven
+    return outcome
+  }
+
+  /// Whether the run must stop before any change, and why: a node that could not start as
+  /// configured (no JDBC driver, a server that would run as root, no JDK) would halt the roll
+  /// anyway, after the other nodes' files had changed.
+  private func stopBeforeChanges(_ planned: [PlannedHost]) -> String? {
+    let blocked = planned.filter {
+      if case .planning(let diagnostics)? = $0.outcome.failure { return diagnostics.contains { $0.code == .nodeCannotStart } }
+      return false
+    }
+    guard !blocked.isEmpty else { return nil }
+    let names = blocked.map(\.outcome.host.name).joined(separator: ", ")
+    return "stopped before any change: DAS could not start on \(names) as configured (see above); no host was changed. Fix the cause and run 'dasprov apply' again."
+  }
+
+  /// A planned host whose changes the run did not make: its tasks were not attempted, and it
+  /// restarts nothing.
+  static func stopped(_ outcome: HostOutcome) -> HostOutcome {
+    var outcome = outcome
+    if outcome.failure == nil && outcome.unreachable == nil {
+      outcome.applyProgress = ApplyProgress()
+      if !outcome.handlersDue.isEmpty { outcome.restartSkipped = "the run stopped before any change" }
+      outcome.handlersDue = []
+    }
+    return outcome
+  }
+
+  /// Makes one planned host's changes (apply mode).
+  private func apply(_ planned: PlannedHost) -> HostOutcome {
+    var outcome = planned.outcome
+    let host = outcome.host
+    guard options.mode == .apply, outcome.failure == nil, outcome.unreachable == nil, let plan = outcome.plan,
+      let connection = planned.connection
+    else { return outcome }
+    let proven = planned.proven
     guard !plan.changes.isEmpty else {
       if !proven.isEmpty { writeRecords(proven, on: host, connection) }
       return outcome
     }
+    let stateDirectory = planned.stateDirectory
 
     // Large files first, into the staging directory; then one script for every change.
     var progress = ApplyProgress()

@@ -75,6 +75,11 @@ public struct ClusterTopology: Sendable {
 
   public func members(of role: String) -> [Node] { nodes.filter { $0.roles.contains(role) } }
 
+  /// Hosts with a port outside 1-65535 (an offset or Hazelcast port too large or small).
+  public var hostsWithPortsOutOfRange: Set<String> {
+    Set(nodes.filter { n in n.ports.contains { !(1...65535).contains($0.port) } }.map(\.host.name))
+  }
+
   /// A port (or range) a node must be reachable on, and from whom (FACTS.md §10).
   public struct Reachable: Sendable, Hashable {
     public var ports: String

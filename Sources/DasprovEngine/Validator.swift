@@ -13,6 +13,9 @@ public struct Validator {
   let hostsByPlay: [String: [HostSpec]]
   let selection: TagSelection
 
+  /// Hosts whose out-of-range ports another check reports: their handlers are not evaluated.
+  var portsReported: Set<String> = []
+
   public init(project: Project, world: World, hostsByPlay: [String: [HostSpec]], selection: TagSelection = TagSelection()) {
     self.project = project
     self.world = world
@@ -163,6 +166,24 @@ public struct Validator {
       memo[key] = found.entries.map { ($0.diagnostic, !$0.hosts.isEmpty) }
     }
     for (d, perHost) in memo[key] ?? [] { c.add(d, host: perHost ? host.name : nil) }
+    handlerChecks(play, host, &c)
+  }
+
+  /// Handlers and checks evaluate without facts: every one of them can be evaluated now.
+  private func handlerChecks(_ play: Play, _ host: HostSpec, _ c: inout Collector) {
+    let handlers = HostHandlers(host: host, play: play, world: world)
+    for module in play.modules {
+      for h in module.handlers where HandlerKinds.rules(for: h.kind.name) != nil && !portsReported.contains(host.name) {
+        do throws(Diagnostic) { _ = try handlers.action(h.name.name, h, in: module) } catch {
+          if !isUndefinedVariable(error) { c.add(error, host: host.name) }
+        }
+      }
+      for k in module.checks where CheckKinds.rules(for: k.kind.name) != nil {
+        do throws(Diagnostic) { _ = try handlers.check(k, in: module) } catch {
+          if !isUndefinedVariable(error) { c.add(error, host: host.name) }
+        }
+      }
+    }
   }
 
   /// Undefined variables in the play's expressions and templates, given the names known.

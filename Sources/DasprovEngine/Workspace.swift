@@ -10,19 +10,22 @@ public struct Workspace: Sendable {
   /// The hosts this run touches, after `--limit`.
   public let targets: [HostSpec]
   public let warnings: [Diagnostic]
+  /// The run's secrets and source texts: everything that prints goes through it.
+  public let reporting: Reporting
 
   /// Reads the inventory (and, when `root` is given, the project), applying `limit`; vaulted
   /// variables are decrypted with `vault`. The hosts' variables are templated as Ansible
   /// templates them (`Inventory.templatedHostVars`), unless `templated` is false: `inventory`
-  /// shows them as written, as ansible-inventory does.
+  /// shows them as written, as ansible-inventory does. Files read and secrets found are
+  /// registered with `reporting`.
   public static func load(
     inventory path: String, root: String?, playbook: String?, limit: String?, vault: VaultSecrets = VaultSecrets(),
-    templated: Bool = true
+    templated: Bool = true, reporting: Reporting
   ) throws(DiagnosticList) -> Workspace {
-    let (inventory, warnings) = try InventoryLoader.load(path: path, vault: vault)
-    let rendered = templated ? try inventory.templatedHostVars() : [:]
+    let (inventory, warnings) = try InventoryLoader.load(path: path, vault: vault, reporting: reporting)
+    let rendered = templated ? try inventory.templatedHostVars(secrets: reporting.secrets) : [:]
     var project: Project?
-    if let root { project = try ProjectLoader.load(root: root, playbook: playbook) }
+    if let root { project = try ProjectLoader.load(root: root, playbook: playbook, sources: reporting.sources) }
     let hosts = inventory.hosts.map { HostSpec(inventoryHost: $0, vars: rendered[$0.name]) }
     var members: [String: [String]] = [:]
     for host in hosts {
@@ -52,7 +55,7 @@ public struct Workspace: Sendable {
       }
       if targets.isEmpty { throw DiagnosticList(notes.filter { $0.severity == .warning } + [.error("--limit '\(limit)' matches no host of \(path)")]) }
     }
-    return Workspace(inventory: inventory, project: project, world: world, targets: targets, warnings: notes)
+    return Workspace(inventory: inventory, project: project, world: world, targets: targets, warnings: notes, reporting: reporting)
   }
 
   /// Hosts of each play (after `--limit`), by play name.
@@ -73,7 +76,15 @@ public struct Workspace: Sendable {
       for play in project.plays {
         do throws(Diagnostic) { _ = try Runner.hosts(of: play, in: world) } catch { out.append(error) }
       }
-      out += Validator(project: project, world: world, hostsByPlay: hostsByPlay(), selection: selection).validate()
+      let byPlay = hostsByPlay()
+      var validator = Validator(project: project, world: world, hostsByPlay: byPlay, selection: selection)
+      // A port offset out of range is the topology's to report, at its inventory line: the
+      // handlers' port expressions would only say the same again.
+      if ClusterTopology.applies(to: world) {
+        validator.portsReported = ClusterTopology(world: world, restartOrder: []).hostsWithPortsOutOfRange
+      }
+      out += validator.validate()
+      out += CarbonExpansion(project: project, world: world, inventory: inventory, hostsByPlay: byPlay, selection: selection).diagnostics()
     }
     if ClusterTopology.applies(to: world) {
       out += ClusterTopology(world: world, restartOrder: restartOrderNames()).validate(world: world)
@@ -83,7 +94,7 @@ public struct Workspace: Sendable {
 
   public func restartOrderNames() -> [String] {
     guard let project else { return [] }
-    let runner = Runner(project: project, world: world, targets: targets, options: RunOptions(mode: .plan), connector: NoConnector(), output: Output())
+    let runner = Runner(project: project, world: world, targets: targets, options: RunOptions(mode: .plan), connector: NoConnector(), output: Output(masker: reporting.secrets))
     // Only plays that can restart something have a place in the restart order.
     return runner.restartOrder().filter { !project.handlers(of: $0).isEmpty }.map(\.name)
   }
@@ -105,6 +116,6 @@ extension HostSpec {
 
 extension Project {
   static func empty(root: String) -> Project {
-    Project(root: root, playbook: "", plays: [], modules: [:], restartOrder: nil, globals: [])
+    Project(root: root, playbook: "")
   }
 }

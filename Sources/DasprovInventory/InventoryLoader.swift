@@ -9,8 +9,11 @@ public enum InventoryLoader {
   /// one run shows every problem. A malformed inventory is an error, never an empty inventory.
   /// Values of variables named like `*password*` or `*secret*`, and every value decrypted with
   /// `vault` (inline `!vault` values, vault-encrypted files), are registered with
-  /// `SecretMasker.shared`. Vaulted data that `vault` cannot decrypt is an error.
-  public static func load(path: String, vault: VaultSecrets = VaultSecrets()) throws(DiagnosticList) -> (
+  /// `reporting.secrets`; the files read, with `reporting.sources`. Vaulted data that `vault`
+  /// cannot decrypt is an error.
+  public static func load(
+    path: String, vault: VaultSecrets = VaultSecrets(), reporting: Reporting = Reporting()
+  ) throws(DiagnosticList) -> (
     inventory: Inventory, warnings: [Diagnostic]
   ) {
     var isDir: ObjCBool = false
@@ -32,14 +35,14 @@ public enum InventoryLoader {
       throw DiagnosticList([error])
     }
     let directory = (path as NSString).deletingLastPathComponent
-    return try build(text: text, file: path, varsDirectory: directory, vault: vault)
+    return try build(text: text, file: path, varsDirectory: directory, vault: vault, reporting: reporting)
   }
 
   /// Parses inventory text without looking for group_vars/host_vars.
-  public static func parse(text: String, file: String) throws(DiagnosticList) -> (
+  public static func parse(text: String, file: String, reporting: Reporting = Reporting()) throws(DiagnosticList) -> (
     inventory: Inventory, warnings: [Diagnostic]
   ) {
-    try build(text: text, file: file, varsDirectory: nil)
+    try build(text: text, file: file, varsDirectory: nil, reporting: reporting)
   }
 
   /// Ansible reads the file as UTF-8 but tolerates other bytes on comment lines.
@@ -64,7 +67,8 @@ public enum InventoryLoader {
   }
 
   static func build(
-    text original: String, file: String, varsDirectory: String?, vault: VaultSecrets = VaultSecrets()
+    text original: String, file: String, varsDirectory: String?, vault: VaultSecrets = VaultSecrets(),
+    reporting: Reporting
   ) throws(DiagnosticList) -> (
     inventory: Inventory, warnings: [Diagnostic]
   ) {
@@ -80,7 +84,7 @@ public enum InventoryLoader {
           at: SourceRange(file: file, line: 1, column: 1)))
     }
     // SourceFiles splits on "\n" only; give it LF line ends so CRLF files quote correctly.
-    SourceFiles.shared.register(
+    reporting.sources.register(
       file: file,
       text: text.utf8.contains(13) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text,
       names: NameSpans.ini)
@@ -91,7 +95,7 @@ public enum InventoryLoader {
     let graph = reader.graph
     let depths = graph.depths()
 
-    var files = varsDirectory.map { VarsFileReader(baseDirectory: $0, vault: vault) }
+    var files = varsDirectory.map { VarsFileReader(baseDirectory: $0, vault: vault, sources: reporting.sources) }
     let groupFiles: [FileVars] = graph.groups.map { g in
       files?.vars(for: .group, named: g.name) ?? FileVars()
     }
@@ -114,8 +118,8 @@ public enum InventoryLoader {
     diagnostics.add(contentsOf: ReservedNames.warnings(for: hosts.values))
     let list = diagnostics.diagnostics
     if diagnostics.hasErrors { throw DiagnosticList(list) }
-    registerSecrets(hosts: hosts.values, groups: groups.values)
-    for plaintext in files?.decrypted ?? [] { SecretMasker.shared.add(plaintext) }
+    registerSecrets(hosts: hosts.values, groups: groups.values, with: reporting.secrets)
+    for plaintext in files?.decrypted ?? [] { reporting.secrets.add(plaintext) }
     let order = Inventory.hostNames(inGroup: "all", groups: groups)
     var inventory = Inventory(
       sourceFile: file, hosts: order.compactMap { hosts[$0] }, groups: groups,
@@ -166,13 +170,13 @@ public enum InventoryLoader {
   /// A template (`"{{ vault_db_password }}"`) is not the secret: what it renders to is, and
   /// `templatedHostVars` registers that. An `!unsafe` string is never a template.
   private static func registerSecrets(
-    hosts: some Sequence<InventoryHost>, groups: some Sequence<InventoryGroup>
+    hosts: some Sequence<InventoryHost>, groups: some Sequence<InventoryGroup>, with masker: SecretMasker
   ) {
     func register(_ value: Value, _ path: [TaggedLeaf.Step], unsafe: Set<[TaggedLeaf.Step]>) {
       switch value {
       case .string(let s):
-        if unsafe.contains(path) || !TemplateLexer.isPossiblyTemplate(s) { SecretMasker.shared.add(s) }
-      case .int, .double: SecretMasker.shared.add(value.description)
+        if unsafe.contains(path) || !TemplateLexer.isPossiblyTemplate(s) { masker.add(s) }
+      case .int, .double: masker.add(value.description)
       case .list(let items): for (n, item) in items.enumerated() { register(item, path + [.index(n)], unsafe: unsafe) }
       case .map(let m): for (k, item) in m { register(item, path + [.key(k)], unsafe: unsafe) }
       case .null, .bool: break

@@ -36,7 +36,7 @@ struct Authenticator {
 
   /// Logs in, returning how (e.g. `publickey /home/me/.ssh/id_ed25519`), or throws
   /// `.authenticationFailed(tried:offered:)`.
-  mutating func authenticate() throws -> String {
+  mutating func authenticate() throws(SSHError) -> String {
     let user = options.user
     let handle = session.handle
     // The corresponding C function is `libssh2_userauth_list`; NULL with no error means the
@@ -85,7 +85,7 @@ struct Authenticator {
 
   /// Tries each identity the agent holds. The corresponding C functions are
   /// `libssh2_agent_*`; the socket comes from `SSH_AUTH_SOCK` in the options' environment.
-  private mutating func agent(socket: String) throws -> String? {
+  private mutating func agent(socket: String) throws(SSHError) -> String? {
     guard let agent = libssh2_agent_init(session.handle) else {
       tried.append("agent (libssh2_agent_init failed)")
       return nil
@@ -118,7 +118,7 @@ struct Authenticator {
   }
 
   /// Tries one private key file, asking for its passphrase only if it is encrypted.
-  private mutating func keyFile(_ path: String) throws -> String? {
+  private mutating func keyFile(_ path: String) throws(SSHError) -> String? {
     if let signer = options.signers[path] {
       if try signed(with: signer) { return "publickey \(path)" }
       tried.append("publickey \(path)")
@@ -161,7 +161,7 @@ struct Authenticator {
 extension Authenticator {
   /// Public key authentication signed in-process. The corresponding C function is
   /// `libssh2_userauth_publickey`, whose callback reaches the signer through `abstract`.
-  private func signed(with signer: any SSHSigner) throws -> Bool {
+  private func signed(with signer: any SSHSigner) throws(SSHError) -> Bool {
     let box = Unmanaged.passRetained(SignerBox(signer))
     defer { box.release() }
     var abstract: UnsafeMutableRawPointer? = box.toOpaque()
@@ -200,7 +200,7 @@ private let signCallback:
 
 extension Session {
   /// `retry` for calls that return a C string, or NULL with `EAGAIN` as the last error.
-  func retryPointer(_ deadline: Deadline?, _ body: () -> UnsafeMutablePointer<CChar>?) throws -> String? {
+  func retryPointer(_ deadline: Deadline?, _ body: () -> UnsafeMutablePointer<CChar>?) throws(SSHError) -> String? {
     while true {
       if let p = body() { return String(cString: p) }
       if libssh2_session_last_errno(handle) != LIBSSH2_ERROR_EAGAIN { return nil }

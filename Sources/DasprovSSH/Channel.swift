@@ -14,7 +14,7 @@ struct InputReader {
   var isEmpty: Bool { if case .none = source { return true } else { return false } }
 
   /// The next chunk, or `nil` at the end.
-  mutating func next() throws -> Data? {
+  mutating func next() throws(SSHError) -> Data? {
     guard !finished else { return nil }
     switch source {
     case .none: return nil
@@ -28,7 +28,12 @@ struct InputReader {
         }
         file = h
       }
-      let chunk = try file!.read(upToCount: Self.chunkSize) ?? Data()
+      let chunk: Data
+      do {
+        chunk = try file!.read(upToCount: Self.chunkSize) ?? Data()
+      } catch {
+        throw SSHError(.localFile, host: "", "cannot read \(path): \(error.localizedDescription)")
+      }
       if chunk.isEmpty {
         try? file?.close()
         finished = true
@@ -105,7 +110,7 @@ final class Channel {
   static let packet: UInt32 = 32768
 
   /// Opens a "session" channel. The corresponding C function is `libssh2_channel_open_ex`.
-  init(session: Session, deadline: Deadline?) throws {
+  init(session: Session, deadline: Deadline?) throws(SSHError) {
     self.session = session
     let s = session.handle
     handle = try session.retryHandle(deadline) {
@@ -119,7 +124,7 @@ final class Channel {
 
   /// Starts `command` with the user's login shell (`exec` request). The corresponding C
   /// function is `libssh2_channel_process_startup`.
-  func exec(_ command: String, deadline: Deadline?) throws {
+  func exec(_ command: String, deadline: Deadline?) throws(SSHError) {
     let h = handle!
     let rc = try session.retry(deadline) {
       libssh2_channel_process_startup(h, "exec", 4, command, UInt32(command.utf8.count))
@@ -128,7 +133,7 @@ final class Channel {
   }
 
   /// Starts a subsystem such as `sftp`.
-  func subsystem(_ name: String, deadline: Deadline?) throws {
+  func subsystem(_ name: String, deadline: Deadline?) throws(SSHError) {
     let h = handle!
     let rc = try session.retry(deadline) {
       libssh2_channel_process_startup(h, "subsystem", 9, name, UInt32(name.utf8.count))
@@ -138,7 +143,7 @@ final class Channel {
 
   /// Writes stdin and reads stdout/stderr at the same time until the remote side sends EOF, so
   /// neither side can stall the other on a full window. Throws `.timeout` at the deadline.
-  func pump(input: inout InputReader, output: inout OutputCollector, deadline: Deadline?) throws {
+  func pump(input: inout InputReader, output: inout OutputCollector, deadline: Deadline?) throws(SSHError) {
     let h = handle!
     var pending = Data()
     var pendingOffset = 0
@@ -207,7 +212,7 @@ final class Channel {
 
   /// Closes the channel and returns how the command ended (`libssh2_channel_close`,
   /// `_wait_closed`, `_get_exit_status`, `_get_exit_signal`).
-  func finish(deadline: Deadline?) throws -> (status: Int32, signal: String?) {
+  func finish(deadline: Deadline?) throws(SSHError) -> (status: Int32, signal: String?) {
     let h = handle!
     var rc = try session.retry(deadline) { libssh2_channel_close(h) }
     if rc < 0 && rc != LIBSSH2_ERROR_CHANNEL_CLOSED { throw session.error(rc, "closing the channel failed") }

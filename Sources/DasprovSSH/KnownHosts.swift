@@ -35,7 +35,7 @@ struct HostKeyType: Equatable, Sendable {
 
 /// OpenSSH's fingerprint format: `SHA256:` + unpadded base64 of the key blob's SHA-256.
 func openSSHFingerprint(_ blob: [UInt8]) -> String {
-  var hasher = DasprovCore.SHA256()
+  var hasher = SHA256()
   hasher.update(blob)
   let b64 = Data(hasher.finalize()).base64EncodedString()
   return "SHA256:" + b64.replacingOccurrences(of: "=", with: "")
@@ -64,7 +64,7 @@ final class KnownHosts {
   /// A missing file reads as empty; an unreadable one throws `.knownHostsFile`. With `name`, only
   /// the lines that can be about it are parsed (those naming it, hashed ones, patterns): a
   /// known_hosts file of the whole inventory is otherwise parsed once per host, each time whole.
-  init(session: Session, path: String, for name: String? = nil) throws {
+  init(session: Session, path: String, for name: String? = nil) throws(SSHError) {
     self.session = session
     self.path = path
     guard let handle = libssh2_knownhost_init(session.handle) else {
@@ -83,9 +83,10 @@ final class KnownHosts {
       var bytes = Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
       guard !bytes.isEmpty else { continue }
       if let wanted, !Self.mayConcern(bytes, wanted) { continue }
-      // libssh2 reads one byte past the line to look for its newline, and parts of it scan to a
-      // NUL: the line is given NUL-terminated, the terminator not counted.
-      bytes.append(0)
+      // With its newline and a NUL after it: libssh2 1.10 looks at the byte after the key for
+      // a newline to drop, so without one it read past the buffer and, when that byte happened
+      // to be a newline, cut the key's last character ("host key changed" for a right key).
+      bytes += [UInt8(ascii: "\n"), 0]
       let rc = bytes.withUnsafeBufferPointer { buf in
         buf.withMemoryRebound(to: CChar.self) {
           libssh2_knownhost_readline(handle, $0.baseAddress, $0.count - 1, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
@@ -147,7 +148,7 @@ final class KnownHosts {
 
   /// Adds `name key` to the file as one appended line (plain host name, like `ssh-keyscan`).
   /// The corresponding C functions are `libssh2_knownhost_addc` and `libssh2_knownhost_writeline`.
-  func append(name: String, key: [UInt8], type: HostKeyType) throws {
+  func append(name: String, key: [UInt8], type: HostKeyType) throws(SSHError) {
     var store: UnsafeMutablePointer<libssh2_knownhost>?
     let mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | type.knownHostBits
     let rc = key.withUnsafeBufferPointer { buf in
@@ -167,7 +168,7 @@ final class KnownHosts {
 
   /// Appends under an exclusive `flock`, so hosts accepting keys in parallel do not interleave,
   /// and adds a newline first if the file does not end with one.
-  static func appendLine(_ line: [UInt8], to path: String, label: String) throws {
+  static func appendLine(_ line: [UInt8], to path: String, label: String) throws(SSHError) {
     let dir = (path as NSString).deletingLastPathComponent
     if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
       try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

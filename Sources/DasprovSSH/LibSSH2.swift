@@ -1,5 +1,6 @@
 import CLibSSH2
 import Foundation
+import Synchronization
 
 /// Process-wide libssh2 initialisation, reference-counted so that every `libssh2_init` is paired
 /// with a `libssh2_exit`.
@@ -8,12 +9,12 @@ import Foundation
 /// else has, so two hosts connecting at once could race. Every `Session` acquires the runtime
 /// under this lock before creating its handle and releases it after freeing the handle.
 enum LibSSH2Runtime {
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var users = 0
+  /// How many sessions hold the library.
+  private static let users = Mutex(0)
 
   /// The corresponding C function is `libssh2_init`.
-  static func acquire() throws {
-    try lock.withLock {
+  static func acquire() throws(SSHError) {
+    try users.withLock { (users) throws(SSHError) in
       if users == 0 {
         let rc = libssh2_init(0)
         guard rc == 0 else {
@@ -26,7 +27,7 @@ enum LibSSH2Runtime {
 
   /// The corresponding C function is `libssh2_exit`.
   static func release() {
-    lock.withLock {
+    users.withLock { users in
       users -= 1
       if users == 0 { libssh2_exit() }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -59,14 +60,14 @@ struct SSHWireReader {
 /// Asks for a key's passphrase on the terminal, once per key file per run, and only when stdin
 /// is a terminal: an unattended run must fail with a message, never hang on a prompt.
 enum PassphrasePrompt {
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var cache: [String: String] = [:]
+  /// Passphrases typed so far, by key path. Held while prompting: one prompt at a time.
+  private static let cache = Mutex<[String: String]>([:])
 
   /// The passphrase for `keyPath`, or `nil` when there is no terminal or the user typed nothing.
   static func passphrase(for keyPath: String) -> String? {
     guard isatty(0) == 1 else { return nil }
     // One prompt at a time: many hosts may reach the same key at once.
-    return lock.withLock {
+    return cache.withLock { cache in
       if let cached = cache[keyPath] { return cached }
       guard let answer = readHidden(prompt: "Enter passphrase for key '\(keyPath)': "), !answer.isEmpty else { return nil }
       cache[keyPath] = answer

@@ -9,7 +9,7 @@ final class SFTP {
 
   /// Starts the subsystem (one channel, one round trip). The corresponding C function is
   /// `libssh2_sftp_init`.
-  init(session: Session, deadline: Deadline?) throws {
+  init(session: Session, deadline: Deadline?) throws(SSHError) {
     self.session = session
     let s = session.handle
     guard let h = try session.retryHandle(deadline, { libssh2_sftp_init(s) }) else {
@@ -42,7 +42,7 @@ final class SFTP {
 
   /// `stat` or `lstat`; `nil` for "no such file". The corresponding C function is
   /// `libssh2_sftp_stat_ex`.
-  func stat(_ path: String, follow: Bool, deadline: Deadline?) throws -> RemoteFileInfo? {
+  func stat(_ path: String, follow: Bool, deadline: Deadline?) throws(SSHError) -> RemoteFileInfo? {
     session.context.countRoundTrip()
     var attrs = LIBSSH2_SFTP_ATTRIBUTES()
     let rc = try session.retry(deadline) {
@@ -59,7 +59,7 @@ final class SFTP {
 
   /// The target of a symlink. The corresponding C function is `libssh2_sftp_symlink_ex` with
   /// `LIBSSH2_SFTP_READLINK`.
-  func readlink(_ path: String, deadline: Deadline?) throws -> String {
+  func readlink(_ path: String, deadline: Deadline?) throws(SSHError) -> String {
     session.context.countRoundTrip()
     var buffer = [CChar](repeating: 0, count: 4097)
     let rc = try session.retry(deadline) {
@@ -72,7 +72,7 @@ final class SFTP {
   }
 
   /// Opens a file. The corresponding C function is `libssh2_sftp_open_ex`.
-  func open(_ path: String, flags: Int32, mode: Int32, deadline: Deadline?) throws -> SFTPFile {
+  func open(_ path: String, flags: Int32, mode: Int32, deadline: Deadline?) throws(SSHError) -> SFTPFile {
     session.context.countRoundTrip()
     let h = handle
     guard let file = try session.retryHandle(deadline, {
@@ -109,7 +109,7 @@ final class SFTPFile {
   /// and keeps them in flight at once, returning as acknowledgements arrive; so the caller
   /// passes big buffers and calls again with the unacknowledged rest.
   /// Returns how many bytes were acknowledged (the caller advances by that much).
-  func write(_ bytes: UnsafeRawBufferPointer, deadline: Deadline?) throws -> Int {
+  func write(_ bytes: UnsafeRawBufferPointer, deadline: Deadline?) throws(SSHError) -> Int {
     let h = handle!
     let n = try sftp.session.retryCount(deadline) {
       libssh2_sftp_write(h, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
@@ -119,7 +119,7 @@ final class SFTPFile {
   }
 
   /// Reads up to `buffer.count` bytes; 0 at the end of the file.
-  func read(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline?) throws -> Int {
+  func read(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline?) throws(SSHError) -> Int {
     let h = handle!
     let n = try sftp.session.retryCount(deadline) {
       libssh2_sftp_read(h, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
@@ -130,7 +130,7 @@ final class SFTPFile {
   }
 
   /// The corresponding C function is `libssh2_sftp_close_handle`.
-  func close(deadline: Deadline?) throws {
+  func close(deadline: Deadline?) throws(SSHError) {
     guard let h = handle else { return }
     sftp.session.context.countRoundTrip()
     handle = nil

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs per-host work on dedicated OS threads, at most `forks` at a time.
 ///
@@ -14,10 +15,13 @@ public enum SSHPool {
     _ items: [Item], forks: Int, _ body: @escaping @Sendable (Item) -> Result
   ) -> [Result] {
     let done = DispatchSemaphore(value: 0)
-    let batch = Batch(items: items, forks: forks, body: body) { done.signal() }
-    batch.start()
+    let results = Handover<[Result]>()
+    Batch(items: items, forks: forks, body: body) { all in
+      results.put(all)
+      done.signal()
+    }.start()
     done.wait()
-    return batch.results()
+    return results.take() ?? []
   }
 
   /// The same, suspending the task instead of blocking a cooperative thread.
@@ -25,10 +29,7 @@ public enum SSHPool {
     _ items: [Item], forks: Int, _ body: @escaping @Sendable (Item) -> Result
   ) async -> [Result] {
     await withCheckedContinuation { (continuation: CheckedContinuation<[Result], Never>) in
-      let box = BatchBox<Item, Result>()
-      let batch = Batch(items: items, forks: forks, body: body) { continuation.resume(returning: box.batch!.results()) }
-      box.batch = batch
-      batch.start()
+      Batch(items: items, forks: forks, body: body) { continuation.resume(returning: $0) }.start()
     }
   }
 
@@ -36,33 +37,40 @@ public enum SSHPool {
   static let stackSize = 1 << 20
 }
 
-private final class BatchBox<Item: Sendable, Result: Sendable>: @unchecked Sendable {
-  var batch: Batch<Item, Result>?
+/// A value handed from one thread to another.
+private final class Handover<Value: Sendable>: Sendable {
+  private let value = Mutex<Value?>(nil)
+  func put(_ v: Value) { value.withLock { $0 = v } }
+  func take() -> Value? { value.withLock { $0 } }
 }
 
 /// Shared state of one `SSHPool.run`: a work index and result slots under a lock.
-private final class Batch<Item: Sendable, Result: Sendable>: @unchecked Sendable {
+private final class Batch<Item: Sendable, Result: Sendable>: Sendable {
+  private struct State {
+    var next = 0
+    var slots: [Result?]
+    var running = 0
+  }
+
   private let items: [Item]
   private let forks: Int
   private let body: @Sendable (Item) -> Result
-  private let finished: @Sendable () -> Void
-  private let lock = NSLock()
-  private var next = 0
-  private var slots: [Result?]
-  private var running = 0
+  /// Called once, by the last worker, with every result in input order.
+  private let finished: @Sendable ([Result]) -> Void
+  private let state: Mutex<State>
 
-  init(items: [Item], forks: Int, body: @escaping @Sendable (Item) -> Result, finished: @escaping @Sendable () -> Void) {
+  init(items: [Item], forks: Int, body: @escaping @Sendable (Item) -> Result, finished: @escaping @Sendable ([Result]) -> Void) {
     self.items = items
     self.forks = max(1, forks)
     self.body = body
     self.finished = finished
-    slots = Array(repeating: nil, count: items.count)
+    state = Mutex(State(slots: Array(repeating: nil, count: items.count)))
   }
 
   func start() {
     let workers = min(forks, items.count)
-    guard workers > 0 else { return finished() }
-    running = workers
+    guard workers > 0 else { return finished([]) }
+    state.withLock { $0.running = workers }
     for i in 0..<workers {
       let thread = Thread { [self] in work() }
       thread.name = "dasprov-ssh-\(i)"
@@ -73,79 +81,83 @@ private final class Batch<Item: Sendable, Result: Sendable>: @unchecked Sendable
 
   private func work() {
     while true {
-      let index: Int? = lock.withLock {
-        guard next < items.count else { return nil }
-        defer { next += 1 }
-        return next
+      let index: Int? = state.withLock { state in
+        guard state.next < items.count else { return nil }
+        defer { state.next += 1 }
+        return state.next
       }
       guard let index else { break }
       let result = body(items[index])
-      lock.withLock { slots[index] = result }
+      state.withLock { $0.slots[index] = result }
     }
-    let last = lock.withLock {
-      running -= 1
-      return running == 0
+    // The last worker out hands over the results; the others have stored theirs by then.
+    let results: [Result]? = state.withLock {
+      $0.running -= 1
+      return $0.running == 0 ? $0.slots.map { $0! } : nil
     }
-    if last { finished() }
+    if let results { finished(results) }
   }
-
-  func results() -> [Result] { lock.withLock { slots.map { $0! } } }
 }
 
 /// The run's connections, one per host, opened on first use and reused by every later phase
 /// (facts, apply, restarts). A failed connect is remembered, so an unreachable host fails fast
 /// in later phases instead of waiting for its timeout again.
-public final class SSHSessions: @unchecked Sendable {
-  public typealias Connector = @Sendable (SSHOptions) throws -> any RemoteTransport
+public final class SSHSessions: Sendable {
+  public typealias Connector = @Sendable (SSHOptions) throws(SSHError) -> any RemoteTransport
   private let connector: Connector
-  private let lock = NSLock()
-  private var entries: [String: Entry] = [:]
+  private let entries = Mutex<[String: Entry]>([:])
 
-  private final class Entry: @unchecked Sendable {
-    let lock = NSLock()
-    var transport: (any RemoteTransport)?
-    var failure: Error?
+  /// One host's connection or failure. Its lock is held while connecting, so a second thread
+  /// asking for the same host waits for the first one's connection instead of opening another.
+  private final class Entry: Sendable {
+    let outcome = Mutex<Swift.Result<any RemoteTransport, SSHError>?>(nil)
   }
 
-  /// `connector` defaults to `SSHSession.connect`; engine tests pass a fake.
-  public init(connector: @escaping Connector = { try SSHSession.connect($0) }) {
+  /// The jump hosts the run's sessions share (one login per bastion per run).
+  public let jumpHosts: JumpHosts
+
+  /// Connects with `SSHSession.connect`, sharing jump hosts through `jumpHosts`.
+  public init(jumpHosts: JumpHosts = JumpHosts()) {
+    self.jumpHosts = jumpHosts
+    connector = { (options) throws(SSHError) in try SSHSession.connect(options, jumpHosts: jumpHosts) }
+  }
+
+  /// A connector of the caller's own; engine tests pass a fake.
+  public init(connector: @escaping Connector) {
     self.connector = connector
+    jumpHosts = JumpHosts()
   }
 
   /// The transport for `options.displayName`, connecting on first use. Blocks the calling
   /// thread; two threads asking for the same host share one connection.
-  public func transport(for options: SSHOptions) throws -> any RemoteTransport {
-    let entry = lock.withLock {
-      if let e = entries[options.displayName] { return e }
+  public func transport(for options: SSHOptions) throws(SSHError) -> any RemoteTransport {
+    let entry = entries.withLock {
+      if let e = $0[options.displayName] { return e }
       let e = Entry()
-      entries[options.displayName] = e
+      $0[options.displayName] = e
       return e
     }
-    return try entry.lock.withLock {
-      if let t = entry.transport { return t }
-      if let f = entry.failure { throw f }
-      do {
-        let t = try connector(options)
-        entry.transport = t
-        return t
-      } catch {
-        entry.failure = error
-        throw error
-      }
+    return try entry.outcome.withLock { (outcome) throws(SSHError) in
+      if let outcome { return try outcome.get() }
+      let result = Swift.Result { () throws(SSHError) in try connector(options) }
+      outcome = result
+      return try result.get()
     }
   }
 
   /// Every open transport, by host name.
   public var open: [String: any RemoteTransport] {
-    lock.withLock { entries.compactMapValues { $0.transport } }
+    let all = entries.withLock { $0 }
+    return all.compactMapValues { entry in entry.outcome.withLock { try? $0?.get() } }
   }
 
-  /// Closes every connection.
+  /// Closes every connection, then the jump hosts.
   public func closeAll() {
-    let all = lock.withLock {
+    let all = entries.withLock { entries in
       defer { entries = [:] }
-      return entries.values.compactMap { $0.transport }
+      return Array(entries.values)
     }
-    for t in all { t.close() }
+    for entry in all { entry.outcome.withLock { try? $0?.get() }?.close() }
+    jumpHosts.closeAll()
   }
 }

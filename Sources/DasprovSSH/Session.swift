@@ -1,5 +1,6 @@
 import CLibSSH2
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -10,28 +11,41 @@ import Foundation
 /// State the C callbacks reach through libssh2's `abstract` pointer: byte counters, the time
 /// of the last byte received (for dead-connection detection), and the password that the
 /// keyboard-interactive callback answers with.
-final class SessionContext: @unchecked Sendable {
-  private let lock = NSLock()
-  private var counters = TransportStats()
-  private var lastReceive = Deadline.now()
-  /// Only set while keyboard-interactive authentication runs, on the session's thread.
-  var interactivePassword: String?
+final class SessionContext: Sendable {
+  private struct Counters {
+    var stats = TransportStats()
+    var lastReceive = Deadline.now()
+  }
 
-  func sent(_ n: Int) { lock.withLock { counters.bytesSent += n } }
+  private let counters = Mutex(Counters())
+  private let password = Mutex<String?>(nil)
+  /// Whether the socket is TCP, so the receive callback re-arms `TCP_QUICKACK` (a tunnelled
+  /// session's socket is one end of a socketpair).
+  let isTCP: Bool
+
+  init(isTCP: Bool) { self.isTCP = isTCP }
+
+  func sent(_ n: Int) { counters.withLock { $0.stats.bytesSent += n } }
 
   func received(_ n: Int) {
     let now = Deadline.now()
-    lock.withLock {
-      counters.bytesReceived += n
-      lastReceive = now
+    counters.withLock {
+      $0.stats.bytesReceived += n
+      $0.lastReceive = now
     }
   }
 
-  func countRoundTrip(_ n: Int = 1) { lock.withLock { counters.roundTrips += n } }
-  func countChannel() { lock.withLock { counters.channelsOpened += 1 } }
-  func channelReceived(_ n: Int) { lock.withLock { counters.channelBytesReceived += n } }
-  var stats: TransportStats { lock.withLock { counters } }
-  var lastReceiveNanos: UInt64 { lock.withLock { lastReceive } }
+  func countRoundTrip(_ n: Int = 1) { counters.withLock { $0.stats.roundTrips += n } }
+  func countChannel() { counters.withLock { $0.stats.channelsOpened += 1 } }
+  func channelReceived(_ n: Int) { counters.withLock { $0.stats.channelBytesReceived += n } }
+  var stats: TransportStats { counters.withLock { $0.stats } }
+  var lastReceiveNanos: UInt64 { counters.withLock { $0.lastReceive } }
+
+  /// Only set while keyboard-interactive authentication runs, on the session's thread.
+  var interactivePassword: String? {
+    get { password.withLock { $0 } }
+    set { password.withLock { $0 = newValue } }
+  }
 }
 
 /// The send callback: `send(2)` with `MSG_NOSIGNAL` (a dead peer must not raise SIGPIPE in the
@@ -56,16 +70,18 @@ private let recvCallback:
     -> Int = { fd, buffer, length, flags, abstract in
       let n = recv(fd, buffer, length, flags)
       if n < 0 { return -Int(errno == EWOULDBLOCK ? EAGAIN : errno) }
+      guard let raw = abstract?.pointee else { return n }
+      let context = Unmanaged<SessionContext>.fromOpaque(raw).takeUnretainedValue()
       #if os(Linux)
         // Acknowledge at once. sshd does not set TCP_NODELAY on non-interactive sessions, so
         // its small replies wait for our ACK, which Linux delays by up to 40 ms; measured here,
         // `exec true` went from ≈ 45 ms to ≈ 5 ms. The flag does not stick, hence every recv.
-        var one: Int32 = 1
-        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
+        if context.isTCP {
+          var one: Int32 = 1
+          _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
       #endif
-      if n > 0, let raw = abstract?.pointee {
-        Unmanaged<SessionContext>.fromOpaque(raw).takeUnretainedValue().received(n)
-      }
+      if n > 0 { context.received(n) }
       return n
     }
 
@@ -78,7 +94,7 @@ private let recvCallback:
 final class Session {
   let handle: OpaquePointer
   let socket: Int32
-  let context = SessionContext()
+  let context: SessionContext
   /// The host name for messages.
   let label: String
   /// Seconds between keepalives; 0 disables them.
@@ -88,11 +104,13 @@ final class Session {
   var operationStart: UInt64 = Deadline.now()
   private var closed = false
 
-  /// Takes ownership of `socket`, closing it even when this initialiser throws.
-  init(socket: Int32, label: String) throws {
+  /// Takes ownership of `socket`, closing it even when this initialiser throws. `isTCP` is false
+  /// for a tunnelled session, whose socket is one end of a socketpair.
+  init(socket: Int32, label: String, isTCP: Bool = true) throws(SSHError) {
     self.socket = socket
     self.label = label
-    do {
+    self.context = SessionContext(isTCP: isTCP)
+    do throws(SSHError) {
       try LibSSH2Runtime.acquire()
     } catch {
       sysClose(socket)
@@ -157,7 +175,7 @@ final class Session {
 
   /// Calls `body` until it stops returning `LIBSSH2_ERROR_EAGAIN`, waiting on the socket between
   /// tries. Returns the final code (≥ 0 success, < 0 a real error for the caller to map).
-  func retry(_ deadline: Deadline?, _ body: () -> Int32) throws -> Int32 {
+  func retry(_ deadline: Deadline?, _ body: () -> Int32) throws(SSHError) -> Int32 {
     while true {
       let rc = body()
       if rc != LIBSSH2_ERROR_EAGAIN { return rc }
@@ -166,7 +184,7 @@ final class Session {
   }
 
   /// `retry` for `ssize_t`-returning calls.
-  func retryCount(_ deadline: Deadline?, _ body: () -> Int) throws -> Int {
+  func retryCount(_ deadline: Deadline?, _ body: () -> Int) throws(SSHError) -> Int {
     while true {
       let rc = body()
       if rc != Int(LIBSSH2_ERROR_EAGAIN) { return rc }
@@ -175,7 +193,7 @@ final class Session {
   }
 
   /// `retry` for calls that return a handle, or NULL with `EAGAIN` as the last error.
-  func retryHandle(_ deadline: Deadline?, _ body: () -> OpaquePointer?) throws -> OpaquePointer? {
+  func retryHandle(_ deadline: Deadline?, _ body: () -> OpaquePointer?) throws(SSHError) -> OpaquePointer? {
     while true {
       if let h = body() { return h }
       if libssh2_session_last_errno(handle) != LIBSSH2_ERROR_EAGAIN { return nil }
@@ -186,7 +204,7 @@ final class Session {
   /// Waits until the socket is ready in the direction libssh2 is blocked on
   /// (`libssh2_session_block_directions`), the deadline passes (`SSHError.timeout`), or the
   /// next keepalive is due. Throws `.disconnected` after three keepalive intervals of silence.
-  func wait(_ deadline: Deadline?) throws {
+  func wait(_ deadline: Deadline?) throws(SSHError) {
     var timeout: Int32 = 1000
     if let deadline {
       if deadline.hasPassed { throw SSHError(.timeout, host: label, "timed out") }

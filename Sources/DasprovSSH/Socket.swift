@@ -39,7 +39,7 @@ struct Deadline: Sendable {
 /// delayed ACKs (≈ 0.15 s → 0.07 s per host on loopback, peers-and-user-asks.md §9).
 enum TCPSocket {
   /// A connected socket descriptor. The caller owns it and must `close` it.
-  static func connect(host: String, port: Int, deadline: Deadline, label: String) throws -> Int32 {
+  static func connect(host: String, port: Int, deadline: Deadline, label: String) throws(SSHError) -> Int32 {
     var hints = addrinfo()
     hints.ai_family = AF_UNSPEC
     #if canImport(Glibc)

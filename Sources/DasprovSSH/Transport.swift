@@ -13,27 +13,27 @@ public protocol RemoteTransport: AnyObject, Sendable {
   /// Runs one command. A non-zero exit status is a result, not an error.
   func exec(
     _ command: RemoteCommand, stdin: ExecInput, timeout: Duration?, become: Bool?, output: ExecOutput
-  ) throws -> ExecResult
+  ) throws(SSHError) -> ExecResult
   /// Runs a POSIX `sh` script (`sh -s`, script on stdin), or — when `stdinAfterScript` is given —
   /// `sh -c SCRIPT` with that input on stdin.
   func runScript(
     _ script: String, stdinAfterScript: ExecInput, timeout: Duration?, become: Bool?, output: ExecOutput
-  ) throws -> ExecResult
+  ) throws(SSHError) -> ExecResult
   /// Writes a file atomically: temp file in the destination directory, fsync, sha256 check,
   /// rename. Keeps the replaced file's mode and owner unless `mode`/`owner`/`group` are given.
   func upload(
     _ source: UploadSource, to remotePath: String, mode: UInt16?, owner: String?, group: String?,
     become: Bool?, method: UploadMethod
-  ) throws -> UploadResult
+  ) throws(SSHError) -> UploadResult
   /// A remote file's contents; at most `maxBytes` (a larger file is an error).
-  func download(_ remotePath: String, become: Bool?, maxBytes: Int) throws -> Data
+  func download(_ remotePath: String, become: Bool?, maxBytes: Int) throws(SSHError) -> Data
   /// `stat` (following symlinks) or `lstat`; `nil` when nothing is there.
-  func stat(_ remotePath: String, followSymlinks: Bool, become: Bool?) throws -> RemoteFileInfo?
-  func readlink(_ remotePath: String, become: Bool?) throws -> String
+  func stat(_ remotePath: String, followSymlinks: Bool, become: Bool?) throws(SSHError) -> RemoteFileInfo?
+  func readlink(_ remotePath: String, become: Bool?) throws(SSHError) -> String
   /// Creates (or, with `replace`, atomically replaces) the symlink `path` → `target`.
-  func symlink(target: String, at path: String, replace: Bool, become: Bool?) throws
+  func symlink(target: String, at path: String, replace: Bool, become: Bool?) throws(SSHError)
   /// `mkdir -p`, then `chmod` when `mode` is given.
-  func mkdirP(_ remotePath: String, mode: UInt16?, become: Bool?) throws
+  func mkdirP(_ remotePath: String, mode: UInt16?, become: Bool?) throws(SSHError)
   /// Counters for this connection so far.
   var stats: TransportStats { get }
   /// Ends the connection. Further calls throw `.disconnected`.
@@ -43,48 +43,48 @@ public protocol RemoteTransport: AnyObject, Sendable {
 extension RemoteTransport {
   public func exec(
     _ command: RemoteCommand, stdin: ExecInput = .none, timeout: Duration? = nil, become: Bool? = nil
-  ) throws -> ExecResult {
+  ) throws(SSHError) -> ExecResult {
     try exec(command, stdin: stdin, timeout: timeout, become: become, output: .buffer())
   }
 
   public func runScript(
     _ script: String, stdinAfterScript: ExecInput = .none, timeout: Duration? = nil, become: Bool? = nil
-  ) throws -> ExecResult {
+  ) throws(SSHError) -> ExecResult {
     try runScript(script, stdinAfterScript: stdinAfterScript, timeout: timeout, become: become, output: .buffer())
   }
 
   public func runScript(
     _ script: ShellScript, stdinAfterScript: ExecInput = .none, timeout: Duration? = nil, become: Bool? = nil
-  ) throws -> ExecResult {
+  ) throws(SSHError) -> ExecResult {
     try runScript(script.text, stdinAfterScript: stdinAfterScript, timeout: timeout, become: become, output: .buffer())
   }
 
   public func upload(
     _ source: UploadSource, to remotePath: String, mode: UInt16? = nil, owner: String? = nil,
     group: String? = nil, become: Bool? = nil
-  ) throws -> UploadResult {
+  ) throws(SSHError) -> UploadResult {
     try upload(source, to: remotePath, mode: mode, owner: owner, group: group, become: become, method: .auto)
   }
 
-  public func download(_ remotePath: String, become: Bool? = nil) throws -> Data {
+  public func download(_ remotePath: String, become: Bool? = nil) throws(SSHError) -> Data {
     try download(remotePath, become: become, maxBytes: 256 << 20)
   }
 
-  public func stat(_ remotePath: String, become: Bool? = nil) throws -> RemoteFileInfo? {
+  public func stat(_ remotePath: String, become: Bool? = nil) throws(SSHError) -> RemoteFileInfo? {
     try stat(remotePath, followSymlinks: true, become: become)
   }
 
-  public func lstat(_ remotePath: String, become: Bool? = nil) throws -> RemoteFileInfo? {
+  public func lstat(_ remotePath: String, become: Bool? = nil) throws(SSHError) -> RemoteFileInfo? {
     try stat(remotePath, followSymlinks: false, become: become)
   }
 
-  public func readlink(_ remotePath: String) throws -> String { try readlink(remotePath, become: nil) }
+  public func readlink(_ remotePath: String) throws(SSHError) -> String { try readlink(remotePath, become: nil) }
 
-  public func symlink(target: String, at path: String, replace: Bool = true) throws {
+  public func symlink(target: String, at path: String, replace: Bool = true) throws(SSHError) {
     try symlink(target: target, at: path, replace: replace, become: nil)
   }
 
-  public func mkdirP(_ remotePath: String, mode: UInt16? = nil) throws {
+  public func mkdirP(_ remotePath: String, mode: UInt16? = nil) throws(SSHError) {
     try mkdirP(remotePath, mode: mode, become: nil)
   }
 }
@@ -97,7 +97,7 @@ public enum ExecInput {
   /// A local file, streamed in chunks.
   case file(String)
   /// Chunks from a closure until it returns `nil`; for sources that are neither memory nor file.
-  case stream(() throws -> Data?)
+  case stream(() throws(SSHError) -> Data?)
 }
 
 /// What to do with a command's output.
@@ -142,7 +142,7 @@ public struct ExecResult: Sendable, Equatable {
   }
 
   /// This result, or `SSHError.commandFailed` with the exit status and the tail of stderr.
-  public func checked(host: String, command: String) throws -> ExecResult {
+  public func checked(host: String, command: String) throws(SSHError) -> ExecResult {
     guard !succeeded else { return self }
     let how = signal.map { "was killed by SIG\($0)" } ?? "exited with status \(status)"
     let tail = stderrTail()

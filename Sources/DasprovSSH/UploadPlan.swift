@@ -82,7 +82,7 @@ struct UploadPlan {
   }
 
   /// The upload's result, or `SSHError.commandFailed` with what the script said.
-  func finish(_ result: ExecResult, host: String, bytes: Int, method: UploadMethod) throws -> UploadResult {
+  func finish(_ result: ExecResult, host: String, bytes: Int, method: UploadMethod) throws(SSHError) -> UploadResult {
     guard result.succeeded else {
       let tail = result.stderrTail()
       throw SSHError(

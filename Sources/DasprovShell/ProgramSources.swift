@@ -3,6 +3,60 @@
 /// The text of every remote program, by file name, exactly as in Sources/DasprovShell/Programs/.
 enum ProgramSources {
   static let files: [String: String] = [
+    "account.sh": #"""
+# shellcheck shell=sh disable=SC2034 # the acct_* results are for the program that includes this file
+# Included by facts.sh and restart.sh: who a server runs as, and with which JAVA_HOME (FACTS.md
+# §10: wso2server.sh needs JAVA_HOME, and `sudo` drops it from the environment).
+#
+# service_account HOME USER JAVA_HOME: USER empty means the owner of HOME, which must not be
+# root (a USER of root, given on purpose, is allowed); JAVA_HOME empty means the one USER's login
+# environment sets (/etc/profile and its own profile, as `runuser -l` reads them), which must be
+# a directory holding bin/java. Sets acct_owner, acct_user, acct_java_home, and acct_problem
+# (empty when the server can be started so).
+service_account() {
+  acct_owner=$(stat -c %U -- "$1" 2>/dev/null) || acct_owner=
+  acct_user=${2:-$acct_owner}
+  acct_java_home=$3
+  acct_problem=
+  if [ -z "$acct_owner" ]; then acct_problem="$1 does not exist"; return; fi
+  if [ -z "$2" ] && [ "$acct_owner" = root ]; then
+    acct_problem="$1 belongs to root, so DAS would run as root: set das_user to its service user (or das_user=root to run it as root on purpose)"
+    return
+  fi
+  if ! id -u -- "$acct_user" >/dev/null 2>&1; then acct_problem="user $acct_user does not exist"; return; fi
+  if [ -z "$acct_java_home" ]; then
+    # shellcheck disable=SC2016 # expanded by the user's login shell, not here
+    acct_java_home=$(as_login_shell "$acct_user" 'printf %s "${JAVA_HOME:-}"' 2>/dev/null) || acct_java_home=
+    if [ -z "$acct_java_home" ]; then
+      acct_problem="no JAVA_HOME for $acct_user: das_java_home is not set and $acct_user's login environment sets none (set das_java_home to a JDK directory)"
+      return
+    fi
+  fi
+  if [ ! -x "$acct_java_home/bin/java" ]; then
+    acct_problem="JAVA_HOME $acct_java_home of $acct_user holds no bin/java (set das_java_home to a JDK directory)"
+  fi
+}
+
+# as_login_shell USER SCRIPT: SCRIPT in a login /bin/sh of USER (service users' own shells are
+# often nologin, hence -s). From root with runuser; as USER itself directly; else through sudo.
+as_login_shell() {
+  if [ "$(id -un)" = "$1" ]; then sh -lc "$2"
+  elif [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then runuser -l "$1" -s /bin/sh -c "$2"
+  else sudo -n -u "$1" sh -lc "$2"
+  fi
+}
+
+# as_server_user USER JAVA_HOME COMMAND: COMMAND (one quoted command line) as USER, from /, with
+# JAVA_HOME set explicitly. USER empty: as this program's own user.
+as_server_user() {
+  set -- "$1" env "JAVA_HOME=$2" sh -c "$3"
+  if [ -z "$1" ] || [ "$(id -un)" = "$1" ]; then shift; (cd / && "$@")
+  elif [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then u=$1; shift; (cd / && runuser -u "$u" -- "$@")
+  else u=$1; shift; (cd / && sudo -n -u "$u" -- "$@")
+  fi
+}
+
+"""#,
     "apply.sh": #"""
 #!/bin/sh
 # dasprov: make every change of one host, in order, each file atomically, with a backup of every
@@ -217,12 +271,16 @@ printf '@healthy 0\n'
 # The password reaches the client in a mode-0600 option file written from this program's
 # standard input (never a command-line argument) and removed before the program ends.
 #
+# With a login it also reports the server's max_connections, and which of the tables TABLES
+# names (schema.table) are missing: the caller warns about both.
+#
 # Parameters: H, P (server and port), U (the user, for messages), TO (timeout, seconds),
-# DBS (databases, space-separated).
+# DBS (databases, space-separated), TABLES (schema.table names, space-separated).
 # Steps: check_database, the option file's text on stdin.
-# Output: `@tcp-ok`, `@no-client`, `@login-ok`, `@ok`, or `@fail MESSAGE`.
+# Output: `@tcp-ok`, `@no-client`, `@login-ok`, `@max-connections N`, `@table-missing NAME`,
+# `@ok`, or `@fail MESSAGE`.
 : "${H:?}" "${P:?}" "${U:?}" "${TO:?}"
-DBS=${DBS-}
+DBS=${DBS-} TABLES=${TABLES-}
 fail() { printf '@fail %s\n' "$1"; exit 1; }
 
 check_database() {
@@ -240,7 +298,13 @@ check_database() {
   out=$(mysql --defaults-extra-file="$T" -h "$H" -P "$P" --protocol=TCP --batch --skip-column-names -e 'SHOW DATABASES' 2>&1) \
     || fail "login as $U to $H:$P failed: $(printf '%s' "$out" | tail -n 1)"
   for d in $DBS; do printf '%s\n' "$out" | grep -qxF -- "$d" || fail "database $d is not visible to $U on $H:$P"; done
-  printf '@login-ok\n@ok\n'
+  printf '@login-ok\n'
+  q="SELECT @@max_connections; SELECT CONCAT(table_schema, '.', table_name) FROM information_schema.tables"
+  if out=$(mysql --defaults-extra-file="$T" -h "$H" -P "$P" --protocol=TCP --batch --skip-column-names -e "$q" 2>/dev/null); then
+    printf '@max-connections %s\n' "$(printf '%s\n' "$out" | head -n 1)"
+    for t in $TABLES; do printf '%s\n' "$out" | grep -qxF -- "$t" || printf '@table-missing %s\n' "$t"; done
+  fi
+  printf '@ok\n'
 }
 
 # @steps
@@ -265,10 +329,13 @@ check_database() {
 #
 # Parameters: E (the end marker), CAT_LIMIT (bytes of contents at most).
 # Steps: host_facts, records, facts_find PATH…, facts_sha PATH…, facts_cat PATH…,
-#        facts_list INDEX PATH, probe INDEX ARGV…, probe_output INDEX ARGV…, addresses.
+#        facts_list INDEX PATH, probe INDEX ARGV…, probe_output INDEX ARGV…, addresses,
+#        account NAME HOME USER JAVA_HOME (a server's account: account.sh).
 : "${E:?}" "${CAT_LIMIT:?}"
 # shellcheck source=prologue.sh
 . ./prologue.sh
+# shellcheck source=account.sh
+. ./account.sh
 printf '@raw %s\n' "$E"
 
 # The state directory, the OS (only the os-release keys the controller reads), host name, user,
@@ -319,6 +386,13 @@ probe_output() { i=$1; shift; printf '@probeout %s\n' "$i"; ( "$@" ) </dev/null 
 
 addresses() { printf '@addresses %s\n' "$(hostname -I 2>/dev/null)"; }
 
+# Who server NAME would run as: its home's owner, the user, JAVA_HOME, and the problem (one line
+# each, the last empty when there is none), then @end.
+account() {
+  service_account "$2" "$3" "$4"
+  printf '@account %s\n%s\n%s\n%s\n%s\n@end\n' "$1" "$acct_owner" "$acct_user" "$acct_java_home" "$acct_problem"
+}
+
 # @steps
 printf '@done\n'
 
@@ -347,16 +421,38 @@ fi
 # that never closed proves nothing) and open again; and the start-up line appears in the log
 # after the restart began. On success the pending-restart marker is removed.
 #
+# With an account (ACCOUNT_HOME set), the server is started as its user with JAVA_HOME passed
+# explicitly (account.sh): a running server is stopped as whoever owns its process, and the
+# runtime paths it owns (`owns` steps) are given to the user before the start, so a node that
+# once ran as root moves to its service user. dasprov's own state stays where it is.
+#
 # Parameters: H (the handler: names the pending marker), START (the start command, one quoted
 # command line), STOP (the stop command, or empty: TERM the old PID), PIDFILE, LOG, LINE (the
-# start-up line), ADDR, PORT (the health port, or empty), TIMEOUT (seconds).
-# Output: `@begin`, `@stopped`, `@started`, `@port-open`, `@log-line`, `@healthy SECONDS`, or
-# `@fail MESSAGE`.
+# start-up line), ADDR, PORT (the health port, or empty), TIMEOUT (seconds); ACCOUNT_HOME,
+# RUN_AS, JAVA_HOME_DIR (see account.sh; ACCOUNT_HOME empty: commands run as this program's user
+# in its environment).
+# Steps: owns PATH (absolute, or relative to ACCOUNT_HOME).
+# Output: `@begin`, `@stopped`, `@owned PATH`, `@started`, `@port-open`, `@log-line`,
+# `@healthy SECONDS`, or `@log-error LINE`… then `@fail MESSAGE`.
 : "${H:?}" "${START:?}" "${TIMEOUT:?}" "${ADDR:?}"
 STOP=${STOP-} PIDFILE=${PIDFILE-} LOG=${LOG-} LINE=${LINE-} PORT=${PORT-}
+ACCOUNT_HOME=${ACCOUNT_HOME-} RUN_AS=${RUN_AS-} JAVA_HOME_DIR=${JAVA_HOME_DIR-}
 # shellcheck source=prologue.sh
 . ./prologue.sh
-fail() { printf '@fail %s\n' "$1"; exit 1; }
+# shellcheck source=account.sh
+. ./account.sh
+logsize=0
+# The last ERROR lines the server logged since the restart began, then why the gate failed.
+fail() {
+  if [ -n "$LOG" ] && [ -f "$LOG" ]; then
+    tail -c +"$((logsize + 1))" -- "$LOG" 2>/dev/null | grep -F ' ERROR ' | tail -n 3 | while IFS= read -r l; do printf '@log-error %s\n' "$l"; done
+  fi
+  printf '@fail %s\n' "$1"
+  exit 1
+}
+owned=
+owns() { owned="$owned$1
+"; }
 now() { date +%s; }
 begin=$(now); deadline=$((begin + TIMEOUT))
 expired() { [ "$(now)" -ge "$deadline" ]; }
@@ -368,13 +464,25 @@ port_open() {
     hex=$(printf '%04X' "$PORT"); grep -q ":$hex [0-9A-F:]* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
   fi
 }
+# Runs a command line as USER with the account's JAVA_HOME, or as is without an account.
+run_server() {
+  if [ -n "$ACCOUNT_HOME" ]; then as_server_user "$1" "$acct_java_home" "$2"; else eval "$2"; fi
+}
+
+# @steps
 old=""; [ -n "$PIDFILE" ] && [ -f "$PIDFILE" ] && old=$(cat -- "$PIDFILE" 2>/dev/null)
-logsize=0; [ -n "$LOG" ] && [ -f "$LOG" ] && logsize=$(stat -c %s -- "$LOG")
+[ -n "$LOG" ] && [ -f "$LOG" ] && logsize=$(stat -c %s -- "$LOG")
+if [ -n "$ACCOUNT_HOME" ]; then
+  service_account "$ACCOUNT_HOME" "$RUN_AS" "$JAVA_HOME_DIR"
+  [ -z "$acct_problem" ] || fail "$acct_problem"
+fi
 mkdir -p -- "$S"
 printf '@begin %s old=%s\n' "$begin" "${old:-none}"
 if [ -n "$STOP" ]; then
   if [ -n "$old" ] && kill -0 "$old" 2>/dev/null; then
-    eval "$STOP" </dev/null >>"$S/last-restart.log" 2>&1 || fail "the stop command failed with status $?"
+    # As whoever runs the server now: root, if it was started as root before.
+    owner=; [ -n "$ACCOUNT_HOME" ] && owner=$(stat -c %U -- "/proc/$old" 2>/dev/null)
+    run_server "${owner:-${acct_user:-}}" "$STOP" </dev/null >>"$S/last-restart.log" 2>&1 || fail "the stop command failed with status $?"
   fi
 elif [ -n "$old" ]; then
   kill -TERM "$old" 2>/dev/null
@@ -386,7 +494,16 @@ printf '@stopped\n'
 if [ -n "$PORT" ]; then
   while port_open; do expired && fail "port $PORT on $ADDR stayed open after the old process exited (another process holds it?)"; sleep 0.1; done
 fi
-eval "$START" </dev/null >>"$S/last-restart.log" 2>&1 || fail "the start command failed with status $? (see $S/last-restart.log)"
+if [ -n "$ACCOUNT_HOME" ] && [ "$(id -u)" = 0 ] && [ "$acct_user" != root ]; then
+  printf '%s' "$owned" | while IFS= read -r p; do
+    [ -n "$p" ] || continue
+    case $p in /*) ;; *) p=$ACCOUNT_HOME/$p ;; esac
+    if [ -e "$p" ] && [ -n "$(find "$p" ! -user "$acct_user" -print 2>/dev/null | head -n 1)" ]; then
+      chown -R -- "$acct_user:" "$p" && printf '@owned %s\n' "$p"
+    fi
+  done
+fi
+run_server "${acct_user:-}" "$START" </dev/null >>"$S/last-restart.log" 2>&1 || fail "the start command failed with status $? (see $S/last-restart.log)"
 printf '@started\n'
 if [ -n "$PORT" ]; then
   until port_open; do expired && fail "port $PORT on $ADDR did not open within ${TIMEOUT}s"; sleep 0.1; done

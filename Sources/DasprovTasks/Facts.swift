@@ -84,6 +84,23 @@ public struct PathFacts: Sendable, Hashable {
 }
 
 /// Everything gathered from one host in its single fact round trip.
+/// Who a server would run as on the host, as account.sh resolved it.
+public struct ServiceAccount: Sendable, Hashable {
+  /// The owner of the installation.
+  public var owner: String
+  public var user: String
+  public var javaHome: String
+  /// Why the server cannot be started so; nil when it can.
+  public var problem: String?
+
+  public init(owner: String, user: String, javaHome: String, problem: String?) {
+    self.owner = owner
+    self.user = user
+    self.javaHome = javaHome
+    self.problem = problem
+  }
+}
+
 public struct HostFacts: Sendable {
   public var osID: String
   public var osLike: [String]
@@ -99,6 +116,8 @@ public struct HostFacts: Sendable {
   public var probeOutputs: [[String]: [UInt8]] = [:]
   /// Handlers whose restart is still owed from an earlier, interrupted run.
   public var pendingHandlers: [String]
+  /// The accounts servers would run as, by handler name (when a handler names one).
+  public var accounts: [String: ServiceAccount] = [:]
 
   public init(
     osID: String = "", osLike: [String] = [], osVersion: String = "", osPrettyName: String = "",

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// ```
 /// task "export CARBON_HOME" line "{{ das_home }}/bin/wso2server.sh" when os_family == "RedHat" {
-///   ensure "export CARBON_HOME={{ das_link }}" match '^export CARBON_HOME=' before '^\[ -z "\$CARBON_HOME" \]'
+///   ensure "export CARBON_HOME={{ shell_quote(das_link) }}" match '^export CARBON_HOME=' before '^\[ -z "\$CARBON_HOME" \]'
 /// }
 /// ```
 public enum LineTask: TaskKind {

@@ -93,7 +93,7 @@ extension TaskKind {
 public enum TaskKinds {
   public static let all: [any TaskKind.Type] = [
     TemplateTask.self, XMLTask.self, LineTask.self, PropertiesTask.self, LinkTask.self, FileTask.self,
-    DirectoryTask.self, CopyTask.self, CommandTask.self, PruneTask.self, MySQLTask.self,
+    DirectoryTask.self, CopyTask.self, CommandTask.self, PruneTask.self, MySQLTask.self, RequireTask.self,
   ]
 
   public static func named(_ name: String) -> (any TaskKind.Type)? { all.first { $0.name == name } }

@@ -37,11 +37,15 @@ public final class CompiledTemplate: @unchecked Sendable {
   public let path: String
   public let kind: TemplateKind
   public let variables: [TemplateVariableUse]
+  /// Every member name the template reads, loop variables' included: `{{ m.das_address }}` in
+  /// `{% for m in peers %}` gives `das_address` (what it reads of each host object).
+  public let memberNames: Set<String>
   private let nodes: [NodeType]
   private let environment: Environment
 
-  public init(path: String, text: String, kind: TemplateKind? = nil) throws(DiagnosticList) {
-    SourceFiles.shared.register(file: path, text: text)
+  /// Compiles `text`, registering it with `sources` so diagnostics can quote it.
+  public init(path: String, text: String, kind: TemplateKind? = nil, sources: SourceFiles = SourceFiles()) throws(DiagnosticList) {
+    sources.register(file: path, text: text)
     self.path = path
     self.kind = kind ?? TemplateKind.forFile(path)
     let environment = Environment(extensions: [Self.escapingExtension])
@@ -85,6 +89,7 @@ public final class CompiledTemplate: @unchecked Sendable {
     var walker = VariableWalker(path: path)
     walker.walk(parsed, bound: ["forloop"], token: nil, depth: 0)
     variables = walker.uses
+    memberNames = walker.members
   }
 
   /// Renders with `context`. Callers check `variables` against the context first.
@@ -163,6 +168,7 @@ public final class CompiledTemplate: @unchecked Sendable {
 struct VariableWalker {
   let path: String
   var uses: [TemplateVariableUse] = []
+  var members: Set<String> = []
   private var seen: Set<String> = []
 
   init(path: String) { self.path = path }
@@ -205,6 +211,9 @@ struct VariableWalker {
     if first == "\"" || first == "'" || first.isNumber || first == "-" { return }
     if ["true", "false", "nil"].contains(text) || Double(text) != nil { return }
     let root = String(text.prefix { $0 != "." && $0 != "[" })
+    for member in text.split(separator: ".").dropFirst() where !member.isEmpty && !member.allSatisfy(\.isNumber) {
+      members.insert(String(member.prefix { $0 != "[" }))
+    }
     guard !root.isEmpty, !bound.contains(root) else { return }
     let range = token.map { CompiledTemplate.range(of: $0, path: path) } ?? SourceRange(file: path, line: 1, column: 1)
     let key = "\(root)@\(range.line):\(range.column)"

@@ -5,16 +5,16 @@ import Foundation
 
 /// Prints diagnostics (masked) and turns errors into exit code 1.
 enum Diagnostics {
-  static func print(_ ds: [Diagnostic], color: Bool) {
+  static func print(_ ds: [Diagnostic], color: Bool, reporting: Reporting) {
     guard !ds.isEmpty else { return }
     // The renderer masks secrets where they stand as values, never in the names of groups or hosts.
-    let text = DiagnosticRenderer(color: color, masker: SecretMasker.shared).render(ds)
+    let text = reporting.renderer(color: color).render(ds)
     FileHandle.standardError.write(Data(text.utf8))
   }
 
   /// Prints and exits 1 when any diagnostic is an error.
-  static func check(_ ds: [Diagnostic], color: Bool) throws {
-    print(ds, color: color)
+  static func check(_ ds: [Diagnostic], color: Bool, reporting: Reporting) throws {
+    print(ds, color: color, reporting: reporting)
     if ds.contains(where: { $0.severity == .error }) {
       let n = ds.filter { $0.severity == .error }.count
       FileHandle.standardError.write(Data("dasprov: \(n) error\(n == 1 ? "" : "s"); no host was touched\n".utf8))
@@ -23,14 +23,16 @@ enum Diagnostics {
   }
 
   static func load(
-    inventory: String, root: String?, playbook: String?, limit: String?, vault: VaultOptions, color: Bool, templated: Bool = true
+    inventory: String, root: String?, playbook: String?, limit: String?, vault: VaultOptions, color: Bool, templated: Bool = true,
+    reporting: Reporting
   ) throws -> Workspace {
     do throws(DiagnosticList) {
       let (secrets, warnings) = try vault.secrets()
-      print(warnings, color: color)
-      return try Workspace.load(inventory: inventory, root: root, playbook: playbook, limit: limit, vault: secrets, templated: templated)
+      print(warnings, color: color, reporting: reporting)
+      return try Workspace.load(
+        inventory: inventory, root: root, playbook: playbook, limit: limit, vault: secrets, templated: templated, reporting: reporting)
     } catch {
-      try check(error.diagnostics, color: color)
+      try check(error.diagnostics, color: color, reporting: reporting)
       throw CommandExit(.invalidInput)
     }
   }
@@ -48,24 +50,29 @@ struct RunTarget: ParsableArguments {
   @OptionGroup var flags: RunFlags
   @OptionGroup var vault: VaultOptions
 
-  func run(_ mode: RunMode) throws {
-    try Self.execute(inventory: inventory, playbook: playbook, project: project, flags: flags, vault: vault, mode: mode)
+  func run(_ mode: RunMode, reporting: Reporting) throws {
+    try Self.execute(inventory: inventory, playbook: playbook, project: project, flags: flags, vault: vault, mode: mode, reporting: reporting)
   }
 
-  static func execute(inventory: String, playbook: String?, project: ProjectOptions, flags: RunFlags, vault: VaultOptions, mode: RunMode) throws {
-    let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: playbook, limit: flags.limit, vault: vault, color: flags.color)
+  static func execute(
+    inventory: String, playbook: String?, project: ProjectOptions, flags: RunFlags, vault: VaultOptions, mode: RunMode, reporting: Reporting
+  ) throws {
+    let workspace = try Diagnostics.load(
+      inventory: inventory, root: project.root, playbook: playbook, limit: flags.limit, vault: vault, color: flags.color, reporting: reporting)
     for host in workspace.targets {
-      for (name, value) in host.vars where HostVariables.isSecretName(name) { SecretMasker.shared.add(value.description) }
+      for (name, value) in host.vars where HostVariables.isSecretName(name) { reporting.secrets.add(value.description) }
     }
-    try Diagnostics.check(workspace.validate(selection: flags.selection), color: flags.color)
+    try Diagnostics.check(workspace.validate(selection: flags.selection), color: flags.color, reporting: reporting)
     var options = RunOptions(mode: mode)
     options.selection = flags.selection
     options.forks = flags.forks
     options.diff = flags.diff
     options.maxFail = flags.maxFail
     options.skipPreflight = flags.skipPreflight
-    let output = Output(color: flags.color, json: flags.json, verbosity: flags.verbose)
-    let connector = SSHConnector(knownHostsOverride: flags.knownHosts, policyOverride: flags.hostKeyChecking, inventoryDirectory: (inventory as NSString).deletingLastPathComponent)
+    let output = Output(masker: reporting.secrets, color: flags.color, json: flags.json, verbosity: flags.verbose)
+    let connector = SSHConnector(
+      knownHostsOverride: flags.knownHosts, policyOverride: flags.hostKeyChecking,
+      inventoryDirectory: (inventory as NSString).deletingLastPathComponent, masker: reporting.secrets)
     let runner = Runner(
       project: workspace.project!, world: workspace.world, targets: workspace.targets, options: options, connector: connector, output: output)
     let report = runner.run()
@@ -83,7 +90,7 @@ struct RunTarget: ParsableArguments {
   }
 }
 
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: ReportingCommand {
   static let configuration = CommandConfiguration(
     commandName: "apply",
     abstract: "Make the hosts match the playbooks, then restart changed nodes in role order.",
@@ -93,12 +100,12 @@ struct ApplyCommand: ParsableCommand {
 
   @OptionGroup var target: RunTarget
 
-  func run() throws {
-    try target.run(.apply)
+  func run(reporting: Reporting) throws {
+    try target.run(.apply, reporting: reporting)
   }
 }
 
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: ReportingCommand {
   static let configuration = CommandConfiguration(
     commandName: "plan",
     abstract: "Show what apply would change, changing nothing (exit 2 when something would change).",
@@ -106,12 +113,12 @@ struct PlanCommand: ParsableCommand {
 
   @OptionGroup var target: RunTarget
 
-  func run() throws {
-    try target.run(.plan)
+  func run(reporting: Reporting) throws {
+    try target.run(.plan, reporting: reporting)
   }
 }
 
-struct RollbackCommand: ParsableCommand {
+struct RollbackCommand: ReportingCommand {
   static let configuration = CommandConfiguration(
     commandName: "rollback",
     abstract: "Restore the files of each host's last apply from its backups, then restart in role order.")
@@ -123,12 +130,12 @@ struct RollbackCommand: ParsableCommand {
   @OptionGroup var flags: RunFlags
   @OptionGroup var vault: VaultOptions
 
-  func run() throws {
-    try RunTarget.execute(inventory: inventory, playbook: nil, project: project, flags: flags, vault: vault, mode: .rollback)
+  func run(reporting: Reporting) throws {
+    try RunTarget.execute(inventory: inventory, playbook: nil, project: project, flags: flags, vault: vault, mode: .rollback, reporting: reporting)
   }
 }
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: ReportingCommand {
   static let configuration = CommandConfiguration(
     commandName: "validate",
     abstract: "Parse and check the inventory, playbooks, modules and templates without touching a host.")
@@ -145,19 +152,20 @@ struct ValidateCommand: ParsableCommand {
   @Flag(name: .customLong("no-color"), help: "No colours.")
   var noColor = false
 
-  func run() throws {
+  func run(reporting: Reporting) throws {
     let color = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
-    let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: playbook, limit: nil, vault: vault, color: color)
+    let workspace = try Diagnostics.load(
+      inventory: inventory, root: project.root, playbook: playbook, limit: nil, vault: vault, color: color, reporting: reporting)
     for host in workspace.world.hosts {
-      for (name, value) in host.vars where HostVariables.isSecretName(name) { SecretMasker.shared.add(value.description) }
+      for (name, value) in host.vars where HostVariables.isSecretName(name) { reporting.secrets.add(value.description) }
     }
-    try Diagnostics.check(workspace.validate(), color: color)
+    try Diagnostics.check(workspace.validate(), color: color, reporting: reporting)
     let plays = workspace.project?.plays.count ?? 0
     print("ok: \(workspace.world.hosts.count) hosts, \(plays) plays, \(workspace.project?.modules.count ?? 0) modules")
   }
 }
 
-struct InventoryCommand: ParsableCommand {
+struct InventoryCommand: ReportingCommand {
   static let configuration = CommandConfiguration(
     commandName: "inventory",
     abstract: "Show an inventory as Ansible sees it: --list (JSON), --graph (tree) or --host NAME.")
@@ -181,10 +189,11 @@ struct InventoryCommand: ParsableCommand {
     guard chosen == 1 else { throw ValidationError("choose exactly one of --list, --graph, --host NAME") }
   }
 
-  func run() throws {
+  func run(reporting: Reporting) throws {
     // ansible-inventory prints values as written, `{{ … }}` included: no templating here.
-    let workspace = try Diagnostics.load(inventory: inventory, root: nil, playbook: nil, limit: nil, vault: vault, color: false, templated: false)
-    Diagnostics.print(workspace.warnings, color: false)
+    let workspace = try Diagnostics.load(
+      inventory: inventory, root: nil, playbook: nil, limit: nil, vault: vault, color: false, templated: false, reporting: reporting)
+    Diagnostics.print(workspace.warnings, color: false, reporting: reporting)
     if list { print(workspace.inventory.ansibleListJSON()) }
     if graph { print(workspace.inventory.ansibleGraph()) }
     if let host {
@@ -197,7 +206,7 @@ struct InventoryCommand: ParsableCommand {
   }
 }
 
-struct TopologyCommand: ParsableCommand {
+struct TopologyCommand: ReportingCommand {
   static let configuration = CommandConfiguration(
     commandName: "topology",
     abstract: "Show the DAS cluster the inventory describes: roles, addresses, ports, Hazelcast groups, restart order.")
@@ -211,19 +220,20 @@ struct TopologyCommand: ParsableCommand {
   @OptionGroup var project: ProjectOptions
   @OptionGroup var vault: VaultOptions
 
-  func run() throws {
-    let workspace = try Diagnostics.load(inventory: inventory, root: project.root, playbook: nil, limit: nil, vault: vault, color: false)
+  func run(reporting: Reporting) throws {
+    let workspace = try Diagnostics.load(
+      inventory: inventory, root: project.root, playbook: nil, limit: nil, vault: vault, color: false, reporting: reporting)
     guard ClusterTopology.applies(to: workspace.world) else {
       FileHandle.standardError.write(Data("error: \(inventory) has none of the groups receivers, indexers, analyzers, presenters\n".utf8))
       throw CommandExit(.invalidInput)
     }
     let topology = ClusterTopology(world: workspace.world, restartOrder: workspace.restartOrderNames())
-    Diagnostics.print(topology.validate(world: workspace.world), color: false)
+    Diagnostics.print(topology.validate(world: workspace.world), color: false, reporting: reporting)
     print(dot ? topology.dot() : topology.text(), terminator: "")
   }
 }
 
-struct FactsCommand: ParsableCommand {
+struct FactsCommand: ReportingCommand {
   static let configuration = CommandConfiguration(
     commandName: "facts",
     abstract: "Gather and print each host's facts (OS family, hostname, addresses) in one round trip per host.")
@@ -234,10 +244,13 @@ struct FactsCommand: ParsableCommand {
   @OptionGroup var flags: RunFlags
   @OptionGroup var vault: VaultOptions
 
-  func run() throws {
-    let workspace = try Diagnostics.load(inventory: inventory, root: nil, playbook: nil, limit: flags.limit, vault: vault, color: flags.color)
-    let output = Output(color: flags.color, json: flags.json, verbosity: flags.verbose)
-    let connector = SSHConnector(knownHostsOverride: flags.knownHosts, policyOverride: flags.hostKeyChecking, inventoryDirectory: (inventory as NSString).deletingLastPathComponent)
+  func run(reporting: Reporting) throws {
+    let workspace = try Diagnostics.load(
+      inventory: inventory, root: nil, playbook: nil, limit: flags.limit, vault: vault, color: flags.color, reporting: reporting)
+    let output = Output(masker: reporting.secrets, color: flags.color, json: flags.json, verbosity: flags.verbose)
+    let connector = SSHConnector(
+      knownHostsOverride: flags.knownHosts, policyOverride: flags.hostKeyChecking,
+      inventoryDirectory: (inventory as NSString).deletingLastPathComponent, masker: reporting.secrets)
     let results = FactsGatherer.gather(workspace.targets, connector: connector, forks: flags.forks)
     var failed = false
     var json: [String: Value] = [:]

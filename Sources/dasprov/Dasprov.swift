@@ -25,18 +25,35 @@ struct Dasprov: ParsableCommand {
     ])
 
   /// Parses, runs, and maps whatever is thrown to the documented exit codes (ErrorReport).
+  /// The run's `Reporting` is made here, so the error report masks what the command met.
   static func main(_ arguments: [String]?) -> Never {
     let status: ExitStatus
+    let reporting = Reporting()
     do {
       var command = try parseAsRoot(arguments)
-      try command.run()
+      if let reportingCommand = command as? any ReportingCommand {
+        try reportingCommand.run(reporting: reporting)
+      } else {
+        try command.run()
+      }
       status = .success
     } catch {
       let color = ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
-      status = ErrorReport.report(error, masker: SecretMasker.shared, color: color)
+      status = ErrorReport.report(error, reporting: reporting, color: color)
     }
     Foundation.exit(status.rawValue)
   }
 
   static func main() { main(nil) }
+}
+
+/// A command that reads inventories or projects: it registers the files it reads and the secrets
+/// it meets with the run's `Reporting`, which `main` then uses to report its errors.
+protocol ReportingCommand: ParsableCommand {
+  func run(reporting: Reporting) throws
+}
+
+extension ReportingCommand {
+  /// ArgumentParser's entry point; `Dasprov.main` calls `run(reporting:)` itself.
+  func run() throws { try run(reporting: Reporting()) }
 }

@@ -38,23 +38,25 @@ enum ErrorReport {
   }
 
   /// What to print for `error`, and whether it belongs on stdout (help, version) or stderr.
-  static func message(for error: any Error, masker: SecretMasker, color: Bool) -> (text: String, toStandardOutput: Bool) {
+  /// Diagnostics quote the run's files and mask its secrets where they stand as values (never
+  /// in names); any other message is masked whole.
+  static func message(for error: any Error, reporting: Reporting, color: Bool) -> (text: String, toStandardOutput: Bool) {
     switch error {
     case is CommandExit:
       return ("", false)
     case let list as DiagnosticList:
-      return (masker.mask(DiagnosticRenderer(color: color).render(list.diagnostics)), false)
+      return (reporting.renderer(color: color).render(list.diagnostics), false)
     case let diagnostic as Diagnostic:
-      return (masker.mask(DiagnosticRenderer(color: color).render([diagnostic])), false)
+      return (reporting.renderer(color: color).render([diagnostic]), false)
     default:
       let text = Dasprov.fullMessage(for: error)
-      return (masker.mask(text), status(for: error) == .success)
+      return (reporting.secrets.mask(text), status(for: error) == .success)
     }
   }
 
   /// Prints `error` where it belongs and returns the exit status.
-  static func report(_ error: any Error, masker: SecretMasker, color: Bool) -> ExitStatus {
-    let (text, toStandardOutput) = message(for: error, masker: masker, color: color)
+  static func report(_ error: any Error, reporting: Reporting, color: Bool) -> ExitStatus {
+    let (text, toStandardOutput) = message(for: error, reporting: reporting, color: color)
     if !text.isEmpty {
       let line = text.hasSuffix("\n") ? text : text + "\n"
       (toStandardOutput ? FileHandle.standardOutput : FileHandle.standardError).write(Data(line.utf8))

@@ -35,15 +35,15 @@ typealias ExitStatus = dasprov.ExitStatus
   }
 
   @Test func helpGoesToStandardOutputAndUsageErrorsToStandardError() {
-    let masker = SecretMasker()
-    let (help, helpToStdout) = ErrorReport.message(for: CleanExit.helpRequest(Dasprov.self), masker: masker, color: false)
+    let reporting = Reporting()
+    let (help, helpToStdout) = ErrorReport.message(for: CleanExit.helpRequest(Dasprov.self), reporting: reporting, color: false)
     #expect(helpToStdout)
     #expect(help.contains("Exit codes:"))
     do {
       _ = try Dasprov.parseAsRoot(["plan", "inv.ini", "--nope"])
       Issue.record("an unknown option parsed")
     } catch {
-      let (text, toStdout) = ErrorReport.message(for: error, masker: masker, color: false)
+      let (text, toStdout) = ErrorReport.message(for: error, reporting: reporting, color: false)
       #expect(!toStdout)
       #expect(text.contains("--nope"))
     }
@@ -58,19 +58,19 @@ typealias ExitStatus = dasprov.ExitStatus
   }
 
   @Test func diagnosticsAreInvalidInputAndRenderedMasked() {
-    let masker = SecretMasker()
-    masker.add("Hunter-22")
+    let reporting = Reporting()
+    reporting.secrets.add("Hunter-22")
     let list = DiagnosticList([.error("password Hunter-22 is not allowed here")])
     #expect(ErrorReport.status(for: list) == .invalidInput)
     #expect(ErrorReport.status(for: Diagnostic.error("x")) == .invalidInput)
-    let (text, toStdout) = ErrorReport.message(for: list, masker: masker, color: false)
+    let (text, toStdout) = ErrorReport.message(for: list, reporting: reporting, color: false)
     #expect(!toStdout)
     #expect(text.contains("error: password ******** is not allowed here"), "\(text)")
     #expect(!text.contains("Hunter-22"))
   }
 
   @Test func commandExitsPrintNothingMore() {
-    let (text, _) = ErrorReport.message(for: CommandExit(.hostFailed), masker: SecretMasker(), color: false)
+    let (text, _) = ErrorReport.message(for: CommandExit(.hostFailed), reporting: Reporting(), color: false)
     #expect(text.isEmpty)
   }
 }

@@ -28,7 +28,7 @@ import Testing
   }
 
   @Test func diagnosticWithoutFile() {
-    #expect(DiagnosticRenderer().render(.error("host h1 unreachable")) == "error: host h1 unreachable\n")
+    #expect(DiagnosticRenderer(sources: SourceFiles()).render(.error("host h1 unreachable")) == "error: host h1 unreachable\n")
   }
 }
 
@@ -98,6 +98,25 @@ import Testing
     #expect(
       SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
         == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+  }
+
+  @Test func streamedInPiecesEqualsWhole() {
+    let data = (0..<70_001).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+    var s = SHA256()
+    for start in stride(from: 0, to: data.count, by: 777) {
+      data[start..<min(start + 777, data.count)].withUnsafeBytes { s.update($0) }
+    }
+    #expect(s.finalizeHex() == SHA256.hex(data))
+    // A sequence that is not contiguous takes the copying path.
+    #expect(SHA256.hex(data.lazy.map { $0 }) == SHA256.hex(data))
+  }
+}
+
+@Suite struct SHA1Tests {
+  @Test func knownVectorAndMySQLNativePassword() {
+    #expect(SHA1.digest(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined() == "a9993e364706816aba3e25717850c26c9cd0d89d")
+    // SELECT PASSWORD('password') on MySQL 5.7.
+    #expect(SHA1.mysqlNativePassword("password") == "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19")
   }
 }
 

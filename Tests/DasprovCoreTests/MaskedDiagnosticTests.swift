@@ -13,7 +13,7 @@ import Testing
 
   @Test func namesInMessagesAreNotMasked() {
     let d = Diagnostic.warning("group name \(name: "quagga-routers") is odd; quagga leaks otherwise")
-    let text = DiagnosticRenderer(masker: masker("quagga")).render(d)
+    let text = DiagnosticRenderer(sources: SourceFiles(), masker: masker("quagga")).render(d)
     #expect(text == "warning: group name 'quagga-routers' is odd; ******** leaks otherwise\n")
   }
 

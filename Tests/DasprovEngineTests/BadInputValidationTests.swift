@@ -25,7 +25,9 @@ import Testing
       dir = FileManager.default.temporaryDirectory.appendingPathComponent("dasprov-bad-\(UUID().uuidString)").path
       let fm = FileManager.default
       try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      // The sandbox's inventory names its connector jar, which exists only where a sandbox runs.
       let base = try String(contentsOfFile: root + "/Inventories/sandbox.ini", encoding: .utf8)
+        .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("mysql_jdbc_jar=") }.joined(separator: "\n")
       try edit(base).write(toFile: inventory, atomically: true, encoding: .utf8)
       if copyProject {
         try fm.createDirectory(atPath: project, withIntermediateDirectories: true)
@@ -45,13 +47,16 @@ import Testing
     /// What `dasprov apply` prints before it gives up, with this directory shown as `$DIR`.
     func diagnostics() -> String {
       let found: [Diagnostic]
+      let reporting = Reporting()
       do throws(DiagnosticList) {
-        let workspace = try Workspace.load(inventory: inventory, root: FileManager.default.fileExists(atPath: project) ? project : root, playbook: nil, limit: nil)
+        let workspace = try Workspace.load(
+          inventory: inventory, root: FileManager.default.fileExists(atPath: project) ? project : root, playbook: nil, limit: nil,
+          reporting: reporting)
         found = workspace.validate().filter { $0.severity == .error }
       } catch {
         found = error.diagnostics
       }
-      return DiagnosticRenderer().render(found).replacingOccurrences(of: dir, with: "$DIR")
+      return reporting.renderer(color: false).render(found).replacingOccurrences(of: dir, with: "$DIR")
     }
   }
 

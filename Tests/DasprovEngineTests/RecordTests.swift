@@ -51,7 +51,7 @@ import Testing
     }
 
     func load(_ inventory: String = "hosts.ini") throws -> Loaded {
-      let workspace = try Workspace.load(inventory: dir + "/" + inventory, root: dir, playbook: nil, limit: nil)
+      let workspace = try Workspace.load(inventory: dir + "/" + inventory, root: dir, playbook: nil, limit: nil, reporting: Reporting())
       let host = try #require(workspace.world.host("h1"))
       let planner = HostPlanner(host: host, plays: workspace.project!.plays, world: workspace.world)
       let instances = try planner.instances()

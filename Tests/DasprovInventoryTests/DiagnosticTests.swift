@@ -12,7 +12,7 @@ struct ErrorCase: CustomTestStringConvertible, Sendable {
   var testDescription: String { file }
 }
 
-/// Every file name is unique: `SourceFiles.shared` is keyed by name and tests run in parallel.
+/// Each case loads into its own `Reporting`, so the quoted lines are the ones it parsed.
 let errorCases: [ErrorCase] = [
   ErrorCase(
     file: "header-open.ini", input: "[web]\nh1\n[db\nh2\n",
@@ -210,24 +210,26 @@ let errorCases: [ErrorCase] = [
 struct DiagnosticTests {
   @Test("malformed inventories are errors with the exact rendered text", arguments: errorCases)
   func renderedErrors(_ c: ErrorCase) {
+    let reporting = Reporting()
     do {
-      let result = try InventoryLoader.parse(text: c.input, file: c.file)
+      let result = try InventoryLoader.parse(text: c.input, file: c.file, reporting: reporting)
       Issue.record("\(c.file) was accepted with hosts \(result.inventory.hosts.map(\.name))")
     } catch {
       #expect(error.hasErrors)
-      #expect(DiagnosticRenderer().render(error.diagnostics) == c.expected)
+      #expect(reporting.renderer(color: false).render(error.diagnostics) == c.expected)
     }
   }
 
   @Test("questionable but accepted input gives warnings, the later value winning")
   func warnings() throws {
     let text = "[g]\nh1:22 x=1\nh1:23 x=2\n[g:vars]\ny=1\ny=2\n[das-nodes]\nd1\n[h1]\n"
-    let (inventory, warnings) = try InventoryLoader.parse(text: text, file: "warnings.ini")
+    let reporting = Reporting()
+    let (inventory, warnings) = try InventoryLoader.parse(text: text, file: "warnings.ini", reporting: reporting)
     #expect(inventory.host(named: "h1")?.vars["x"] == .int(2))
     #expect(inventory.host(named: "h1")?.vars["y"] == .int(2))
     #expect(inventory.host(named: "h1")?.vars["ansible_port"] == .int(22))
     #expect(
-      DiagnosticRenderer().render(warnings) == """
+      reporting.renderer(color: false).render(warnings) == """
         warnings.ini:3:1: warning: port 23 ignored: host 'h1' was declared before, and Ansible only takes the port from the first declaration
         h1:23 x=2
         ^~~~~
@@ -285,7 +287,7 @@ struct DiagnosticTests {
       Issue.record("accepted invalid UTF-8")
     } catch {
       #expect(
-        DiagnosticRenderer().render(error.diagnostics)
+        DiagnosticRenderer(sources: SourceFiles()).render(error.diagnostics)
           == "\(bad):2:1: error: this line is not valid UTF-8 (Ansible allows other bytes only on comment lines)\n")
     }
   }
@@ -298,13 +300,14 @@ struct DiagnosticTests {
     dir.write("group_vars/all.yml", "- 1\n- 2\n")
     dir.write("group_vars/db.yml", Data([0x61, 0x3A, 0x20, 0xFF, 0x0A]))
     dir.write("host_vars/c1.yml", "secret: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n")
+    let reporting = Reporting()
     do {
-      _ = try InventoryLoader.load(path: inventory)
+      _ = try InventoryLoader.load(path: inventory, reporting: reporting)
       Issue.record("accepted broken group_vars")
     } catch {
       let base = dir.path
       #expect(
-        DiagnosticRenderer().render(error.diagnostics) == """
+        reporting.renderer(color: false).render(error.diagnostics) == """
           \(base)/group_vars/all.yml:1:1: error: expected a mapping of variable names at the top of '\(base)/group_vars/all.yml', found a list
           - 1
           ^

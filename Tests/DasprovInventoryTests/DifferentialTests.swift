@@ -32,7 +32,7 @@ struct DifferentialTests {
       } catch {
         #expect(
           ansibleRefused,
-          "dasprov refuses what Ansible accepts:\n\(text)\n\(DiagnosticRenderer().render(error.diagnostics))")
+          "dasprov refuses what Ansible accepts:\n\(text)\n\(DiagnosticRenderer(sources: SourceFiles()).render(error.diagnostics))")
       }
     }
     print("differential: \(count) inventories, \(accepted) accepted by both, \(count - accepted) refused by both")

@@ -7,16 +7,17 @@ import Testing
 /// The last differences from Ansible found on real estates (issue 17), each with its reproducer.
 @Suite("inventory differences")
 struct InventoryDifferenceTests {
-  private func render(_ ds: [Diagnostic], secrets: [String]) -> String {
-    let masker = SecretMasker()
-    for s in secrets { masker.add(s) }
-    return DiagnosticRenderer(masker: masker).render(ds)
+  /// Parses `text` and renders its warnings with `secrets` known to the masker.
+  private func renderWarnings(of text: String, file: String, secrets: [String]) throws -> String {
+    let reporting = Reporting()
+    let (_, warnings) = try InventoryLoader.parse(text: text, file: file, reporting: reporting)
+    for s in secrets { reporting.secrets.add(s) }
+    return reporting.renderer(color: false).render(warnings)
   }
 
   @Test("a secret equal to part of a group name leaves the name alone")
   func maskedGroupName() throws {
-    let (_, warnings) = try InventoryLoader.parse(text: "[quagga-routers]\nr1\n", file: "diff-quagga.ini")
-    #expect(render(warnings, secrets: ["quagga"]) == """
+    #expect(try renderWarnings(of: "[quagga-routers]\nr1\n", file: "diff-quagga.ini", secrets: ["quagga"]) == """
       diff-quagga.ini:1:2: warning: group name 'quagga-routers' has characters that are not valid in a variable name; Ansible keeps it and warns too
       [quagga-routers]
        ^~~~~~~~~~~~~~
@@ -27,8 +28,7 @@ struct InventoryDifferenceTests {
   @Test("a secret equal to a group name is masked as a value only")
   func maskedValueNotName() throws {
     let text = "[web]\nw1 ansible_password=web x=1\nw1 x=2\n[web:vars]\ny=1\ny=2\n"
-    let (_, warnings) = try InventoryLoader.parse(text: text, file: "diff-web.ini")
-    #expect(render(warnings, secrets: ["web"]) == """
+    #expect(try renderWarnings(of: text, file: "diff-web.ini", secrets: ["web"]) == """
       diff-web.ini:3:4: warning: variable 'x' of host 'w1' is set again; the later value wins, as in Ansible
       w1 x=2
          ^~~
@@ -56,11 +56,12 @@ struct InventoryDifferenceTests {
 
   @Test("a host under [x:children] is named as a host")
   func hostAsChild() {
+    let reporting = Reporting()
     do {
-      _ = try InventoryLoader.parse(text: "[web]\nw1\n[x:children]\nw1\n", file: "diff-child.ini")
+      _ = try InventoryLoader.parse(text: "[web]\nw1\n[x:children]\nw1\n", file: "diff-child.ini", reporting: reporting)
       Issue.record("accepted a host as a child group")
     } catch {
-      #expect(DiagnosticRenderer().render(error.diagnostics) == """
+      #expect(reporting.renderer(color: false).render(error.diagnostics) == """
         diff-child.ini:4:1: error: 'w1' under [x:children] is a host, not a group; list it under [x]
         w1
         ^~

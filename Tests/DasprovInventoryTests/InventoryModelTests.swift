@@ -8,7 +8,8 @@ import Testing
 struct InventoryModelTests {
   @Test("the DAS inventory: roles, group_names, merged variables")
   func das() throws {
-    let inventory = try InventoryLoader.load(path: Corpus.inventory("20-das")).inventory
+    let reporting = Reporting()
+    let inventory = try InventoryLoader.load(path: Corpus.inventory("20-das"), reporting: reporting).inventory
     #expect(inventory.groups["das"]?.children == ["receivers", "indexers", "analyzers", "presenters"])
     #expect(inventory.groups["all"]?.children == ["ungrouped", "mysql", "das"])
     let ana = try #require(inventory.host(named: "das-ana-01"))
@@ -22,7 +23,7 @@ struct InventoryModelTests {
     #expect(inventory.host(named: "db01")?.groups == ["mysql"])
     #expect(try inventory.hosts(matching: "das").count == 7)
     // Variables named like *password* are secrets: whatever dasprov prints is masked.
-    #expect(SecretMasker.shared.mask("pw=s3cr3t#pass") == "pw=********")
+    #expect(reporting.secrets.mask("pw=s3cr3t#pass") == "pw=********")
   }
 
   @Test("ungrouped hosts carry 'ungrouped' in group_names, as in Ansible")

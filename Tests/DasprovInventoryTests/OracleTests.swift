@@ -51,7 +51,7 @@ struct OracleTests {
       do {
         ours = try InventoryLoader.load(path: Corpus.inventory(name)).inventory
       } catch {
-        Issue.record("\(name): dasprov refused it:\n\(DiagnosticRenderer().render(error.diagnostics))")
+        Issue.record("\(name): dasprov refused it:\n\(DiagnosticRenderer(sources: SourceFiles()).render(error.diagnostics))")
         continue
       }
       let mine = ours.ansibleListJSON()

@@ -16,7 +16,7 @@ struct TemplatingTests {
 
   private func failures(_ inventory: Inventory) -> [String] {
     do {
-      _ = try inventory.templatedHostVars()
+      _ = try inventory.templatedHostVars(secrets: SecretMasker())
       return []
     } catch {
       return error.diagnostics.map { d in
@@ -30,7 +30,7 @@ struct TemplatingTests {
     let (inventory, _) = try load(
       "h1 a=\"{{ b }}\" b=\"{{ c }}\" c=8080 d=\"port {{ a }}\"\n",
       ["group_vars/all.yml": "l: \"{{ m }}\"\nm: [1, \"{{ c }}\"]\n"])
-    let vars = try #require(try inventory.templatedHostVars()["h1"])
+    let vars = try #require(try inventory.templatedHostVars(secrets: SecretMasker())["h1"])
     #expect(vars["a"] == 8080 && vars["b"] == 8080 && vars["d"] == "port 8080")
     #expect(vars["l"] == [1, 8080])
     #expect(inventory.host(named: "h1")?.vars["a"] == "{{ b }}", "the inventory itself keeps what was written")
@@ -57,7 +57,7 @@ struct TemplatingTests {
   func unsafe() throws {
     let (inventory, _) = try load(
       "h1 b=\"b'{{ x }}'\" r=\"{{ b }}\"\n", ["host_vars/h1.yml": "u: !unsafe '{{ x }}'\nq: [!unsafe '{{ x }}', '{{ 1 + 1 }}']\nv: '{{ u }}'\n"])
-    let vars = try #require(try inventory.templatedHostVars()["h1"])
+    let vars = try #require(try inventory.templatedHostVars(secrets: SecretMasker())["h1"])
     #expect(vars["u"] == "{{ x }}" && vars["v"] == "{{ x }}")
     #expect(vars["b"] == "{{ x }}" && vars["r"] == "{{ x }}")
     #expect(vars["q"] == ["{{ x }}", 2])
@@ -68,7 +68,7 @@ struct TemplatingTests {
     let (inventory, _) = try load(
       "[web]\nw1\nw2 tier=inline\n[web:vars]\ntier=group\n",
       ["group_vars/web.yml": "label: \"{{ tier }}-{{ inventory_hostname }}\"\ntier: files\n", "host_vars/w1.yml": "tier: host\n"])
-    let all = try inventory.templatedHostVars()
+    let all = try inventory.templatedHostVars(secrets: SecretMasker())
     #expect(all["w1"]?["label"] == "host-w1")
     #expect(all["w2"]?["label"] == "inline-w2")
   }
@@ -78,7 +78,7 @@ struct TemplatingTests {
     let (inventory, _) = try load(
       "[db]\ndb1 ansible_host=10.0.0.5\n[app]\na1 peer=\"{{ hostvars['db1'].ansible_host }}\" all=\"{{ groups['all'] }}\" mine=\"{{ group_names }}\"\n"
         + "a2 via=\"{{ hostvars['a1'].mine }}\"\n")
-    let all = try inventory.templatedHostVars()
+    let all = try inventory.templatedHostVars(secrets: SecretMasker())
     #expect(all["a1"]?["peer"] == "10.0.0.5")
     #expect(all["a1"]?["all"] == ["db1", "a1", "a2"])
     #expect(all["a1"]?["mine"] == ["app"])
@@ -106,10 +106,10 @@ struct TemplatingTests {
         "host_vars/h1.yml": vaulted + "derived: \"{{ token | upper }}-tmpl-1\"\nchoice: \"{{ 'flag-tmpl-on' if token else 'flag-tmpl-off' }}\"\n"
           + "db: {host: dbhost-tmpl, password: \"{{ token }}\"}\ndb_host_copy: \"{{ db.host }}\"\nmy_password: \"{{ db.host }}-pw\"\n"
       ], vault: try VaultCorpus.secrets())
-    let vars = try #require(try inventory.templatedHostVars()["h1"])
+    let masker = SecretMasker()
+    let vars = try #require(try inventory.templatedHostVars(secrets: masker)["h1"])
     #expect(vars["derived"] == "HELLO-tmpl-1")
     #expect(vars["db"] == ["host": "dbhost-tmpl", "password": "hello"])
-    let masker = SecretMasker.shared
     #expect(masker.mask("HELLO-tmpl-1") == SecretMasker.mask)
     #expect(masker.mask("dbhost-tmpl-pw") == SecretMasker.mask, "a variable named like a password stays masked")
     #expect(masker.mask("flag-tmpl-on") == "flag-tmpl-on", "a decision on a secret is not the secret")
@@ -121,7 +121,7 @@ struct TemplatingTests {
     let (inventory, _) = try load(
       "h1 p=3306\n",
       ["host_vars/h1.yml": "a: \"{% if true %}{{ p }}{% endif %}\"\nb: \"{% if false %}x{% endif %}\"\nc: |\n  {{ p }}\nd: \"{% for i in [1, 2] %}\\n{{ i }}\\n{% endfor %}\"\ne: \"{{ p }}{{ none }}\"\n"])
-    let vars = try #require(try inventory.templatedHostVars()["h1"])
+    let vars = try #require(try inventory.templatedHostVars(secrets: SecretMasker())["h1"])
     #expect(vars["a"] == 3306 && vars["b"] == .null && vars["c"] == 3306)
     #expect(vars["d"] == "1\n2\n")
     #expect(vars["e"] == "3306")

@@ -134,7 +134,8 @@ struct VaultTests {
   @Test("the corpus inventory loads: vault.yml beside vars.yml, inline values under two vault ids, CRLF")
   func inventory() throws {
     let secrets = try VaultCorpus.secrets()
-    let (inventory, _) = try InventoryLoader.load(path: VaultCorpus.path("inventory/hosts.ini"), vault: secrets)
+    let reporting = Reporting()
+    let (inventory, _) = try InventoryLoader.load(path: VaultCorpus.path("inventory/hosts.ini"), vault: secrets, reporting: reporting)
     let rcv = try #require(inventory.host(named: "rcv1"))
     #expect(rcv.vars["vault_db_password"] == "correct: Pässwort")
     #expect(rcv.vars["db_password"] == "{{ vault_db_password }}")
@@ -149,7 +150,7 @@ struct VaultTests {
     #expect(!list.contains("ana1-become") && !list.contains("tok-1"))
     // Decrypted values are secrets, whatever their variable is called.
     for secret in ["ana1-become", "tok-1", "correct: Pässwort", "svn-secret"] {
-      #expect(SecretMasker.shared.mask("x \(secret) y") == "x ******** y", "\(secret)")
+      #expect(reporting.secrets.mask("x \(secret) y") == "x ******** y", "\(secret)")
     }
   }
 
@@ -169,10 +170,11 @@ struct VaultTests {
   @Test("a decrypted file is never quoted in diagnostics")
   func decryptedFileIsRedacted() throws {
     let secrets = try VaultCorpus.secrets()
-    _ = try InventoryLoader.load(path: VaultCorpus.path("inventory/hosts.ini"), vault: secrets)
+    let reporting = Reporting()
+    _ = try InventoryLoader.load(path: VaultCorpus.path("inventory/hosts.ini"), vault: secrets, reporting: reporting)
     let file = VaultCorpus.path("inventory/group_vars/das/vault.yml")
-    #expect(SourceFiles.shared.line(1, of: file) == nil)
+    #expect(reporting.sources.line(1, of: file) == nil)
     let d = Diagnostic.warning("x", at: SourceRange(file: file, line: 1, column: 1))
-    #expect(DiagnosticRenderer().render(d) == "\(file):1:1: warning: x\n")
+    #expect(reporting.renderer(color: false).render(d) == "\(file):1:1: warning: x\n")
   }
 }

@@ -93,7 +93,9 @@ struct SeedChecks {
       let exports = script.indices.filter { script[$0].hasPrefix("export CARBON_HOME=") }
       let redHat = sandbox.host(host).osFamily == "RedHat" || isRedHat(host)
       if redHat {
-        #expect(exports.count == 1 && script[exports[0]] == "export CARBON_HOME=\(link)", "\(host) exports", sourceLocation: sourceLocation)
+        // Shell-quoted, always: the value is a word of the script, whatever it holds.
+        let quoted = "'" + link.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        #expect(exports.count == 1 && script[exports[0]] == "export CARBON_HOME=\(quoted)", "\(host) exports", sourceLocation: sourceLocation)
         let computes = script.firstIndex { $0.hasPrefix("[ -z \"$CARBON_HOME\" ]") } ?? 0
         #expect((exports.first ?? .max) < computes, "\(host): the export must come before CARBON_HOME is computed", sourceLocation: sourceLocation)
       } else {

@@ -18,9 +18,13 @@ cat > "$pkg/Package.swift" <<'SWIFT'
 import PackageDescription
 let package = Package(
   name: "ssh-bench",
+  platforms: [.macOS(.v15)],
+  dependencies: [.package(url: "https://github.com/apple/swift-crypto", from: "3.12.3")],
   targets: [
     .systemLibrary(name: "CLibSSH2", path: "Sources/CLibSSH2", pkgConfig: "libssh2"),
-    .target(name: "DasprovCore", path: "Sources/DasprovCore"),
+    .target(
+      name: "DasprovCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+      path: "Sources/DasprovCore"),
     .target(name: "DasprovSSH", dependencies: ["DasprovCore", "CLibSSH2"], path: "Sources/DasprovSSH"),
     .executableTarget(name: "ssh-bench", dependencies: ["DasprovSSH", "DasprovCore"], path: "Sources/ssh-bench"),
   ])

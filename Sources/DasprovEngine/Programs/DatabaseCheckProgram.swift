@@ -1,4 +1,5 @@
 import DasprovShell
+import DasprovTasks
 
 /// database-check.sh: a pre-flight check from a DAS node: TCP to the database, then a login as
 /// the DAS user and its databases (when a `mysql` client is installed there).
@@ -9,14 +10,22 @@ public struct DatabaseCheckProgram: Sendable {
   public var password: String
   public var databases: [String]
   public var timeoutSeconds: Int
+  public var tables: [String]
 
-  public init(host: String, port: Int, user: String, password: String, databases: [String], timeoutSeconds: Int) {
+  public init(host: String, port: Int, user: String, password: String, databases: [String], timeoutSeconds: Int, tables: [String] = []) {
     self.host = host
     self.port = port
     self.user = user
     self.password = password
     self.databases = databases
     self.timeoutSeconds = timeoutSeconds
+    self.tables = tables
+  }
+
+  public init(_ check: DatabaseCheck) {
+    self.init(
+      host: check.host, port: check.port, user: check.user, password: check.password, databases: check.databases,
+      timeoutSeconds: check.timeoutSeconds, tables: check.tables)
   }
 
   public var program: ShellProgram {
@@ -26,6 +35,7 @@ public struct DatabaseCheckProgram: Sendable {
     p.set("U", user)
     p.set("TO", String(timeoutSeconds))
     p.set("DBS", databases.joined(separator: " "))
+    p.set("TABLES", tables.joined(separator: " "))
     let options = "[client]\nuser=\"\(Self.optionValue(user))\"\npassword=\"\(Self.optionValue(password))\"\nconnect-timeout=\(timeoutSeconds)"
     p.step("check_database", [], text: options)
     return p
@@ -56,6 +66,8 @@ public struct DatabaseCheckProgram: Sendable {
     /// No mysql client on the node: only TCP was checked.
     case noClient
     case loginOK
+    case maxConnections(Int)
+    case tableMissing(String)
     case ok
     case failed(String)
 
@@ -64,6 +76,10 @@ public struct DatabaseCheckProgram: Sendable {
       case "tcp-ok": self = .tcpOK
       case "no-client": self = .noClient
       case "login-ok": self = .loginOK
+      case "max-connections":
+        guard let n = Int(line.rest) else { return nil }
+        self = .maxConnections(n)
+      case "table-missing": self = .tableMissing(String(line.rest))
       case "ok": self = .ok
       case "fail": self = .failed(String(line.rest))
       default: return nil

@@ -41,6 +41,8 @@ public struct FactProgram: Sendable {
   public let kind: Kind
   public let requests: [FactRequest]
   public let probes: [ProbeRequest]
+  /// Servers' accounts to resolve, by handler name.
+  public let accounts: [String: ServiceAccountSpec]
   /// Also the host's IP addresses (`dasprov facts`).
   public let addresses: Bool
   /// Ends each raw section; drawn at random per run, so no file can hold it by chance.
@@ -48,12 +50,13 @@ public struct FactProgram: Sendable {
 
   /// The survey of a run's first round trip.
   public init(
-    requests: [FactRequest], probes: [ProbeRequest], addresses: Bool = false, records: Bool = false,
-    endMarker: String = FactProgram.randomEndMarker()
+    requests: [FactRequest], probes: [ProbeRequest], accounts: [String: ServiceAccountSpec] = [:], addresses: Bool = false,
+    records: Bool = false, endMarker: String = FactProgram.randomEndMarker()
   ) {
     self.kind = .survey(records: records)
     self.requests = requests
     self.probes = probes
+    self.accounts = accounts
     self.addresses = addresses
     self.endMarker = endMarker
   }
@@ -63,6 +66,7 @@ public struct FactProgram: Sendable {
     self.kind = .contents
     self.requests = paths.map { FactRequest($0, [.stat, .content]) }
     self.probes = []
+    self.accounts = [:]
     self.addresses = false
     self.endMarker = endMarker
   }
@@ -87,6 +91,7 @@ public struct FactProgram: Sendable {
       if !hashed.isEmpty { p.step("facts_sha", hashed) }
       for (i, r) in requests.enumerated() where r.needs.contains(.listing) { p.step("facts_list", [String(i), r.path]) }
       for (i, probe) in probes.enumerated() { p.step(probe.capture ? "probe_output" : "probe", [String(i)] + probe.argv) }
+      for (name, a) in accounts.sorted(by: { $0.key < $1.key }) { p.step("account", [name, a.home, a.user ?? "", a.javaHome ?? ""]) }
     case .contents:
       if !requests.isEmpty {
         p.step("facts_find", requests.map(\.path))
@@ -167,6 +172,13 @@ struct FactParser {
         while let l = nextLine(), !equals(l, "@end") {
           if !l.isEmpty { facts.pendingHandlers.append(string(l)) }
         }
+      case equals(tag, "@account"):
+        // Four lines (owner, user, JAVA_HOME, problem: empty when there is none), then @end.
+        var lines: [String] = []
+        while let l = nextLine(), !equals(l, "@end") { lines.append(string(l)) }
+        guard lines.count == 4 else { throw FactOutputError(description: "unexpected account lines: \(lines.count)") }
+        facts.accounts[string(rest)] = ServiceAccount(
+          owner: lines[0], user: lines[1], javaHome: lines[2], problem: lines[3].isEmpty ? nil : lines[3])
       case equals(tag, "@records"):
         var parsed = HostRecords()
         while let l = nextLine(), !equals(l, "@end") { parsed.add(line: UnsafeBufferPointer(rebasing: bytes[l])) }

@@ -22,6 +22,12 @@ public struct RestartProgram: Sendable {
     p.set("ADDR", spec.address)
     p.set("PORT", spec.port.map(String.init) ?? "")
     p.set("TIMEOUT", String(spec.timeoutSeconds))
+    if let account = spec.account {
+      p.set("ACCOUNT_HOME", account.home)
+      p.set("RUN_AS", account.user ?? "")
+      p.set("JAVA_HOME_DIR", account.javaHome ?? "")
+      for path in account.owns { p.step("owns", [path]) }
+    }
     return p
   }
 
@@ -39,6 +45,10 @@ public enum HandlerEvent: ProgramEvent, Hashable {
   /// Healthy after this many seconds; the pending marker is gone.
   case healthy(Int)
   case failed(String)
+  /// A runtime path given to the server's user before the start.
+  case owned(String)
+  /// One of the server's last ERROR lines since the restart began (sent with a failure).
+  case logError(String)
 
   public init?(_ line: ProgramLine) {
     switch line.tag {
@@ -49,6 +59,8 @@ public enum HandlerEvent: ProgramEvent, Hashable {
     case "log-line": self = .logLine
     case "healthy": self = .healthy(Int(line.rest) ?? 0)
     case "fail": self = .failed(String(line.rest))
+    case "owned": self = .owned(String(line.rest))
+    case "log-error": self = .logError(String(line.rest))
     default: return nil
     }
   }
@@ -56,7 +68,11 @@ public enum HandlerEvent: ProgramEvent, Hashable {
   /// The outcome of a handler program's whole output: healthy, or why not.
   public static func verdict(_ output: [UInt8]) -> Result<Int, HandlerFailure> {
     let events = events(in: output)
-    for e in events { if case .failed(let why) = e { return .failure(.reported(why)) } }
+    let logged = events.compactMap { if case .logError(let line) = $0 { return line } else { return nil } }
+    for e in events {
+      guard case .failed(let why) = e else { continue }
+      return .failure(.reported(logged.isEmpty ? why : "\(why); the server logged: \(logged.joined(separator: " | "))"))
+    }
     for e in events { if case .healthy(let s) = e { return .success(s) } }
     return .failure(.stoppedEarly)
   }

@@ -55,6 +55,13 @@ struct RecordKeys: Sendable {
     w.end()
     for s in facts.addresses { w.text(s) }
     w.end()
+    // Who the servers run as, and with which JAVA_HOME (the facts program's `account` steps):
+    // no recordable task reads them today, but they are facts of this host that a plan sees.
+    for name in facts.accounts.keys.sorted() {
+      guard let a = facts.accounts[name] else { continue }
+      for s in [name, a.owner, a.user, a.javaHome, a.problem ?? "\u{0}"] { w.text(s) }
+    }
+    w.end()
     return w.finish()
   }
 

@@ -18,9 +18,9 @@ extension Inventory {
   /// rendered; keys are not rendered, as in Ansible.
   ///
   /// A value computed from a secret — a vaulted string, a variable named like `*password*` or
-  /// `*secret*` — is a secret: it is registered with `SecretMasker.shared`, like the inventory's
-  /// other secrets.
-  public func templatedHostVars() throws(DiagnosticList) -> [String: [String: Value]] {
+  /// `*secret*` — is a secret: it is registered with `secrets`, like the inventory's other
+  /// secrets.
+  public func templatedHostVars(secrets: SecretMasker) throws(DiagnosticList) -> [String: [String: Value]] {
     let resolver = VariableResolver(self)
     var out: [String: [String: Value]] = [:]
     var failures: [TemplateError] = []
@@ -40,7 +40,7 @@ extension Inventory {
         do throws(TemplateError) {
           let (value, taint) = try resolver.resolve(.init(host: host.name, name: name, withHostvars: true))
           vars[name] = value
-          Self.registerSecrets(in: value, taint)
+          Self.registerSecrets(in: value, taint, with: secrets)
         } catch {
           failures.append(error)
         }
@@ -96,12 +96,12 @@ extension Inventory {
     }
   }
 
-  private static func registerSecrets(in value: Value, _ taint: Taint) {
+  private static func registerSecrets(in value: Value, _ taint: Taint, with masker: SecretMasker) {
     guard !taint.isClean else { return }
     func register(_ v: Value) {
       switch v {
-      case .string(let s): SecretMasker.shared.add(s)
-      case .int, .double: SecretMasker.shared.add(v.description)
+      case .string(let s): masker.add(s)
+      case .int, .double: masker.add(v.description)
       case .list(let items): items.forEach(register)
       case .map(let m): m.values.forEach(register)
       case .null, .bool: break

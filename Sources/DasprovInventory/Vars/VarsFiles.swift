@@ -28,6 +28,8 @@ struct FileVars {
 struct VarsFileReader {
   let baseDirectory: String
   let vault: VaultSecrets
+  /// Where the files read are registered, for diagnostics to quote (encrypted ones redacted).
+  let sources: SourceFiles
   var diagnostics = DiagnosticSink()
   /// Every decrypted string (inline `!vault` values, and the strings of encrypted files): secrets.
   private(set) var decrypted: [String] = []
@@ -36,9 +38,10 @@ struct VarsFileReader {
   private var loaded: [String: FileVars] = [:]
   private let fm = FileManager.default
 
-  init(baseDirectory: String, vault: VaultSecrets) {
+  init(baseDirectory: String, vault: VaultSecrets, sources: SourceFiles) {
     self.baseDirectory = baseDirectory
     self.vault = vault
+    self.sources = sources
   }
 
   enum Kind: String {
@@ -144,9 +147,9 @@ struct VarsFileReader {
         return FileVars()
       }
       // Diagnostics inside it give line and column of the plaintext, which is never quoted.
-      SourceFiles.shared.register(file: path, text: "", redacted: true)
+      sources.register(file: path, text: "", redacted: true)
     } else {
-      SourceFiles.shared.register(
+      sources.register(
         file: path, text: text.replacingOccurrences(of: "\r\n", with: "\n"), names: NameSpans.vars)
     }
     let result = parse(text, path: path, whole: whole)

@@ -16,10 +16,13 @@
 #
 # Parameters: E (the end marker), CAT_LIMIT (bytes of contents at most).
 # Steps: host_facts, records, facts_find PATH…, facts_sha PATH…, facts_cat PATH…,
-#        facts_list INDEX PATH, probe INDEX ARGV…, probe_output INDEX ARGV…, addresses.
+#        facts_list INDEX PATH, probe INDEX ARGV…, probe_output INDEX ARGV…, addresses,
+#        account NAME HOME USER JAVA_HOME (a server's account: account.sh).
 : "${E:?}" "${CAT_LIMIT:?}"
 # shellcheck source=prologue.sh
 . ./prologue.sh
+# shellcheck source=account.sh
+. ./account.sh
 printf '@raw %s\n' "$E"
 
 # The state directory, the OS (only the os-release keys the controller reads), host name, user,
@@ -69,6 +72,13 @@ probe() { i=$1; shift; ( "$@" ) </dev/null >/dev/null 2>&1; printf '@probe %s %s
 probe_output() { i=$1; shift; printf '@probeout %s\n' "$i"; ( "$@" ) </dev/null 2>/dev/null; st=$?; end_raw; printf '@probe %s %s\n' "$i" "$st"; }
 
 addresses() { printf '@addresses %s\n' "$(hostname -I 2>/dev/null)"; }
+
+# Who server NAME would run as: its home's owner, the user, JAVA_HOME, and the problem (one line
+# each, the last empty when there is none), then @end.
+account() {
+  service_account "$2" "$3" "$4"
+  printf '@account %s\n%s\n%s\n%s\n%s\n@end\n' "$1" "$acct_owner" "$acct_user" "$acct_java_home" "$acct_problem"
+}
 
 # @steps
 printf '@done\n'

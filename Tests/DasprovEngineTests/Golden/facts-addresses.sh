@@ -18,7 +18,8 @@ CAT_LIMIT=16777216
 #
 # Parameters: E (the end marker), CAT_LIMIT (bytes of contents at most).
 # Steps: host_facts, records, facts_find PATH…, facts_sha PATH…, facts_cat PATH…,
-#        facts_list INDEX PATH, probe INDEX ARGV…, probe_output INDEX ARGV…, addresses.
+#        facts_list INDEX PATH, probe INDEX ARGV…, probe_output INDEX ARGV…, addresses,
+#        account NAME HOME USER JAVA_HOME (a server's account: account.sh).
 : "${E:?}" "${CAT_LIMIT:?}"
 # Included by every program that keeps state on the host. Sets S, the host's dasprov state
 # directory: pending-restart markers, backup manifests, staged uploads. Root uses
@@ -32,6 +33,54 @@ else
   [ -n "$dp_u" ] || dp_u=$(id -u)
   if [ "$dp_u" = 0 ]; then S=/var/lib/dasprov; else S="${HOME:-/tmp}/.local/state/dasprov"; fi
 fi
+# Included by facts.sh and restart.sh: who a server runs as, and with which JAVA_HOME (FACTS.md
+# §10: wso2server.sh needs JAVA_HOME, and `sudo` drops it from the environment).
+#
+# service_account HOME USER JAVA_HOME: USER empty means the owner of HOME, which must not be
+# root (a USER of root, given on purpose, is allowed); JAVA_HOME empty means the one USER's login
+# environment sets (/etc/profile and its own profile, as `runuser -l` reads them), which must be
+# a directory holding bin/java. Sets acct_owner, acct_user, acct_java_home, and acct_problem
+# (empty when the server can be started so).
+service_account() {
+  acct_owner=$(stat -c %U -- "$1" 2>/dev/null) || acct_owner=
+  acct_user=${2:-$acct_owner}
+  acct_java_home=$3
+  acct_problem=
+  if [ -z "$acct_owner" ]; then acct_problem="$1 does not exist"; return; fi
+  if [ -z "$2" ] && [ "$acct_owner" = root ]; then
+    acct_problem="$1 belongs to root, so DAS would run as root: set das_user to its service user (or das_user=root to run it as root on purpose)"
+    return
+  fi
+  if ! id -u -- "$acct_user" >/dev/null 2>&1; then acct_problem="user $acct_user does not exist"; return; fi
+  if [ -z "$acct_java_home" ]; then
+    # shellcheck disable=SC2016 # expanded by the user's login shell, not here
+    acct_java_home=$(as_login_shell "$acct_user" 'printf %s "${JAVA_HOME:-}"' 2>/dev/null) || acct_java_home=
+    if [ -z "$acct_java_home" ]; then
+      acct_problem="no JAVA_HOME for $acct_user: das_java_home is not set and $acct_user's login environment sets none (set das_java_home to a JDK directory)"
+      return
+    fi
+  fi
+  if [ ! -x "$acct_java_home/bin/java" ]; then
+    acct_problem="JAVA_HOME $acct_java_home of $acct_user holds no bin/java (set das_java_home to a JDK directory)"
+  fi
+}
+# as_login_shell USER SCRIPT: SCRIPT in a login /bin/sh of USER (service users' own shells are
+# often nologin, hence -s). From root with runuser; as USER itself directly; else through sudo.
+as_login_shell() {
+  if [ "$(id -un)" = "$1" ]; then sh -lc "$2"
+  elif [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then runuser -l "$1" -s /bin/sh -c "$2"
+  else sudo -n -u "$1" sh -lc "$2"
+  fi
+}
+# as_server_user USER JAVA_HOME COMMAND: COMMAND (one quoted command line) as USER, from /, with
+# JAVA_HOME set explicitly. USER empty: as this program's own user.
+as_server_user() {
+  set -- "$1" env "JAVA_HOME=$2" sh -c "$3"
+  if [ -z "$1" ] || [ "$(id -un)" = "$1" ]; then shift; (cd / && "$@")
+  elif [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then u=$1; shift; (cd / && runuser -u "$u" -- "$@")
+  else u=$1; shift; (cd / && sudo -n -u "$u" -- "$@")
+  fi
+}
 printf '@raw %s\n' "$E"
 
 # The state directory, the OS (only the os-release keys the controller reads), host name, user,
@@ -81,6 +130,13 @@ probe() { i=$1; shift; ( "$@" ) </dev/null >/dev/null 2>&1; printf '@probe %s %s
 probe_output() { i=$1; shift; printf '@probeout %s\n' "$i"; ( "$@" ) </dev/null 2>/dev/null; st=$?; end_raw; printf '@probe %s %s\n' "$i" "$st"; }
 
 addresses() { printf '@addresses %s\n' "$(hostname -I 2>/dev/null)"; }
+
+# Who server NAME would run as: its home's owner, the user, JAVA_HOME, and the problem (one line
+# each, the last empty when there is none), then @end.
+account() {
+  service_account "$2" "$3" "$4"
+  printf '@account %s\n%s\n%s\n%s\n%s\n@end\n' "$1" "$acct_owner" "$acct_user" "$acct_java_home" "$acct_problem"
+}
 
 host_facts
 addresses

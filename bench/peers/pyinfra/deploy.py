@@ -134,13 +134,17 @@ if "das" in groups:
     meta = host.get_fact(LinuxDistribution)["release_meta"]
     family = {meta.get("ID", "")} | set(meta.get("ID_LIKE", "").split())
     if family & {"rhel", "centos", "fedora", "rocky", "almalinux", "ol"}:
+        # Single-quoted, as dasprov writes it (shell_quote).
+        export = "export CARBON_HOME='" + link.replace("'", "'\\''") + "'"
         if host.get_fact(FindInFile, path=script, pattern=export_re, extended_regex=True):
-            changes.append(files.line(name="export CARBON_HOME on RedHat", path=script, line=export_re,
-                                      replace=f"export CARBON_HOME={link}", extended_regex=True))
+            # The match covers the whole line: sed replaces what it matches, not the line.
+            changes.append(files.line(name="export CARBON_HOME on RedHat", path=script, line=export_re + ".*",
+                                      replace=export, extended_regex=True))
         else:
+            insert = '/^\\[ -z "\\$CARBON_HOME" \\]/i ' + export
             changes.append(server.shell(
                 name="export CARBON_HOME on RedHat",
-                commands=[f"sed -i '/^\\[ -z \"\\$CARBON_HOME\" \\]/i export CARBON_HOME={link}' {shlex.quote(script)}"]))
+                commands=[f"sed -i {shlex.quote(insert)} {shlex.quote(script)}"]))
     else:
         changes.append(files.line(name="no CARBON_HOME export on other systems", path=script, line=export_re,
                                   present=False, extended_regex=True))
