@@ -45,7 +45,7 @@ extension Cluster {
           line.hasPrefix("carbon.spark.master.count") ? line.dropLast() + "3" : line
         }.joined(separator: "\n")
       }),
-      (redHat, "\(das)/bin/wso2server.sh", { $0.replacingOccurrences(of: "export CARBON_HOME=/opt/wso2das\n", with: "") }),
+      (redHat, "\(das)/bin/wso2server.sh", { $0.replacingOccurrences(of: "export CARBON_HOME='/opt/wso2das'\n", with: "") }),
       (debian, "\(das)/bin/wso2server.sh", { "export CARBON_HOME=/elsewhere\n" + $0 }),
       ("host7", "\(conf)/user-mgt.xml", { $0.replacingOccurrences(of: "jdbc/WSO2UM_DB", with: "jdbc/WSO2UM_DX") }),
     ]
