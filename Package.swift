@@ -49,7 +49,7 @@ let package = Package(
     // scripts/embed-programs.sh), how they are filled in, and their output's line protocol.
     .target(name: "DasprovShell", dependencies: ["DasprovCore"], exclude: ["Programs"]),
     // The only importer of libssh2.
-    .target(name: "DasprovSSH", dependencies: ["DasprovCore", "CLibSSH2"]),
+    .target(name: "DasprovSSH", dependencies: ["DasprovCore", "DasprovShell", "CLibSSH2"]),
     // The only importer of libxml2: byte-preserving XML edits.
     .target(name: "DasprovXML", dependencies: ["DasprovCore", "CLibXML2"]),
     // Task kinds: pure plans from (desired state, facts) to changes.
@@ -73,28 +73,35 @@ let package = Package(
         .product(name: "Subprocess", package: "swift-subprocess"),
       ]),
 
-    .testTarget(name: "DasprovCoreTests", dependencies: ["DasprovCore"]),
+    // Shared by the test targets: starting programs, on swift-subprocess, with a deadline.
+    .target(
+      name: "DasprovTestSupport",
+      dependencies: [
+        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      path: "Tests/Support"),
+    .testTarget(name: "DasprovTestSupportTests", dependencies: ["DasprovTestSupport"], path: "Tests/SupportTests"),
+
+    .testTarget(name: "DasprovCoreTests", dependencies: ["DasprovCore", "DasprovTestSupport"]),
     .testTarget(name: "DasprovShellTests", dependencies: ["DasprovShell", "DasprovCore"]),
     .testTarget(
-      name: "DasprovInventoryTests", dependencies: ["DasprovInventory", "DasprovCore"],
+      name: "DasprovInventoryTests", dependencies: ["DasprovInventory", "DasprovCore", "DasprovTestSupport"],
       resources: [.copy("Corpus"), .copy("VaultCorpus")]),
     .testTarget(name: "DasprovDSLTests", dependencies: ["DasprovDSL", "DasprovCore"]),
     .testTarget(name: "DasprovTemplateTests", dependencies: ["DasprovTemplate", "DasprovCore"]),
     .testTarget(name: "DasprovSSHTests", dependencies: ["DasprovSSH", "DasprovCore"]),
-    .testTarget(name: "DasprovXMLTests", dependencies: ["DasprovXML", "DasprovCore"]),
-    .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL"]),
+    .testTarget(name: "DasprovXMLTests", dependencies: ["DasprovXML", "DasprovCore", "DasprovTestSupport"]),
+    .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL", "DasprovTestSupport"]),
     .testTarget(
       name: "DasprovEngineTests",
-      dependencies: ["DasprovEngine", "DasprovCore", "DasprovShell", .product(name: "Crypto", package: "swift-crypto")],
+      dependencies: ["DasprovEngine", "DasprovCore", "DasprovShell", "DasprovTestSupport", .product(name: "Crypto", package: "swift-crypto")],
       exclude: ["Golden"]),
     // The command line: argument parsing and the error → exit code mapping.
     .testTarget(name: "DasprovCLITests", dependencies: ["dasprov", "DasprovCore"]),
     // Runs the built `dasprov` binary against the sandbox's real sshd hosts.
     .testTarget(
-      name: "IntegrationTests", dependencies: [
-        "DasprovCore", .product(name: "Subprocess", package: "swift-subprocess"),
-        .product(name: "SystemPackage", package: "swift-system"),
-      ],
+      name: "IntegrationTests", dependencies: ["DasprovCore", "DasprovTestSupport"],
       exclude: ["Scripts", "Fixtures"]),
   ]
 )

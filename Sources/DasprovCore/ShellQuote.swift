@@ -45,28 +45,3 @@ public struct RemoteCommand: Sendable, Hashable, CustomStringConvertible {
   public var shellLine: String { argv.map(\.shellQuoted).joined(separator: " ") }
   public var description: String { shellLine }
 }
-
-/// Builds a POSIX `sh` script from quoted commands, for the one-round-trip fact and apply scripts.
-///
-/// `run` quotes every argument; `raw` is for control flow written by dasprov itself, never for
-/// values from inventories or playbooks.
-public struct ShellScript: Sendable, CustomStringConvertible {
-  public private(set) var lines: [String] = []
-
-  public init() {}
-
-  /// Appends a command; every argument is quoted.
-  public mutating func run(_ argv: String...) { lines.append(argv.map(\.shellQuoted).joined(separator: " ")) }
-  public mutating func run(_ argv: [String]) { lines.append(argv.map(\.shellQuoted).joined(separator: " ")) }
-
-  /// Appends a line of dasprov's own shell code. Values must be interpolated with `shellQuoted`.
-  public mutating func raw(_ line: String) { lines.append(line) }
-
-  /// Assigns a shell variable, quoting the value.
-  public mutating func set(_ name: String, _ value: String) { lines.append("\(name)=\(value.shellQuoted)") }
-
-  public mutating func append(_ other: ShellScript) { lines.append(contentsOf: other.lines) }
-
-  public var text: String { lines.joined(separator: "\n") + "\n" }
-  public var description: String { text }
-}

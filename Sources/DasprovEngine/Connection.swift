@@ -1,25 +1,6 @@
 import DasprovCore
 import Foundation
 
-/// What a remote command printed and how it ended.
-public struct RemoteOutput: Sendable {
-  public var status: Int32
-  public var stdout: [UInt8]
-  public var stderr: [UInt8]
-
-  public init(status: Int32, stdout: [UInt8], stderr: [UInt8]) {
-    self.status = status
-    self.stdout = stdout
-    self.stderr = stderr
-  }
-
-  /// The last lines of stderr, for error messages.
-  public var stderrTail: String {
-    let lines = String(decoding: stderr, as: UTF8.self).split(separator: "\n")
-    return lines.suffix(5).joined(separator: "\n")
-  }
-}
-
 /// A connected host as the engine uses it: one session, reused for every exec of the run.
 ///
 /// Mostly one thread uses a connection (the host's worker, then the restart loop); another
@@ -27,7 +8,7 @@ public struct RemoteOutput: Sendable {
 /// (the libssh2 session does, with its lock).
 public protocol HostConnection: AnyObject, Sendable {
   /// Feeds `script` to `sh -s` on the host (under `sudo -n` when the host uses become).
-  func runScript(_ script: String, timeout: Double?) throws -> RemoteOutput
+  func runScript(_ script: String, timeout: Double?) throws -> CommandOutput
   /// Streams a local file to `remotePath` atomically and verifies it.
   func upload(localPath: String, to remotePath: String, mode: Int) throws
   /// A remote file's bytes (for a file one host's plan needs from another host).

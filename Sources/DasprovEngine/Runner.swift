@@ -77,7 +77,7 @@ public final class Runner: @unchecked Sendable {
 
   /// Runs one of dasprov's programs on a host, in the host's state directory when the inventory
   /// sets `dasprov_state_dir`.
-  func run(_ program: ShellProgram, on host: HostSpec, _ connection: HostConnection, timeout: Double?) throws -> RemoteOutput {
+  func run(_ program: ShellProgram, on host: HostSpec, _ connection: HostConnection, timeout: Double?) throws -> CommandOutput {
     var program = program
     if let dir = host.vars["dasprov_state_dir"]?.description, !dir.isEmpty { program.set("DASPROV_STATE_DIR", dir) }
     output.verbose(3, "\(host.name): \(program.name):\n\(program.displayText)")

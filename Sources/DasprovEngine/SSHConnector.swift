@@ -160,9 +160,9 @@ final class SSHHostConnection: HostConnection, Sendable {
     self.jumpHosts = jumpHosts
   }
 
-  func runScript(_ script: String, timeout: Double?) throws -> RemoteOutput {
+  func runScript(_ script: String, timeout: Double?) throws -> CommandOutput {
     let result = try session.runScript(script, timeout: timeout.map { .milliseconds(Int($0 * 1000)) })
-    return RemoteOutput(status: result.status, stdout: Array(result.stdout), stderr: Array(result.stderr))
+    return CommandOutput(status: result.status, stdout: Array(result.stdout), stderr: Array(result.stderr))
   }
 
   func upload(localPath: String, to remotePath: String, mode: Int) throws {

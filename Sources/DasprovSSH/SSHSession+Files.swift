@@ -1,5 +1,6 @@
 import CLibSSH2
 import DasprovCore
+import DasprovShell
 import Foundation
 
 // Files: atomic uploads (exec or SFTP), downloads, stat, readlink, symlink, mkdir -p.
@@ -57,8 +58,8 @@ extension SSHSession {
       trailerSent = true
       return Data(((known ?? hasher?.finalizeHex() ?? "") + "\n").utf8)
     }
-    let script = plan.script(streamSize: size, expectedSHA256: nil)
-    let result = try run(Self.scriptLine(script, become: become), in: s, stdin: stdin, timeout: nil, output: .buffer(limit: 1 << 16))
+    let program = plan.program(streamSize: size, expectedSHA256: nil, host: host)
+    let result = try run(Self.scriptLine(program.text, become: become), in: s, stdin: stdin, timeout: nil, output: .buffer(limit: 1 << 16))
     return try plan.finish(result, host: host, bytes: size, method: .exec)
   }
 
@@ -119,8 +120,8 @@ extension SSHSession {
       acked += try written.get()
     }
     try file.close(deadline: nil)
-    let script = plan.script(streamSize: nil, expectedSHA256: known ?? hasher?.finalizeHex() ?? "")
-    let result = try run(Self.scriptLine(script, become: false), in: s, stdin: .none, timeout: nil, output: .buffer(limit: 1 << 16))
+    let program = plan.program(streamSize: nil, expectedSHA256: known ?? hasher?.finalizeHex() ?? "", host: host)
+    let result = try run(Self.scriptLine(program.text, become: false), in: s, stdin: .none, timeout: nil, output: .buffer(limit: 1 << 16))
     return try plan.finish(result, host: host, bytes: total, method: .sftp)
   }
 
@@ -162,16 +163,9 @@ extension SSHSession {
       return try withSession { (link) throws(SSHError) in try link.sftp().stat(remotePath, follow: followSymlinks, deadline: nil) }
     }
     // SFTP runs as the login user; as root, ask stat(1): raw mode in hex, uid, gid, size, mtime.
-    var script = ShellScript()
-    script.set("p", remotePath)
-    if followSymlinks {
-      script.raw(#"if [ -e "$p" ]; then exec stat -L -c '%f %u %g %s %Y' -- "$p"; fi"#)
-    } else {
-      script.raw(#"if [ -e "$p" ] || [ -L "$p" ]; then exec stat -c '%f %u %g %s %Y' -- "$p"; fi"#)
-    }
-    script.raw("echo missing")
-    let out = try withSession { (link) throws(SSHError) in try runChecked(Self.scriptLine(script, become: true), in: link.session) }
-      .stdoutText
+    let out = try withSession { (link) throws(SSHError) in
+      try runChecked(Self.scriptLine(filesProgram("stat_path", [remotePath, followSymlinks ? "1" : "0"]).text, become: true), in: link.session)
+    }.stdoutText
     let fields = out.split(whereSeparator: \.isWhitespace)
     if fields == ["missing"] { return nil }
     guard fields.count == 5, let raw = UInt32(fields[0], radix: 16), let uid = UInt32(fields[1]),
@@ -190,34 +184,28 @@ extension SSHSession {
     return out
   }
 
+  /// `path` becomes a symlink to `target`; with `replace`, an existing one is swapped atomically
+  /// (atomic.sh's routine, as the apply program does it).
   public func symlink(target: String, at path: String, replace: Bool, become: Bool?) throws(SSHError) {
-    var script = ShellScript()
-    if replace {
-      // A new link under a temporary name, then rename(2) over the old one: atomic, and `-T`
-      // keeps mv from moving into the directory an old link points to.
-      script.set("p", path)
-      script.set("t", UploadPlan.temporaryName(for: path))
-      script.set("target", target)
-      script.raw(#"ln -sn -- "$target" "$t" || exit 1"#)
-      script.raw(#"mv -fT -- "$t" "$p" || { rm -f -- "$t"; exit 1; }"#)
-    } else {
-      // -n: an existing link to a directory is a file that exists, not a place to put the link.
-      script.run("ln", "-sn", "--", target, path)
-    }
-    let line = Self.scriptLine(script, become: become ?? self.become)
+    let line = Self.scriptLine(filesProgram("link_path", [target, path, replace ? "1" : "0"]).text, become: become ?? self.become)
     _ = try withSession { (link) throws(SSHError) in try runChecked(line, in: link.session) }
   }
 
   public func mkdirP(_ remotePath: String, mode: UInt16?, become: Bool?) throws(SSHError) {
-    var script = ShellScript()
-    script.raw("set -e")
-    script.run("mkdir", "-p", "--", remotePath)
-    if let mode { script.run("chmod", String(mode, radix: 8), "--", remotePath) }
     let line: String =
       mode == nil
       ? Self.commandLine(RemoteCommand("mkdir", "-p", "--", remotePath), become: become ?? self.become)
-      : Self.scriptLine(script, become: become ?? self.become)
+      : Self.scriptLine(
+        filesProgram("make_directory", [remotePath, mode.map { String($0, radix: 8) } ?? ""]).text, become: become ?? self.become)
     _ = try withSession { (link) throws(SSHError) in try runChecked(line, in: link.session) }
+  }
+
+  /// `files.sh` with one step.
+  private func filesProgram(_ function: String, _ arguments: [String]) -> ShellProgram {
+    var program = ShellProgram("files.sh")
+    program.set("HOST", host)
+    program.step(function, arguments)
+    return program
   }
 }
 

@@ -227,8 +227,8 @@ public final class SSHSession: RemoteTransport, Sendable {
   }
 
   /// `sh -c SCRIPT`, through sudo under become.
-  static func scriptLine(_ script: ShellScript, become: Bool) -> String {
-    remoteLine(["sh", "-c", script.text], sudo: become, timeout: nil)
+  static func scriptLine(_ text: String, become: Bool) -> String {
+    remoteLine(["sh", "-c", text], sudo: become, timeout: nil)
   }
 
   /// One command, through `sudo -n -- sh -c` under become.

@@ -53,12 +53,6 @@ extension RemoteTransport {
     try runScript(script, stdinAfterScript: stdinAfterScript, timeout: timeout, become: become, output: .buffer())
   }
 
-  public func runScript(
-    _ script: ShellScript, stdinAfterScript: ExecInput = .none, timeout: Duration? = nil, become: Bool? = nil
-  ) throws(SSHError) -> ExecResult {
-    try runScript(script.text, stdinAfterScript: stdinAfterScript, timeout: timeout, become: become, output: .buffer())
-  }
-
   public func upload(
     _ source: UploadSource, to remotePath: String, mode: UInt16? = nil, owner: String? = nil,
     group: String? = nil, become: Bool? = nil

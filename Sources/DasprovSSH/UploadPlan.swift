@@ -1,8 +1,10 @@
 import DasprovCore
+import DasprovShell
 import Foundation
 
-/// The remote half of an atomic upload: the temporary name, and the script that checks the
-/// sha256, gives the file its mode and owner, fsyncs it and renames it over the destination.
+/// The remote half of an atomic upload: the temporary name, and `upload.sh` (Programs/), which
+/// checks the sha256, gives the file its mode and owner, fsyncs it and renames it over the
+/// destination with the same routine (`atomic.sh`) as every other file dasprov writes.
 ///
 /// The destination is only ever replaced by `rename(2)` (`mv -fT`) of a complete, verified temp
 /// file in the same directory, so an interrupted upload leaves it untouched; at worst a
@@ -33,52 +35,23 @@ struct UploadPlan {
     return dir + "." + name + ".dasprov-tmp-" + random
   }
 
-  /// `chown` argument: `owner`, `owner:group` or `:group`; empty to keep the replaced file's.
-  var ownerSpec: String {
-    switch (owner, group) {
-    case (let o?, let g?): "\(o):\(g)"
-    case (let o?, nil): o
-    case (nil, let g?): ":\(g)"
-    case (nil, nil): ""
-    }
-  }
-
-  /// With `streamSize`, the data arrives on stdin followed by a line holding its sha256 (the
-  /// exec method); with `expectedSHA256`, the temp file is already written (the SFTP method).
-  func script(streamSize: Int?, expectedSHA256: String?) -> ShellScript {
-    var s = ShellScript()
-    s.set("d", destination)
-    s.set("t", temporary)
-    s.set("m", mode.map { String($0, radix: 8) } ?? "")
-    s.set("own", ownerSpec)
-    s.raw("u=$(umask)")
-    s.raw("umask 077")
-    s.raw(#"fail() { rc=$1; shift; rm -f -- "$t"; printf 'dasprov: %s\n' "$*" >&2; exit "$rc"; }"#)
-    s.raw(#"if [ -d "$d" ] && [ ! -L "$d" ]; then fail 96 "$d is a directory"; fi"#)
-    // OpenSSL uses the CPU's SHA instructions: ≈ 4× faster than coreutils' sha256sum here.
-    s.raw("if command -v openssl >/dev/null 2>&1; then digest() { openssl dgst -sha256 -r; }; else digest() { sha256sum; }; fi")
-    if let size = streamSize {
-      s.set("n", String(size))
-      // GNU head -c never reads past SIZE bytes, so the checksum line stays on stdin for read.
-      s.raw(#"head -c "$n" > "$t" || fail 95 "cannot write $t""#)
-      s.raw("IFS= read -r want || want=")
+  /// `upload.sh` with this upload's parameters. With `streamSize`, the data arrives on stdin
+  /// followed by a line holding its sha256 (the exec method); with `expectedSHA256`, the temp
+  /// file is already written (the SFTP method).
+  func program(streamSize: Int?, expectedSHA256: String?, host: String) -> ShellProgram {
+    var p = ShellProgram("upload.sh")
+    p.set("D", destination)
+    p.set("TMP", temporary)
+    p.set("HOST", host)
+    p.set("MODE", mode.map { String($0, radix: 8) } ?? "")
+    p.set("OWNER", owner ?? "")
+    p.set("GROUP", group ?? "")
+    if let streamSize {
+      p.set("SIZE", String(streamSize))
     } else {
-      s.set("want", expectedSHA256 ?? "")
+      p.set("WANT", expectedSHA256 ?? "")
     }
-    // Hash what is in the file after the transfer (from the page cache: cheap).
-    s.raw(#"got=$(digest < "$t") || fail 95 "cannot read back $t""#)
-    s.raw(#"got=${got%% *}"#)
-    s.raw(#"[ "$got" = "$want" ] || fail 97 "checksum mismatch: sent ${want:-nothing}, wrote $got (transfer interrupted?)""#)
-    s.raw(#"if [ -n "$m" ]; then chmod -- "$m" "$t""#)
-    s.raw(#"elif [ -e "$d" ]; then chmod -- "$(stat -L -c %a -- "$d")" "$t""#)
-    s.raw(#"else chmod -- "$(printf %o $((0666 & ~0$u)))" "$t"; fi || fail 94 "cannot set the mode of $t""#)
-    s.raw(#"if [ -n "$own" ]; then chown -- "$own" "$t" || fail 94 "cannot change the owner of $t to $own""#)
-    s.raw(#"elif [ -e "$d" ]; then o=$(stat -L -c %u:%g -- "$d") && { [ "$o" = "$(stat -c %u:%g -- "$t")" ] || chown -- "$o" "$t"; } || fail 94 "cannot keep the owner ($o) of $d: run with become""#)
-    s.raw("fi")
-    s.raw(#"sync -- "$t" 2>/dev/null || sync"#)
-    s.raw(#"mv -fT -- "$t" "$d" || fail 93 "cannot rename $t to $d""#)
-    s.raw(#"printf '%s\n' "$got""#)
-    return s
+    return p
   }
 
   /// The upload's result, or `SSHError.commandFailed` with what the script said.

@@ -31,6 +31,20 @@ struct PathState: Sendable {
   }
 }
 
+/// The arguments of the kinds that keep one path present with a mode and owner, or absent
+/// (`file`, `directory`): what they need to know of the host, and what they check, is the same.
+protocol PathStateArguments: TaskArguments {
+  var desired: PathState { get }
+}
+
+extension PathStateArguments {
+  public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
+    ([FactRequest(try context.targetPath(), [.stat])], [])
+  }
+
+  public func check(_ context: TaskContext) throws(Diagnostic) { _ = try context.mode(desired.attributes.mode) }
+}
+
 /// `file`: a regular file exists (created empty if missing) with a mode and owner, or is absent.
 public enum FileTask: TaskKind {
   public static let name = "file"
@@ -38,14 +52,8 @@ public enum FileTask: TaskKind {
   public static let target: String? = "the remote file"
   public static let rules = PathStateRules.rules
 
-  public struct Arguments: TaskArguments {
+  public struct Arguments: PathStateArguments {
     var desired: PathState
-
-    public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
-      ([FactRequest(try context.targetPath(), [.stat])], [])
-    }
-
-    public func check(_ context: TaskContext) throws(Diagnostic) { _ = try context.mode(desired.attributes.mode) }
 
     public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
       let path = try context.targetPath()
@@ -80,14 +88,8 @@ public enum DirectoryTask: TaskKind {
   public static let target: String? = "the remote directory"
   public static let rules = PathStateRules.rules
 
-  public struct Arguments: TaskArguments {
+  public struct Arguments: PathStateArguments {
     var desired: PathState
-
-    public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
-      ([FactRequest(try context.targetPath(), [.stat])], [])
-    }
-
-    public func check(_ context: TaskContext) throws(Diagnostic) { _ = try context.mode(desired.attributes.mode) }
 
     public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
       let path = try context.targetPath()

@@ -208,41 +208,34 @@ enum MarkupLexer {
     if hasPrefix(b, i, "<![CDATA[") { return (.cdata, find(b, i + 9, "]]>") ?? b.count) }
     if hasPrefix(b, i, "<?") { return (.processingInstruction, find(b, i + 2, "?>") ?? b.count) }
     if hasPrefix(b, i, "<!") {
-      // <!DOCTYPE … [ … ]>: skip quoted strings and the bracketed internal subset.
-      var j = i + 2
-      var depth = 0
-      var quote: UInt8? = nil
-      while j < b.count {
-        let c = b[j]
-        if let q = quote {
-          if c == q { quote = nil }
-        } else if c == ASCII.quote || c == ASCII.apostrophe {
-          quote = c
-        } else if c == ASCII.lbracket {
-          depth += 1
-        } else if c == ASCII.rbracket {
-          depth -= 1
-        } else if c == ASCII.gt && depth <= 0 {
-          return (.declaration, j + 1)
-        }
-        j += 1
-      }
-      return (.declaration, b.count)
+      // <!DOCTYPE … [ … ]>: the bracketed internal subset may hold `>`.
+      return (.declaration, closingAngle(b, from: i + 2, brackets: true) ?? b.count)
     }
     // Start or end tag: `>` may appear inside quoted attribute values.
-    var j = i + 1
+    return (.tag, closingAngle(b, from: i + 1, brackets: false) ?? b.count)
+  }
+
+  /// The index just past the `>` that closes markup, from `start` on: quoted strings are skipped,
+  /// and with `brackets` (a DOCTYPE's internal subset) so is anything inside `[ … ]`.
+  private static func closingAngle(_ b: [UInt8], from start: Int, brackets: Bool) -> Int? {
+    var depth = 0
     var quote: UInt8? = nil
+    var j = start
     while j < b.count {
       let c = b[j]
       if let q = quote {
         if c == q { quote = nil }
       } else if c == ASCII.quote || c == ASCII.apostrophe {
         quote = c
-      } else if c == ASCII.gt {
-        return (.tag, j + 1)
+      } else if brackets && c == ASCII.lbracket {
+        depth += 1
+      } else if brackets && c == ASCII.rbracket {
+        depth -= 1
+      } else if c == ASCII.gt && depth <= 0 {
+        return j + 1
       }
       j += 1
     }
-    return (.tag, b.count)
+    return nil
   }
 }

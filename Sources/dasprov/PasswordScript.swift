@@ -1,4 +1,5 @@
 import DasprovInventory
+import DasprovCore
 import Foundation
 import Subprocess
 
@@ -15,9 +16,9 @@ enum PasswordScript {
   private static let limit = 1 << 20
 
   static func run(_ path: String, _ arguments: [String]) throws(VaultSecretLoader.VaultSourceError)
-    -> VaultSecretLoader.ScriptOutput
+    -> CommandOutput
   {
-    let outcome = Blocking.wait { () async -> Result<VaultSecretLoader.ScriptOutput, VaultSecretLoader.VaultSourceError> in
+    let outcome = Blocking.wait { () async -> Result<CommandOutput, VaultSecretLoader.VaultSourceError> in
       do {
         let result = try await Subprocess.run(
           .path(FilePath(path)), arguments: Arguments(arguments), input: .none,

@@ -1,3 +1,4 @@
+import DasprovTestSupport
 import Foundation
 import Testing
 
@@ -46,17 +47,10 @@ import Testing
     #expect(input.shellQuoted == expected)
   }
 
-  @Test func quotedWordsRoundTripThroughARealShell() throws {
+  @Test func quotedWordsRoundTripThroughARealShell() async throws {
     let nasty = ["a b", "it's", "$(echo pwned)", "`id`", "x\"y", "new\nline", "ünï €", "*", "-n"]
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", "printf '%s\\0' " + nasty.map(\.shellQuoted).joined(separator: " ")]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    let words = String(decoding: data, as: UTF8.self).split(separator: "\0", omittingEmptySubsequences: false)
+    let r = try await Command.run("/bin/sh", ["-c", "printf '%s\\0' " + nasty.map(\.shellQuoted).joined(separator: " ")])
+    let words = r.stdoutText.split(separator: "\0", omittingEmptySubsequences: false)
       .dropLast().map(String.init)
     #expect(words == nasty)
   }

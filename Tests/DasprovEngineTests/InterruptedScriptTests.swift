@@ -2,6 +2,7 @@ import DasprovCore
 import DasprovSSH
 import DasprovTasks
 import DasprovEngine
+import DasprovTestSupport
 import Foundation
 import Testing
 
@@ -15,11 +16,9 @@ import Testing
 @Suite struct InterruptedScriptTests {
   /// For every N in `cuts`, runs the first N bytes of `scratch/script` with `sh -s` in
   /// `scratch/tN`, a copy of `scratch/seed`; in one shell loop, as a process per cut started
-  /// from Foundation is slow.
-  func runCut(_ cuts: [Int], in scratch: String) throws {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = [
+  /// from the test is slow.
+  func runCut(_ cuts: [Int], in scratch: String) async throws {
+    let arguments = [
       "-c",
       """
       cd "$1" && shift
@@ -30,11 +29,9 @@ import Testing
       """,
       "sh", scratch,
     ] + cuts.map(String.init)
-    p.environment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C"]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
+    _ = try await Command.run(
+      "/bin/sh", arguments, environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C"], inheritEnvironment: false,
+      stdout: .discard, stderr: .discard)
   }
 
   /// Every file, directory and link under `root`, with contents, as one comparable listing.
@@ -64,7 +61,7 @@ import Testing
     try Data("car".utf8).write(to: URL(fileURLWithPath: root + "/das/repository/deployment/server/carbonapps/Old.car"))
   }
 
-  @Test func anApplyScriptCutOffAnywhereChangesNothing() throws {
+  @Test func anApplyScriptCutOffAnywhereChangesNothing() async throws {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dasprov-cut-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     let changes: [Change] = [
@@ -83,7 +80,7 @@ import Testing
     let whole = script.count - 1
     var cuts = Set(stride(from: 0, to: whole, by: 6))
     for (i, byte) in script.enumerated() where byte == UInt8(ascii: "\n") { cuts.formUnion([i - 1, i, i + 1].filter { $0 >= 0 && $0 < whole }) }
-    try runCut(cuts.sorted() + [whole, script.count], in: scratch)
+    try await runCut(cuts.sorted() + [whole, script.count], in: scratch)
 
     for n in [whole, script.count] {
       let after = snapshot(scratch + "/t\(n)")

@@ -1,5 +1,6 @@
 import DasprovCore
 import DasprovShell
+import DasprovTestSupport
 import DasprovTasks
 import Foundation
 import Testing
@@ -9,25 +10,10 @@ import Testing
 /// Runs a remote script with the local /bin/sh, as sshd would on a host, with HOME in a temp dir
 /// so the state directory is private. This tests the scripts themselves; the SSH transport is
 /// tested against real sshd in DasprovSSHTests and the integration suite.
-func runLocally(_ script: String, home: String) throws -> RemoteOutput {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/bin/sh")
-  p.arguments = ["-s"]
-  var env = ProcessInfo.processInfo.environment
-  env["HOME"] = home
-  env["DASPROV_STATE_DIR"] = home + "/state"
-  p.environment = env
-  let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-  p.standardInput = stdin
-  p.standardOutput = stdout
-  p.standardError = stderr
-  try p.run()
-  stdin.fileHandleForWriting.write(Data(script.utf8))
-  try stdin.fileHandleForWriting.close()
-  let out = stdout.fileHandleForReading.readDataToEndOfFile()
-  let err = stderr.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  return RemoteOutput(status: p.terminationStatus, stdout: Array(out), stderr: Array(err))
+func runLocally(_ script: String, home: String) async throws -> CommandOutput {
+  let r = try await Command.run(
+    "/bin/sh", ["-s"], input: .text(script), environment: ["HOME": home, "DASPROV_STATE_DIR": home + "/state"])
+  return CommandOutput(status: r.status, stdout: r.stdout, stderr: r.stderr)
 }
 
 /// A scratch directory removed at the end of the test.
@@ -52,7 +38,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
 @Suite struct RemoteScriptTests {
   /// The survey: every path's stat and digest, the record, probes — no contents; those come in
   /// the contents round trip, with their stat again.
-  @Test func theSurveySendsDigestsAndTheContentsRoundTripTheBytes() throws {
+  @Test func theSurveySendsDigestsAndTheContentsRoundTripTheBytes() async throws {
     let s = try Scratch()
     try s.write("conf/a.xml", "<a enable=\"false\"/>\n")
     try FileManager.default.createSymbolicLink(atPath: s.path + "/link", withDestinationPath: s.path + "/conf")
@@ -70,7 +56,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     let line = HostRecords.text(tag: tag, FileRecord(key: .of([1]), output: .of([2])))
     try s.write("home/state/records", "junk\n" + line + "\n")
     let program = FactProgram(requests: requests, probes: probes, records: true)
-    let out = try runLocally(program.program.text, home: s.path + "/home")
+    let out = try await runLocally(program.program.text, home: s.path + "/home")
     #expect(out.status == 0, "\(String(decoding: out.stderr, as: UTF8.self))")
     let gathered = try program.parse(out.stdout)
     #expect(gathered.records?.lines == [tag: FileRecord(key: .of([1]), output: .of([2]))])
@@ -95,7 +81,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     #expect(!facts.hostname.isEmpty)
 
     let read = FactProgram(contentsOf: [s.path + "/conf/a.xml", s.path + "/missing file $(x)", oddName(s), s.path + "/conf"])
-    let second = try runLocally(read.program.text, home: s.path + "/home")
+    let second = try await runLocally(read.program.text, home: s.path + "/home")
     let contents = try read.parse(second.stdout).facts
     #expect(contents.path(s.path + "/conf/a.xml").content == Array("<a enable=\"false\"/>\n".utf8))
     #expect(contents.path(s.path + "/conf/a.xml").sha256 == a.sha256)
@@ -109,20 +95,20 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
 
   /// Raw sections end only at the script's own marker: contents that look like fact lines, a
   /// marker of another run, NUL bytes and no final newline all arrive byte for byte.
-  @Test func rawSectionsCarryAnyBytes() throws {
+  @Test func rawSectionsCarryAnyBytes() async throws {
     let s = try Scratch()
     let tricky: [UInt8] = Array("<a/>\n@done\n@end-0-0-0-0\n@cat\n".utf8) + [0, 0xff, 0x0a, 0x40] + Array("no newline at the end".utf8)
     #expect(FileManager.default.createFile(atPath: s.path + "/t.xml", contents: Data(tricky)))
     try s.write("empty", "")
     let probes = [ProbeRequest(["printf", "%s", "@done\n@probe 0 7"], capture: true)]
     let survey = FactProgram(requests: [FactRequest(s.path + "/t.xml", [.stat, .content])], probes: probes)
-    let first = try runLocally(survey.program.text, home: s.path + "/home")
+    let first = try await runLocally(survey.program.text, home: s.path + "/home")
     let surveyed = try survey.parse(first.stdout).facts
     #expect(surveyed.probeOutputs[probes[0].argv] == Array("@done\n@probe 0 7".utf8))
     #expect(surveyed.probes[probes[0].argv] == 0)
     #expect(surveyed.path(s.path + "/t.xml").sha256 == SHA256.hex(tricky))
     let program = FactProgram(contentsOf: [s.path + "/t.xml", s.path + "/empty"])
-    let out = try runLocally(program.program.text, home: s.path + "/home")
+    let out = try await runLocally(program.program.text, home: s.path + "/home")
     #expect(out.status == 0, "\(String(decoding: out.stderr, as: UTF8.self))")
     let facts = try program.parse(out.stdout).facts
     #expect(facts.path(s.path + "/t.xml").content == tricky)
@@ -133,7 +119,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     #expect(throws: FactOutputError.self) { try program.parse(cut) }
   }
 
-  @Test func applyScriptWritesAtomicallyBacksUpAndRollsBack() throws {
+  @Test func applyScriptWritesAtomicallyBacksUpAndRollsBack() async throws {
     let s = try Scratch()
     try s.write("conf/a.xml", "old\n")
     chmod(s.path + "/conf/a.xml", 0o600)
@@ -145,7 +131,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
       .makeDirectory(path: s.path + "/d/e", mode: 0o750, owner: nil, group: nil),
     ]
     let runID = "20261125T000000000Z-\(UUID().uuidString.prefix(8))"
-    let out = try runLocally(ApplyProgram(changes: changes, runID: runID, notify: ["test-handler-\(runID)"], stagingDirectory: "/nonexistent", hostName: "test-host").program.text, home: s.path + "/home")
+    let out = try await runLocally(ApplyProgram(changes: changes, runID: runID, notify: ["test-handler-\(runID)"], stagingDirectory: "/nonexistent", hostName: "test-host").program.text, home: s.path + "/home")
     let report = ApplyProgram.report(out.stdout)
     #expect(report.finished, "\(String(decoding: out.stdout + out.stderr, as: UTF8.self))")
     #expect(report.done == [0, 1, 2, 3])
@@ -166,7 +152,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     try FileManager.default.removeItem(atPath: "\(state)/pending/test-handler-\(runID)")
 
     // Rollback restores the old content, removes what the run created, and re-marks the handler.
-    let rb = try runLocally(RollbackProgram().program.text, home: s.path + "/home")
+    let rb = try await runLocally(RollbackProgram().program.text, home: s.path + "/home")
     let text = String(decoding: rb.stdout, as: UTF8.self)
     #expect(text.contains("@rolled-back"), "\(text) \(String(decoding: rb.stderr, as: UTF8.self))")
     #expect(s.read("conf/a.xml") == "old\n")
@@ -176,14 +162,14 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
 
   }
 
-  @Test func aFailedWriteLeavesTheOriginalIntact() throws {
+  @Test func aFailedWriteLeavesTheOriginalIntact() async throws {
     let s = try Scratch()
     try s.write("ro/a.conf", "original\n")
     chmod(s.path + "/ro", 0o555)
     defer { chmod(s.path + "/ro", 0o755) }
     // Root ignores directory permissions; a missing directory fails for everyone.
     let target = getuid() == 0 ? s.path + "/no-such-dir/a.conf" : s.path + "/ro/a.conf"
-    let out = try runLocally(
+    let out = try await runLocally(
       ApplyProgram(changes: [.write(path: target, content: Array("new\n".utf8), mode: nil, owner: nil, group: nil)], runID: "t\(UUID().uuidString.prefix(6))", notify: [], stagingDirectory: "/x", hostName: "test-host").program.text,
       home: s.path + "/home")
     let report = ApplyProgram.report(out.stdout)
@@ -192,12 +178,12 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     #expect(s.read("ro/a.conf") == "original\n")
   }
 
-  @Test func backupsKeepTheLastFive() throws {
+  @Test func backupsKeepTheLastFive() async throws {
     let s = try Scratch()
     try s.write("f.conf", "v0\n")
     for i in 1...7 {
       let runID = String(format: "20261125T0000%02d000Z", i)
-      let out = try runLocally(
+      let out = try await runLocally(
         ApplyProgram(changes: [.write(path: s.path + "/f.conf", content: Array("v\(i)\n".utf8), mode: nil, owner: nil, group: nil)], runID: runID, notify: [], stagingDirectory: "/x", hostName: "test-host").program.text,
         home: s.path + "/home")
       #expect(ApplyProgram.report(out.stdout).finished)
@@ -209,7 +195,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
 }
 
 @Suite struct UnifiedDiffTests {
-  @Test func matchesDiffU() throws {
+  @Test func matchesDiffU() async throws {
     let s = try Scratch()
     let old = (1...20).map { "line \($0)" }.joined(separator: "\n") + "\n"
     var newLines = (1...20).map { "line \($0)" }
@@ -219,14 +205,7 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     let new = newLines.joined(separator: "\n") + "\n"
     try s.write("a", old)
     try s.write("b", new)
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/diff")
-    p.arguments = ["-u", "--label", "a", "--label", "b", s.path + "/a", s.path + "/b"]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    try p.run()
-    let expected = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
+    let expected = try await Command.run("/usr/bin/diff", ["-u", "--label", "a", "--label", "b", s.path + "/a", s.path + "/b"]).stdoutText
     let ours = UnifiedDiff.diff(old: old, new: new, oldName: "a", newName: "b")
     #expect(ours == expected)
   }

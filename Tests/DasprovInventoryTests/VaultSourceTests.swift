@@ -1,4 +1,5 @@
 import DasprovCore
+import DasprovTestSupport
 import Foundation
 import Testing
 
@@ -20,21 +21,17 @@ struct VaultSourceTests {
     if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
   }
 
-  /// Runs scripts with Foundation in the tests; the CLI uses swift-subprocess.
+  /// Runs scripts with the tests' `Command`, as the CLI does with swift-subprocess. `load` is
+  /// synchronous, so a load that runs scripts is called through `OwnThread.run`, and the
+  /// script waits there (never on the cooperative pool).
   private static let loader = VaultSecretLoader(
     runScript: { path, arguments throws(VaultSecretLoader.VaultSourceError) in
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: path)
-      p.arguments = arguments
-      let out = Pipe()
-      let err = Pipe()
-      p.standardOutput = out
-      p.standardError = err
-      do { try p.run() } catch { throw .init("\(error)") }
-      let stdout = out.fileHandleForReading.readDataToEndOfFile()
-      let stderr = err.fileHandleForReading.readDataToEndOfFile()
-      p.waitUntilExit()
-      return .init(status: p.terminationStatus, stdout: Array(stdout), stderr: Array(stderr))
+      do {
+        let r = try OwnThread.wait { try await Command.run(path, arguments) }
+        return .init(status: r.status, stdout: r.stdout, stderr: r.stderr)
+      } catch {
+        throw .init("\(error)")
+      }
     },
     prompt: { _ throws(VaultSecretLoader.VaultSourceError) in throw .init("no terminal") })
 
@@ -86,35 +83,39 @@ struct VaultSourceTests {
   }
 
   @Test("password files are stripped; scripts are run; a client script gets --vault-id")
-  func sources() throws {
+  func sources() async throws {
     let dir = try Self.scratch()
     try Self.write("  spaced \n\n", to: dir + "/file.txt")
     try Self.write("#!/bin/sh\nprintf ' from-script \\r\\n'\n", to: dir + "/script.sh", executable: true)
     try Self.write("#!/bin/sh\n[ \"$1 $2\" = '--vault-id prod' ] && echo client-prod && exit 0\nexit 2\n", to: dir + "/keys-client.sh", executable: true)
-    let (secrets, warnings) = try Self.loader.load([
-      VaultIdentity(label: "default", source: .file(dir + "/file.txt")),
-      VaultIdentity(label: "s", source: .file(dir + "/script.sh")),
-      VaultIdentity(label: "prod", source: .file(dir + "/keys-client.sh")),
-    ])
+    let (secrets, warnings) = try await OwnThread.run {
+      try Self.loader.load([
+        VaultIdentity(label: "default", source: .file(dir + "/file.txt")),
+        VaultIdentity(label: "s", source: .file(dir + "/script.sh")),
+        VaultIdentity(label: "prod", source: .file(dir + "/keys-client.sh")),
+      ])
+    }
     #expect(warnings.isEmpty)
     #expect(secrets.secrets.map { String(decoding: $0.password, as: UTF8.self) } == ["spaced", " from-script ", "client-prod"])
     #expect(secrets.secrets.map(\.label) == ["default", "s", "prod"])
   }
 
   @Test("a failing source warns while another works, and is an error when none does")
-  func failures() throws {
+  func failures() async throws {
     let dir = try Self.scratch()
     try Self.write("ok\n", to: dir + "/ok.txt")
     try Self.write("#!/bin/sh\necho broken >&2\nexit 3\n", to: dir + "/fail.sh", executable: true)
     try Self.write("#!/bin/sh\nexit 2\n", to: dir + "/none-client", executable: true)
     try Self.write("\n", to: dir + "/empty.txt")
-    let (secrets, warnings) = try Self.loader.load([
-      VaultIdentity(label: "a", source: .file(dir + "/missing.txt")),
-      VaultIdentity(label: "b", source: .file(dir + "/fail.sh")),
-      VaultIdentity(label: "c", source: .file(dir + "/none-client")),
-      VaultIdentity(label: "d", source: .file(dir + "/empty.txt")),
-      VaultIdentity(label: "e", source: .file(dir + "/ok.txt")),
-    ])
+    let (secrets, warnings) = try await OwnThread.run {
+      try Self.loader.load([
+        VaultIdentity(label: "a", source: .file(dir + "/missing.txt")),
+        VaultIdentity(label: "b", source: .file(dir + "/fail.sh")),
+        VaultIdentity(label: "c", source: .file(dir + "/none-client")),
+        VaultIdentity(label: "d", source: .file(dir + "/empty.txt")),
+        VaultIdentity(label: "e", source: .file(dir + "/ok.txt")),
+      ])
+    }
     #expect(secrets.secrets.map(\.label) == ["e"])
     #expect(warnings.map(\.message) == [
       "vault id 'a@\(dir)/missing.txt': the vault password file \(dir)/missing.txt was not found",

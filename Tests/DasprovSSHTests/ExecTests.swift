@@ -99,11 +99,12 @@ import Testing
   }
 
   @Test func scriptOnStdin() throws {
-    var script = ShellScript()
-    script.set("x", "it's $(not) run")
-    script.raw(#"printf '%s\n' "$x""#)
-    script.run("sh", "-c", "echo $0", "a b")
-    script.raw("exit 4")
+    let script = [
+      "x=" + "it's $(not) run".shellQuoted,
+      #"printf '%s\n' "$x""#,
+      RemoteCommand("sh", "-c", "echo $0", "a b").shellLine,
+      "exit 4",
+    ].joined(separator: "\n")
     let r = try Self.session.runScript(script)
     #expect(r.stdoutText == "it's $(not) run\na b\n")
     #expect(r.status == 4)

@@ -112,6 +112,15 @@ func pattern(_ count: Int, seed: Int = 1) -> Data {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["foreign"])
   }
 
+  @Test func uploadIntoAMissingDirectorySaysSo() throws {
+    let dest = TestWorld.shared.remoteDir("missing-parent") + "/not-here/file.conf"
+    let error = try #require(throws: SSHError.self) {
+      try Self.session.upload(.data(Data("x".utf8)), to: dest, mode: nil, owner: nil, group: nil, become: nil, method: .exec)
+    }
+    #expect(error.message.contains("does not exist on host"), "\(error.message)")
+    #expect(!FileManager.default.fileExists(atPath: dest))
+  }
+
   @Test func becomeWritesARootOwnedFileWithTheIntendedMode() throws {
     let dir = TestWorld.shared.localDir("rootdir")  // owned by root: the login user cannot write here
     chmod(dir, 0o755)

@@ -5,8 +5,8 @@ import Testing
 /// The seed's edits (FACTS.md §3, CONTRACT.md rulings) on the pristine DAS 3.1.0 files.
 /// Each result is read back by xmllint, not by the code that wrote it.
 @Suite struct SeedEditsTests {
-  func xmllint(_ expression: String, _ bytes: [UInt8]) throws -> String {
-    try XMLLint.value(expression, in: bytes)
+  func xmllint(_ expression: String, _ bytes: [UInt8]) async throws -> String {
+    try await XMLLint.value(expression, in: bytes)
   }
 
   /// Every line break is CRLF: no LF without its CR.
@@ -22,7 +22,7 @@ import Testing
   @Test(arguments: [
     ["10.0.0.21", "10.0.0.22"], ["10.0.0.11", "10.0.0.12", "10.0.0.1", "10.0.0.2"],
   ])
-  func axis2Clustering(_ hosts: [String]) throws {
+  func axis2Clustering(_ hosts: [String]) async throws {
     let name = "axis2/axis2.xml"
     let original = try Pack.bytes(name)
     let clustering = try onlySpan("/axisconfig/clustering", in: original)
@@ -37,21 +37,21 @@ import Testing
     ]
     let r = try applyChecked(ops, to: original, file: name, within: clustering.range)
     #expect(allCRLF(original) && allCRLF(r.bytes))
-    #expect(try xmllint("string(/axisconfig/clustering/@enable)", r.bytes) == "true")
+    #expect(try await xmllint("string(/axisconfig/clustering/@enable)", r.bytes) == "true")
     #expect(
-      try xmllint("string(/axisconfig/clustering/parameter[@name='membershipScheme'])", r.bytes)
+      try await xmllint("string(/axisconfig/clustering/parameter[@name='membershipScheme'])", r.bytes)
         == "wka")
     #expect(
-      try xmllint("string(/axisconfig/clustering/parameter[@name='localMemberHost'])", r.bytes)
+      try await xmllint("string(/axisconfig/clustering/parameter[@name='localMemberHost'])", r.bytes)
         == hosts[0])
     #expect(
-      try xmllint("count(/axisconfig/clustering/members/member)", r.bytes) == "\(hosts.count)")
+      try await xmllint("count(/axisconfig/clustering/members/member)", r.bytes) == "\(hosts.count)")
     for (i, host) in hosts.enumerated() {
       #expect(
-        try xmllint("string(/axisconfig/clustering/members/member[\(i + 1)]/hostName)", r.bytes)
+        try await xmllint("string(/axisconfig/clustering/members/member[\(i + 1)]/hostName)", r.bytes)
           == host)
       #expect(
-        try xmllint("string(/axisconfig/clustering/members/member[\(i + 1)]/port)", r.bytes)
+        try await xmllint("string(/axisconfig/clustering/members/member[\(i + 1)]/port)", r.bytes)
           == "4000")
     }
     #expect(
@@ -65,10 +65,10 @@ import Testing
       r.bytes.text.contains(
         "        <members>\r\n            <member>\r\n                <hostName>\(hosts[0])</hostName>\r\n"
       ))
-    #expect(try XMLLint.parses(r.bytes))
+    #expect(try await XMLLint.parses(r.bytes))
   }
 
-  @Test func eventProcessorModes() throws {
+  @Test func eventProcessorModes() async throws {
     let name = "event-processor.xml"
     let original = try Pack.bytes(name)
     let from = try onlySpan("/eventProcessorConfiguration/mode[@name='HA']", in: original).start
@@ -94,18 +94,18 @@ import Testing
     ]
     let r = try applyChecked(ops, to: original, file: name, within: from..<to)
     let ha = "/eventProcessorConfiguration/mode[@name='HA']"
-    #expect(try xmllint("string(\(ha)/@enable)", r.bytes) == "true")
+    #expect(try await xmllint("string(\(ha)/@enable)", r.bytes) == "true")
     #expect(
-      try xmllint("string(/eventProcessorConfiguration/mode[@name='Distributed']/@enable)", r.bytes)
+      try await xmllint("string(/eventProcessorConfiguration/mode[@name='Distributed']/@enable)", r.bytes)
         == "true")
-    #expect(try xmllint("string(\(ha)/nodeType/presenter/@enable)", r.bytes) == "true")
+    #expect(try await xmllint("string(\(ha)/nodeType/presenter/@enable)", r.bytes) == "true")
     #expect(
-      try xmllint(
+      try await xmllint(
         "string(/eventProcessorConfiguration/mode[@name='Distributed']/nodeType/presenter/@enable)",
         r.bytes) == "false")
-    #expect(try xmllint("string(\(ha)/presentation/port)", r.bytes) == "11002")
-    #expect(try xmllint("string(\(ha)/eventSync/hostName)", r.bytes) == "10.0.0.1")
-    #expect(try xmllint("string(\(ha)/persistence/@enable)", r.bytes) == "false")
+    #expect(try await xmllint("string(\(ha)/presentation/port)", r.bytes) == "11002")
+    #expect(try await xmllint("string(\(ha)/eventSync/hostName)", r.bytes) == "10.0.0.1")
+    #expect(try await xmllint("string(\(ha)/persistence/@enable)", r.bytes) == "false")
     // The self-closing presenter stays self-closing.
     #expect(
       r.bytes.text.contains(
@@ -114,14 +114,14 @@ import Testing
     #expect(r.changes.count == 6)
   }
 
-  @Test func userStoreDataSource() throws {
+  @Test func userStoreDataSource() async throws {
     let name = "user-mgt.xml"
     let original = try Pack.bytes(name)
     let xpath = "/UserManager/Realm/Configuration/Property[@name='dataSource']"
     let r = try applyChecked(
       [.setText(xpath: xpath, value: "jdbc/WSO2UM_DB")], to: original, file: name,
       within: try onlySpan(xpath, in: original).range)
-    #expect(try xmllint("string(\(xpath))", r.bytes) == "jdbc/WSO2UM_DB")
+    #expect(try await xmllint("string(\(xpath))", r.bytes) == "jdbc/WSO2UM_DB")
     #expect(
       r.bytes.count == original.count + "jdbc/WSO2UM_DB".utf8.count - "jdbc/WSO2CarbonDB".utf8.count
     )
@@ -156,7 +156,7 @@ import Testing
     ),
   ]
 
-  @Test func registryMounts() throws {
+  @Test func registryMounts() async throws {
     let name = "registry.xml"
     let original = try Pack.bytes(name)
     let anchor = try onlySpan("/wso2registry/indexingConfiguration", in: original)
@@ -171,26 +171,26 @@ import Testing
     #expect(
       r.bytes.starts(with: Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\n<!--".utf8)))
     #expect(
-      try xmllint("string(/wso2registry/dbConfig[@name='govregistry']/dataSource)", r.bytes)
+      try await xmllint("string(/wso2registry/dbConfig[@name='govregistry']/dataSource)", r.bytes)
         == "jdbc/WSO2REG_DB")
     #expect(
-      try xmllint("string(/wso2registry/dbConfig[@name='wso2registry']/dataSource)", r.bytes)
+      try await xmllint("string(/wso2registry/dbConfig[@name='wso2registry']/dataSource)", r.bytes)
         == "jdbc/WSO2CarbonDB")
     #expect(
-      try xmllint("string(/wso2registry/remoteInstance/cacheId)", r.bytes)
+      try await xmllint("string(/wso2registry/remoteInstance/cacheId)", r.bytes)
         == "das&user@jdbc:mysql://db.example:3306/regdb")
     #expect(
-      try xmllint("string(/wso2registry/remoteInstance/@url)", r.bytes)
+      try await xmllint("string(/wso2registry/remoteInstance/@url)", r.bytes)
         == "https://localhost:9443/registry")
-    #expect(try xmllint("count(/wso2registry/mount)", r.bytes) == "2")
+    #expect(try await xmllint("count(/wso2registry/mount)", r.bytes) == "2")
     #expect(
-      try xmllint("string(/wso2registry/mount[@path='/_system/config']/targetPath)", r.bytes)
+      try await xmllint("string(/wso2registry/mount[@path='/_system/config']/targetPath)", r.bytes)
         == "/_system/config")
     #expect(
-      try xmllint("string(/wso2registry/mount[@path='/_system/governance']/@overwrite)", r.bytes)
+      try await xmllint("string(/wso2registry/mount[@path='/_system/governance']/@overwrite)", r.bytes)
         == "true")
     #expect(
-      try xmllint("name(/wso2registry/indexingConfiguration/preceding-sibling::*[1])", r.bytes)
+      try await xmllint("name(/wso2registry/indexingConfiguration/preceding-sibling::*[1])", r.bytes)
         == "mount")
     // Tabs became the file's four-space levels.
     #expect(
@@ -232,7 +232,7 @@ import Testing
     """
   }
 
-  @Test func masterDatasourcesGainSharedDatabases() throws {
+  @Test func masterDatasourcesGainSharedDatabases() async throws {
     let name = "datasources/master-datasources.xml"
     let original = try Pack.bytes(name)
     let carbon = try onlySpan(
@@ -251,19 +251,19 @@ import Testing
         position: .after(xpath: "\(ds)[name='WSO2UM_DB']")),
     ]
     let r = try applyChecked(ops, to: original, file: name, within: carbon.end..<carbon.end)
-    #expect(try xmllint("count(\(ds))", r.bytes) == "3")
-    #expect(try xmllint("string(\(ds)[2]/name)", r.bytes) == "WSO2UM_DB")
-    #expect(try xmllint("string(\(ds)[3]/name)", r.bytes) == "WSO2REG_DB")
+    #expect(try await xmllint("count(\(ds))", r.bytes) == "3")
+    #expect(try await xmllint("string(\(ds)[2]/name)", r.bytes) == "WSO2UM_DB")
+    #expect(try await xmllint("string(\(ds)[3]/name)", r.bytes) == "WSO2REG_DB")
     #expect(
-      try xmllint("string(\(ds)[name='WSO2UM_DB']/jndiConfig/name)", r.bytes) == "jdbc/WSO2UM_DB")
+      try await xmllint("string(\(ds)[name='WSO2UM_DB']/jndiConfig/name)", r.bytes) == "jdbc/WSO2UM_DB")
     #expect(
-      try xmllint("string(\(ds)[name='WSO2REG_DB']/definition/configuration/url)", r.bytes)
+      try await xmllint("string(\(ds)[name='WSO2REG_DB']/definition/configuration/url)", r.bytes)
         == "jdbc:mysql://db.example:3306/regdb")
     #expect(
-      try xmllint("string(\(ds)[name='WSO2REG_DB']/definition/configuration/password)", r.bytes)
+      try await xmllint("string(\(ds)[name='WSO2REG_DB']/definition/configuration/password)", r.bytes)
         == "a<b&c\"d'")
     #expect(
-      try xmllint("string(\(ds)[name='WSO2_CARBON_DB']/jndiConfig/name)", r.bytes)
+      try await xmllint("string(\(ds)[name='WSO2_CARBON_DB']/jndiConfig/name)", r.bytes)
         == "jdbc/WSO2CarbonDB")
     #expect(
       r.bytes.text.contains(
@@ -280,11 +280,11 @@ import Testing
     let again = try applyChecked(rotated, to: r.bytes, file: name, within: um.start..<reg.end)
     #expect(again.changes.map(\.kind) == [.replaced, .replaced])
     #expect(
-      try xmllint("string(\(ds)[name='WSO2UM_DB']/definition/configuration/password)", again.bytes)
+      try await xmllint("string(\(ds)[name='WSO2UM_DB']/definition/configuration/password)", again.bytes)
         == "n3w")
   }
 
-  @Test func analyticsDatasourcesPointAtMySQL() throws {
+  @Test func analyticsDatasourcesPointAtMySQL() async throws {
     let name = "datasources/analytics-datasources.xml"
     let original = try Pack.bytes(name)
     let block = try onlySpan("/datasources-configuration/datasources", in: original)
@@ -310,15 +310,15 @@ import Testing
       let conf =
         "/datasources-configuration/datasources/datasource[name='\(store)']/definition/configuration"
       #expect(
-        try xmllint("string(\(conf)/url)", r.bytes)
+        try await xmllint("string(\(conf)/url)", r.bytes)
           == "jdbc:mysql://db.example:3306/\(store)?useSSL=false&autoReconnect=true")
-      #expect(try xmllint("string(\(conf)/password)", r.bytes) == "a<b&c\"d'")
-      #expect(try xmllint("string(\(conf)/driverClassName)", r.bytes) == "com.mysql.jdbc.Driver")
-      #expect(try xmllint("string(\(conf)/testOnBorrow)", r.bytes) == "true")
-      #expect(try xmllint("string(\(conf)/validationInterval)", r.bytes) == "30000")
+      #expect(try await xmllint("string(\(conf)/password)", r.bytes) == "a<b&c\"d'")
+      #expect(try await xmllint("string(\(conf)/driverClassName)", r.bytes) == "com.mysql.jdbc.Driver")
+      #expect(try await xmllint("string(\(conf)/testOnBorrow)", r.bytes) == "true")
+      #expect(try await xmllint("string(\(conf)/validationInterval)", r.bytes) == "30000")
       #expect(
-        try xmllint("string(\(conf)/defaultTransactionIsolation)", r.bytes) == "READ_COMMITTED")
-      #expect(try xmllint("string(\(conf)/initialSize)", r.bytes) == "0")
+        try await xmllint("string(\(conf)/defaultTransactionIsolation)", r.bytes) == "READ_COMMITTED")
+      #expect(try await xmllint("string(\(conf)/initialSize)", r.bytes) == "0")
     }
     #expect(
       r.bytes.text.contains(
@@ -330,7 +330,7 @@ import Testing
       ))
   }
 
-  @Test func carbonOffsetAndDeploymentSynchronizer() throws {
+  @Test func carbonOffsetAndDeploymentSynchronizer() async throws {
     let name = "carbon.xml"
     let original = try Pack.bytes(name)
     let from = try onlySpan("/Server/Ports/Offset", in: original).start
@@ -349,16 +349,16 @@ import Testing
     func carbon(_ path: String) -> String {
       "string(" + path.split(separator: "/").map { "/*[local-name()='\($0)']" }.joined() + ")"
     }
-    #expect(try xmllint(carbon("Server/Ports/Offset"), r.bytes) == "2")
-    #expect(try xmllint(carbon("Server/DeploymentSynchronizer/Enabled"), r.bytes) == "true")
-    #expect(try xmllint(carbon("Server/DeploymentSynchronizer/AutoCommit"), r.bytes) == "true")
+    #expect(try await xmllint(carbon("Server/Ports/Offset"), r.bytes) == "2")
+    #expect(try await xmllint(carbon("Server/DeploymentSynchronizer/Enabled"), r.bytes) == "true")
+    #expect(try await xmllint(carbon("Server/DeploymentSynchronizer/AutoCommit"), r.bytes) == "true")
     #expect(
-      try xmllint(carbon("Server/DeploymentSynchronizer/SvnUrl"), r.bytes)
+      try await xmllint(carbon("Server/DeploymentSynchronizer/SvnUrl"), r.bytes)
         == "http://svn.example/repos/das/")
     #expect(
-      try xmllint(carbon("Server/DeploymentSynchronizer/SvnPassword"), r.bytes) == "p&ss<w>rd")
+      try await xmllint(carbon("Server/DeploymentSynchronizer/SvnPassword"), r.bytes) == "p&ss<w>rd")
     #expect(
-      try xmllint("namespace-uri(/*)", r.bytes) == "http://wso2.org/projects/carbon/carbon.xml")
+      try await xmllint("namespace-uri(/*)", r.bytes) == "http://wso2.org/projects/carbon/carbon.xml")
     #expect(r.bytes.starts(with: Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n".utf8)))
     #expect(
       r.changes.first == XMLChange(path: "/Server/Ports/Offset", kind: .text, old: "0", new: "2"))

@@ -1,3 +1,4 @@
+import DasprovTestSupport
 import Foundation
 import Testing
 
@@ -30,30 +31,22 @@ extension [UInt8] {
 /// An independent reader: libxml2's own command-line tool, run on the edited bytes.
 enum XMLLint {
   /// Runs `xmllint ARGS file` on `bytes`; returns exit status and standard output.
-  static func run(_ arguments: [String], on bytes: [UInt8]) throws -> (Int32, String) {
+  static func run(_ arguments: [String], on bytes: [UInt8]) async throws -> (Int32, String) {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent(
       "dasprov-xmllint-\(UUID().uuidString).xml")
     try Data(bytes).write(to: url)
     defer { try? FileManager.default.removeItem(at: url) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/xmllint")
-    process.arguments = arguments + [url.path]
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = Pipe()
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try await Command.run("/usr/bin/xmllint", arguments + [url.path])
+    return (r.status, r.stdoutText)
   }
 
-  static func parses(_ bytes: [UInt8]) throws -> Bool {
-    try run(["--noout", "--nonet"], on: bytes).0 == 0
+  static func parses(_ bytes: [UInt8]) async throws -> Bool {
+    try await run(["--noout", "--nonet"], on: bytes).0 == 0
   }
 
   /// The value of an XPath `string(…)` / `count(…)` expression, as xmllint prints it.
-  static func value(_ expression: String, in bytes: [UInt8]) throws -> String {
-    var s = try run(["--nonet", "--xpath", expression], on: bytes).1
+  static func value(_ expression: String, in bytes: [UInt8]) async throws -> String {
+    var s = try await run(["--nonet", "--xpath", expression], on: bytes).1
     if s.hasSuffix("\n") { s.removeLast() }
     return s
   }

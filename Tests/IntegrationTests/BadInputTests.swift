@@ -45,7 +45,7 @@ extension Cluster {
 
   // MARK: - Found before any host is touched
 
-  @Test func badInputsAreExactErrorsAndNoHostSeesASession() throws {
+  @Test func badInputsAreExactErrorsAndNoHostSeesASession() async throws {
     let sizes = sshdLogSizes()
     defer { try? FileManager.default.removeItem(atPath: "\(sandbox.state)/bad-inputs") }
     /// One rendered diagnostic: the header, the source line, the caret line.
@@ -114,7 +114,7 @@ extension Cluster {
       ),
     ]
     for c in cases {
-      let r = try sandbox.dasprov(c.input.args)
+      let r = try await sandbox.dasprov(c.input.args)
       #expect(r.status == 1, "\(c.name): exit \(r.status)\n\(r.all)")
       #expect(r.stdout.isEmpty, "\(c.name): \(r.stdout)")
       #expect(r.stderr.replacingOccurrences(of: c.input.dir, with: "$DIR") == c.stderr, "\(c.name)")
@@ -128,33 +128,36 @@ extension Cluster {
   /// fails with its file (and libxml2's line and column), its files stay as they were, every
   /// other node gets its configuration, and the roll stops before the first role with a failed
   /// node (the analyzers, before it, restart).
-  @Test func aBrokenOrMissingFileOnOneHostFailsOnlyThatHost() throws {
-    try sandbox.reset()
-    defer { try? sandbox.reset() }
-    let axis2 = "\(das)/repository/conf/axis2/axis2.xml", ep = "\(das)/repository/conf/event-processor.xml"
-    let broken = try #require(sandbox.read("host3", axis2)?.replacingOccurrences(of: "</clustering>", with: "</clustering"))
-    try broken.write(toFile: sandbox.local("host3", axis2), atomically: false, encoding: .utf8)
-    try FileManager.default.removeItem(atPath: sandbox.local("host5", ep))
-    // libxml2's own account of the broken file, through xmllint: "FILE:LINE: parser error : …".
-    let lint = try sandbox.run("/usr/bin/xmllint", ["--noout", sandbox.local("host3", axis2)])
-    let line = try #require(lint.stderr.split(separator: ":").dropFirst().first.flatMap { Int($0) }, "\(lint.stderr)")
-    let before3 = tree("host3", "\(das)/repository/conf"), before5 = tree("host5", "\(das)/repository/conf")
+  @Test func aBrokenOrMissingFileOnOneHostFailsOnlyThatHost() async throws {
+    try await sandbox.reset()
+    try await withCleanup {
+      let axis2 = "\(das)/repository/conf/axis2/axis2.xml", ep = "\(das)/repository/conf/event-processor.xml"
+      let broken = try #require(sandbox.read("host3", axis2)?.replacingOccurrences(of: "</clustering>", with: "</clustering"))
+      try broken.write(toFile: sandbox.local("host3", axis2), atomically: false, encoding: .utf8)
+      try FileManager.default.removeItem(atPath: sandbox.local("host5", ep))
+      // libxml2's own account of the broken file, through xmllint: "FILE:LINE: parser error : …".
+      let lint = try await sandbox.run("/usr/bin/xmllint", ["--noout", sandbox.local("host3", axis2)])
+      let line = try #require(lint.stderr.split(separator: ":").dropFirst().first.flatMap { Int($0) }, "\(lint.stderr)")
+      let before3 = tree("host3", "\(das)/repository/conf"), before5 = tree("host5", "\(das)/repository/conf")
 
-    let began = Date()
-    let r = try sandbox.dasprov(["apply", sandbox.inventory])
-    #expect(r.status == 3, "\(r.all)")
-    let failed = r.stdout.split(separator: "\n").filter { $0.contains(": FAILED: ") }
-    #expect(failed.count == 2, "\(r.stdout)")
-    #expect(failed.contains { $0.hasPrefix("host3: FAILED: Modules/das-clustering/tasks.dasp:") && $0.hasSuffix("\(axis2):\(line):5: expected '>'") }, "\(failed)")
-    #expect(failed.contains { $0.hasPrefix("host5: FAILED: Modules/das-event-processor/tasks.dasp:") && $0.hasSuffix("\(ep) on host5 does not exist") }, "\(failed)")
-    #expect(tree("host3", "\(das)/repository/conf") == before3, "host3's files changed")
-    #expect(tree("host5", "\(das)/repository/conf") == before5, "host5's files changed")
-    for host in allHosts where !["host3", "host5"].contains(host) {
-      #expect(r.recap(host)?["failed"] == 0 && (r.recap(host)?["changed"] ?? 0) > 0, "\(host): \(r.stdout)")
-      #expect(try sandbox.xpath(host, axis2, "string(/axisconfig/clustering/@enable)") == "true", "\(host)")
+      let began = Date()
+      let r = try await sandbox.dasprov(["apply", sandbox.inventory])
+      #expect(r.status == 3, "\(r.all)")
+      let failed = r.stdout.split(separator: "\n").filter { $0.contains(": FAILED: ") }
+      #expect(failed.count == 2, "\(r.stdout)")
+      #expect(failed.contains { $0.hasPrefix("host3: FAILED: Modules/das-clustering/tasks.dasp:") && $0.hasSuffix("\(axis2):\(line):5: expected '>'") }, "\(failed)")
+      #expect(failed.contains { $0.hasPrefix("host5: FAILED: Modules/das-event-processor/tasks.dasp:") && $0.hasSuffix("\(ep) on host5 does not exist") }, "\(failed)")
+      #expect(tree("host3", "\(das)/repository/conf") == before3, "host3's files changed")
+      #expect(tree("host5", "\(das)/repository/conf") == before5, "host5's files changed")
+      for host in allHosts where !["host3", "host5"].contains(host) {
+        #expect(r.recap(host)?["failed"] == 0 && (r.recap(host)?["changed"] ?? 0) > 0, "\(host): \(r.stdout)")
+        #expect(try await sandbox.xpath(host, axis2, "string(/axisconfig/clustering/@enable)") == "true", "\(host)")
+      }
+      #expect(r.stdout.contains("rolling restart halted at play 'indexers': host host3 failed."), "\(r.stdout)")
+      for host in allHosts { #expect(startTimes(host).filter { $0.0 >= began }.count == (["host1", "host2"].contains(host) ? 1 : 0), "\(host)") }
+    } cleanup: {
+      try? await sandbox.reset()
     }
-    #expect(r.stdout.contains("rolling restart halted at play 'indexers': host host3 failed."), "\(r.stdout)")
-    for host in allHosts { #expect(startTimes(host).filter { $0.0 >= began }.count == (["host1", "host2"].contains(host) ? 1 : 0), "\(host)") }
   }
 
   // MARK: - Values that must arrive byte for byte
@@ -164,11 +167,46 @@ extension Cluster {
   /// xmllint, the link, the server started through it, MariaDB's login), run nothing on the way,
   /// and a re-run changes nothing. A newline in das_link is not legal in spark-defaults.conf:
   /// that node fails with the place and the reason, and nothing on it changes.
-  @Test func specialValuesArriveExactlyOrAreRefused() throws {
-    try sandbox.reset()
+  @Test func specialValuesArriveExactlyOrAreRefused() async throws {
+    try await sandbox.reset()
     let home = "/opt/wso2 das $(touch PWNED) `touch PWNED2`", link = "/opt/das link"
     let password = "Sp<&\"'ec]]>ial\nline two $(touch /opt/PWNED3) `id` ~"
-    defer {
+    try await withCleanup {
+      let traps = ["/root/PWNED", "/root/PWNED2", "/opt/PWNED3"]  // where the commands would write (the login's cwd is /root)
+      for path in traps { try? FileManager.default.removeItem(atPath: sandbox.local("host2", path)) }
+      try FileManager.default.copyItem(atPath: sandbox.local("host2", das), toPath: sandbox.local("host2", home))
+      let dir = "\(sandbox.state)/special"
+      try? FileManager.default.removeItem(atPath: dir)
+      for d in ["group_vars", "host_vars"] { try FileManager.default.createDirectory(atPath: "\(dir)/\(d)", withIntermediateDirectories: true) }
+      let inventory = try String(contentsOfFile: sandbox.inventory, encoding: .utf8).replacingOccurrences(of: "db_password=Das-Sandbox-Pw1\n", with: "")
+      try inventory.write(toFile: "\(dir)/inventory.ini", atomically: true, encoding: .utf8)
+      func yaml(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\"" }
+      try "db_password: \(yaml(password))\n".write(toFile: "\(dir)/group_vars/all.yml", atomically: true, encoding: .utf8)
+      try "das_home: \(yaml(home))\ndas_link: \(yaml(link))\n".write(toFile: "\(dir)/host_vars/host2.yml", atomically: true, encoding: .utf8)
+      try "das_link: \(yaml("/opt/das\nlink"))\n".write(toFile: "\(dir)/host_vars/host1.yml", atomically: true, encoding: .utf8)
+
+      let began = Date()
+      let r = try await sandbox.dasprov(["apply", "\(dir)/inventory.ini", "--limit", "host2:db1"])
+      #expect(r.status == 0, "\(r.all)")
+      let conf = "\(home)/repository/conf/datasources"
+      for (file, ds) in [("master-datasources.xml", "WSO2UM_DB"), ("analytics-datasources.xml", "WSO2_ANALYTICS_EVENT_STORE_DB")] {
+        #expect(try await sandbox.xpath("host2", "\(conf)/\(file)", "string(//datasource[name='\(ds)']/definition/configuration/password)") == password, "\(file)")
+      }
+      #expect(try FileManager.default.destinationOfSymbolicLink(atPath: sandbox.local("host2", link)) == home)
+      let starts = (sandbox.read("host2", "\(home)/repository/logs/starts.log") ?? "").split(separator: "\n")
+      #expect(starts.count == 1 && starts[0].contains("carbon_home=\(link) "), "\(starts)")
+      #expect(try await login(password), "MariaDB does not take the password")
+      for path in traps { #expect(!FileManager.default.fileExists(atPath: sandbox.local("host2", path)), "a value ran as a command on host2: \(path)") }
+      let again = try await sandbox.dasprov(["apply", "\(dir)/inventory.ini", "--limit", "host2:db1"])
+      #expect(again.status == 0 && again.recap("host2")?["changed"] == 0 && again.recap("db1")?["changed"] == 0, "\(again.stdout)")
+      #expect(startTimes("host2").filter { $0.0 >= began }.isEmpty, "host2's standard home was restarted")
+
+      let opt = tree("host1", "/opt")
+      let refused = try await sandbox.dasprov(["apply", "\(dir)/inventory.ini", "--limit", "host1"])
+      #expect(refused.status == 3, "\(refused.all)")
+      #expect(refused.stdout.contains("host1: FAILED: Modules/das-spark/tasks.dasp:6:36: error: host1: task 'das-spark : two Spark masters' failed: value of carbon.das.symbolic.link must not contain a newline"), "\(refused.stdout)")
+      #expect(tree("host1", "/opt") == opt, "host1 changed")
+    } cleanup: {
       // The stand-in server runs from the special home; stop it, or it keeps host2's port.
       if let pid = sandbox.read("host2", "\(home)/wso2carbon.pid").flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
         (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("fake-carbon.py") == true
@@ -176,41 +214,7 @@ extension Cluster {
         kill(pid, SIGTERM)
       }
       for p in [home, link] { try? FileManager.default.removeItem(atPath: sandbox.local("host2", p)) }
-      try? sandbox.reset()
+      try? await sandbox.reset()
     }
-    let traps = ["/root/PWNED", "/root/PWNED2", "/opt/PWNED3"]  // where the commands would write (the login's cwd is /root)
-    for path in traps { try? FileManager.default.removeItem(atPath: sandbox.local("host2", path)) }
-    try FileManager.default.copyItem(atPath: sandbox.local("host2", das), toPath: sandbox.local("host2", home))
-    let dir = "\(sandbox.state)/special"
-    try? FileManager.default.removeItem(atPath: dir)
-    for d in ["group_vars", "host_vars"] { try FileManager.default.createDirectory(atPath: "\(dir)/\(d)", withIntermediateDirectories: true) }
-    let inventory = try String(contentsOfFile: sandbox.inventory, encoding: .utf8).replacingOccurrences(of: "db_password=Das-Sandbox-Pw1\n", with: "")
-    try inventory.write(toFile: "\(dir)/inventory.ini", atomically: true, encoding: .utf8)
-    func yaml(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\"" }
-    try "db_password: \(yaml(password))\n".write(toFile: "\(dir)/group_vars/all.yml", atomically: true, encoding: .utf8)
-    try "das_home: \(yaml(home))\ndas_link: \(yaml(link))\n".write(toFile: "\(dir)/host_vars/host2.yml", atomically: true, encoding: .utf8)
-    try "das_link: \(yaml("/opt/das\nlink"))\n".write(toFile: "\(dir)/host_vars/host1.yml", atomically: true, encoding: .utf8)
-
-    let began = Date()
-    let r = try sandbox.dasprov(["apply", "\(dir)/inventory.ini", "--limit", "host2:db1"])
-    #expect(r.status == 0, "\(r.all)")
-    let conf = "\(home)/repository/conf/datasources"
-    for (file, ds) in [("master-datasources.xml", "WSO2UM_DB"), ("analytics-datasources.xml", "WSO2_ANALYTICS_EVENT_STORE_DB")] {
-      #expect(try sandbox.xpath("host2", "\(conf)/\(file)", "string(//datasource[name='\(ds)']/definition/configuration/password)") == password, "\(file)")
-    }
-    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: sandbox.local("host2", link)) == home)
-    let starts = (sandbox.read("host2", "\(home)/repository/logs/starts.log") ?? "").split(separator: "\n")
-    #expect(starts.count == 1 && starts[0].contains("carbon_home=\(link) "), "\(starts)")
-    #expect(try login(password), "MariaDB does not take the password")
-    for path in traps { #expect(!FileManager.default.fileExists(atPath: sandbox.local("host2", path)), "a value ran as a command on host2: \(path)") }
-    let again = try sandbox.dasprov(["apply", "\(dir)/inventory.ini", "--limit", "host2:db1"])
-    #expect(again.status == 0 && again.recap("host2")?["changed"] == 0 && again.recap("db1")?["changed"] == 0, "\(again.stdout)")
-    #expect(startTimes("host2").filter { $0.0 >= began }.isEmpty, "host2's standard home was restarted")
-
-    let opt = tree("host1", "/opt")
-    let refused = try sandbox.dasprov(["apply", "\(dir)/inventory.ini", "--limit", "host1"])
-    #expect(refused.status == 3, "\(refused.all)")
-    #expect(refused.stdout.contains("host1: FAILED: Modules/das-spark/tasks.dasp:6:36: error: host1: task 'das-spark : two Spark masters' failed: value of carbon.das.symbolic.link must not contain a newline"), "\(refused.stdout)")
-    #expect(tree("host1", "/opt") == opt, "host1 changed")
   }
 }

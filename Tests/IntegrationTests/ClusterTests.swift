@@ -1,3 +1,4 @@
+import DasprovTestSupport
 import Foundation
 import Testing
 
@@ -56,10 +57,10 @@ import Testing
 
   // MARK: - First apply, no-op re-run
 
-  @Test func firstApplyConfiguresAndRollsThenAReRunChangesNothing() throws {
-    try sandbox.reset()
+  @Test func firstApplyConfiguresAndRollsThenAReRunChangesNothing() async throws {
+    try await sandbox.reset()
     let began = Date()
-    let first = try sandbox.dasprov(["apply", sandbox.inventory])
+    let first = try await sandbox.dasprov(["apply", sandbox.inventory])
     #expect(first.status == 0, "\(first.all)")
     for host in allHosts {
       let recap = try #require(first.recap(host), "no recap line for \(host): \(first.stdout)")
@@ -69,13 +70,13 @@ import Testing
 
     // Files checked on the hosts themselves.
     for host in allHosts {
-      #expect(try sandbox.xpath(host, "\(das)/repository/conf/axis2/axis2.xml", "string(/axisconfig/clustering/@enable)") == "true")
+      #expect(try await sandbox.xpath(host, "\(das)/repository/conf/axis2/axis2.xml", "string(/axisconfig/clustering/@enable)") == "true")
       #expect(try FileManager.default.destinationOfSymbolicLink(atPath: sandbox.local(host, "/opt/wso2das")) == das)
     }
 
     // The re-run: nothing changed, nothing restarted, one session and one round trip per host.
     let logSizes = Dictionary(uniqueKeysWithValues: sandbox.hosts.map { ($0.name, sshdLog($0.name).count) })
-    let second = try sandbox.dasprov(["apply", sandbox.inventory, "--json"])
+    let second = try await sandbox.dasprov(["apply", sandbox.inventory, "--json"])
     #expect(second.status == 0, "\(second.all)")
     let json = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as! [String: Any]
     for host in json["hosts"] as! [[String: Any]] {
@@ -89,7 +90,7 @@ import Testing
     }
     for host in allHosts { #expect(startTimes(host).filter { $0.0 >= began }.count == 1, "\(host) restarted again") }
 
-    let plan = try sandbox.dasprov(["plan", sandbox.inventory])
+    let plan = try await sandbox.dasprov(["plan", sandbox.inventory])
     #expect(plan.status == 0, "plan after convergence must exit 0: \(plan.all)")
   }
 
@@ -103,25 +104,25 @@ import Testing
 
   // MARK: - The seed on the pristine DAS 3.1.0 files
 
-  @Test func everySeedStepOnThePristineFiles() throws {
+  @Test func everySeedStepOnThePristineFiles() async throws {
     guard sandbox.dasPack != nil else { Issue.record("DASPROV_DAS_PACK is not set"); return }
-    try sandbox.reset(pristine: true)
-    let r = try sandbox.dasprov(["apply", sandbox.inventory])
+    try await sandbox.reset(pristine: true)
+    let r = try await sandbox.dasprov(["apply", sandbox.inventory])
     #expect(r.status == 0, "\(r.all)")
     var checks = SeedChecks(sandbox: sandbox, roles: roles, address: { sandbox.host($0).address }, offset: { _ in 0 })
     checks.dbHost = sandbox.host("db1").address
-    try checks.checkAll()
-    try SeedChecks.expectOnlySeedElementsChanged(sandbox: sandbox, hosts: allHosts)
-    let again = try sandbox.dasprov(["apply", sandbox.inventory])
+    try await checks.checkAll()
+    try await SeedChecks.expectOnlySeedElementsChanged(sandbox: sandbox, hosts: allHosts)
+    let again = try await sandbox.dasprov(["apply", sandbox.inventory])
     #expect(again.status == 0)
     for host in allHosts { #expect(again.recap(host)?["changed"] == 0, "\(host) changed on the re-run: \(again.stdout)") }
   }
 
   // MARK: - A changed secret
 
-  @Test func changingTheDatabasePasswordRewritesOnlyDatasourcesAndRollsEveryNodeOnce() throws {
-    try sandbox.reset()
-    let converge = try sandbox.dasprov(["apply", sandbox.inventory])
+  @Test func changingTheDatabasePasswordRewritesOnlyDatasourcesAndRollsEveryNodeOnce() async throws {
+    try await sandbox.reset()
+    let converge = try await sandbox.dasprov(["apply", sandbox.inventory])
     #expect(converge.status == 0, "\(converge.all)")
     let password = "p<&\"'w]]>d $(x)`y`"
     let inventory = try sandbox.inventoryVariant("password.ini") {
@@ -134,7 +135,7 @@ import Testing
     ]
     let before = Dictionary(uniqueKeysWithValues: allHosts.flatMap { h in watched.map { ("\(h):\($0)", sandbox.bytes(h, "\(conf)/\($0)")) } })
     let began = Date()
-    let r = try sandbox.dasprov(["apply", inventory, "-vvv", "--diff", "--json"])
+    let r = try await sandbox.dasprov(["apply", inventory, "-vvv", "--diff", "--json"])
     #expect(r.status == 0, "\(r.stderr)")
     for form in [password, "p&lt;&amp;", "p%3C%26"] {
       #expect(!r.all.contains(form), "the password leaked as \(form)")
@@ -145,24 +146,24 @@ import Testing
         #expect(changed == file.hasPrefix("datasources/"), "\(host) \(file) changed=\(changed)")
       }
       let xpath = "string(/datasources-configuration/datasources/datasource[name='WSO2UM_DB']/definition/configuration/password)"
-      #expect(try sandbox.xpath(host, "\(conf)/datasources/master-datasources.xml", xpath) == password)
+      #expect(try await sandbox.xpath(host, "\(conf)/datasources/master-datasources.xml", xpath) == password)
       let analytics = "string(/datasources-configuration/datasources/datasource[name='WSO2_ANALYTICS_EVENT_STORE_DB']/definition/configuration/password)"
-      #expect(try sandbox.xpath(host, "\(conf)/datasources/analytics-datasources.xml", analytics) == password)
+      #expect(try await sandbox.xpath(host, "\(conf)/datasources/analytics-datasources.xml", analytics) == password)
     }
     expectRollingOrder(since: began, hosts: rollOrder)
   }
 
   // MARK: - Health gates
 
-  @Test func aFailingHealthGateHaltsTheRollAndTheNextApplyResumes() throws {
-    try sandbox.reset()
-    #expect(try sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
+  @Test func aFailingHealthGateHaltsTheRollAndTheNextApplyResumes() async throws {
+    try await sandbox.reset()
+    #expect(try await sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
     let failSwitch = sandbox.local("host3", "/etc/dasprov-sandbox/fail-start")
     #expect(FileManager.default.createFile(atPath: failSwitch, contents: Data()))
     defer { try? FileManager.default.removeItem(atPath: failSwitch) }
     let inventory = try sandbox.inventoryVariant("gate.ini") { $0 + "das_start_timeout=8\ncep_persistence=false\n" }
     let began = Date()
-    let r = try sandbox.dasprov(["apply", inventory])
+    let r = try await sandbox.dasprov(["apply", inventory])
     #expect(r.status == 3, "\(r.all)")
     #expect(r.stdout.contains("halted"), "\(r.stdout)")
     #expect(r.stdout.contains("host3"))
@@ -170,37 +171,31 @@ import Testing
     #expect(r.recap("host3")?["failed"] == 1)
     for host in ["host4", "host5", "host6", "host7", "host8"] {
       #expect(startTimes(host).filter { $0.0 >= began }.isEmpty, "\(host) was restarted after the roll halted")
-      #expect(try sandbox.xpath(host, "\(das)/repository/conf/event-processor.xml", "string(/eventProcessorConfiguration/mode[@name='HA']/persistence/@enable)") == "false", "config of \(host) was not applied")
+      #expect(try await sandbox.xpath(host, "\(das)/repository/conf/event-processor.xml", "string(/eventProcessorConfiguration/mode[@name='HA']/persistence/@enable)") == "false", "config of \(host) was not applied")
     }
     try FileManager.default.removeItem(atPath: failSwitch)
     let resumed = Date()
-    let again = try sandbox.dasprov(["apply", inventory])
+    let again = try await sandbox.dasprov(["apply", inventory])
     #expect(again.status == 0, "\(again.all)")
     for host in ["host1", "host2"] { #expect(startTimes(host).filter { $0.0 >= resumed }.isEmpty, "\(host) restarted twice") }
     expectRollingOrder(since: resumed, hosts: ["host3", "host4", "host5", "host6", "host7", "host8"])
     for host in allHosts { #expect(again.recap(host)?["changed"] == 0, "\(host)") }
   }
 
-  @Test func killingDasprovDuringTheRollLeavesRestartsPendingUntilTheNextApply() throws {
-    try sandbox.reset()
-    #expect(try sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
+  @Test func killingDasprovDuringTheRollLeavesRestartsPendingUntilTheNextApply() async throws {
+    try await sandbox.reset()
+    #expect(try await sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
     let inventory = try sandbox.inventoryVariant("kill.ini") { $0 + "cep_persistence=false\n" }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: sandbox.binary)
-    process.arguments = ["apply", inventory]
-    process.currentDirectoryURL = URL(fileURLWithPath: Sandbox.projectRoot)
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
     let began = Date()
-    try process.run()
+    let process = try await Command.start(sandbox.binary, ["apply", inventory], workingDirectory: Sandbox.projectRoot)
     // Wait until the roll is under way (the first analyzer restarted), then kill -9.
     let deadline = Date().addingTimeInterval(30)
-    while startTimes("host1").filter({ $0.0 >= began }).isEmpty && Date() < deadline { usleep(20_000) }
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+    while startTimes("host1").filter({ $0.0 >= began }).isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    process.signal(SIGKILL)
+    _ = try await process.wait()
     let pending = allHosts.filter { !((try? FileManager.default.contentsOfDirectory(atPath: sandbox.local($0, "/var/lib/dasprov/pending"))) ?? []).isEmpty }
     #expect(!pending.isEmpty, "no host kept a pending-restart marker")
-    let again = try sandbox.dasprov(["apply", inventory])
+    let again = try await sandbox.dasprov(["apply", inventory])
     #expect(again.status == 0, "\(again.all)")
     for host in allHosts {
       #expect(((try? FileManager.default.contentsOfDirectory(atPath: sandbox.local(host, "/var/lib/dasprov/pending"))) ?? []).isEmpty)
@@ -212,30 +207,33 @@ import Testing
 
   // MARK: - Unreachable hosts
 
-  @Test func anUnreachableHostFailsAloneAndItsRoleIsNotRestarted() throws {
-    try sandbox.reset()
-    #expect(try sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
+  @Test func anUnreachableHostFailsAloneAndItsRoleIsNotRestarted() async throws {
+    try await sandbox.reset()
+    #expect(try await sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
     let pidFile = "\(sandbox.state)/run/host6.pid"
     let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
     kill(pid, SIGTERM)
-    usleep(300_000)
-    defer { _ = try? sandbox.run("/bin/bash", [Sandbox.projectRoot + "/sandbox/sandbox.sh", "up", "--state", sandbox.state, "--net", String(sandbox.host("host1").address.split(separator: ".").prefix(3).joined(separator: "."))]) }
-    let inventory = try sandbox.inventoryVariant("unreachable.ini") { $0 + "cep_persistence=false\n" }
-    let began = Date()
-    let r = try sandbox.dasprov(["apply", inventory])
-    #expect(r.status == 3, "\(r.all)")
-    #expect(r.recap("host6")?["unreachable"] == 1)
-    for host in allHosts where host != "host6" {
-      #expect(try sandbox.xpath(host, "\(das)/repository/conf/event-processor.xml", "string(/eventProcessorConfiguration/mode[@name='HA']/persistence/@enable)") == "false")
+    try await Task.sleep(for: .milliseconds(300))
+    try await withCleanup {
+      let inventory = try sandbox.inventoryVariant("unreachable.ini") { $0 + "cep_persistence=false\n" }
+      let began = Date()
+      let r = try await sandbox.dasprov(["apply", inventory])
+      #expect(r.status == 3, "\(r.all)")
+      #expect(r.recap("host6")?["unreachable"] == 1)
+      for host in allHosts where host != "host6" {
+        #expect(try await sandbox.xpath(host, "\(das)/repository/conf/event-processor.xml", "string(/eventProcessorConfiguration/mode[@name='HA']/persistence/@enable)") == "false")
+      }
+      for host in ["host1", "host2", "host3", "host4"] { #expect(startTimes(host).filter { $0.0 >= began }.count == 1, "\(host)") }
+      for host in ["host5", "host7", "host8"] { #expect(startTimes(host).filter { $0.0 >= began }.isEmpty, "\(host) restarted though its role or an earlier one has an unreachable member") }
+    } cleanup: {
+      _ = try? await sandbox.run("/bin/bash", [Sandbox.projectRoot + "/sandbox/sandbox.sh", "up", "--state", sandbox.state, "--net", String(sandbox.host("host1").address.split(separator: ".").prefix(3).joined(separator: "."))])
     }
-    for host in ["host1", "host2", "host3", "host4"] { #expect(startTimes(host).filter { $0.0 >= began }.count == 1, "\(host)") }
-    for host in ["host5", "host7", "host8"] { #expect(startTimes(host).filter { $0.0 >= began }.isEmpty, "\(host) restarted though its role or an earlier one has an unreachable member") }
   }
 
   // MARK: - Host keys
 
-  @Test func aChangedHostKeyIsRefusedAndNothingIsSent() throws {
-    try sandbox.reset()
+  @Test func aChangedHostKeyIsRefusedAndNothingIsSent() async throws {
+    try await sandbox.reset()
     let known = try String(contentsOfFile: "\(sandbox.state)/known_hosts", encoding: .utf8)
     let other = try String(contentsOfFile: sandbox.local("host2", "/etc/ssh/ssh_host_ed25519_key.pub"), encoding: .utf8)
     let host1 = sandbox.host("host1").address
@@ -244,7 +242,7 @@ import Testing
     }.joined(separator: "\n") + "\n"
     let path = "\(sandbox.state)/known_hosts.forged"
     try forged.write(toFile: path, atomically: true, encoding: .utf8)
-    let r = try sandbox.dasprov(["apply", sandbox.inventory, "--limit", "host1", "--known-hosts", path])
+    let r = try await sandbox.dasprov(["apply", sandbox.inventory, "--limit", "host1", "--known-hosts", path])
     #expect(r.status == 3, "\(r.all)")
     #expect(r.stdout.contains("SHA256:"), "\(r.stdout)")
     #expect(r.recap("host1")?["unreachable"] == 1)
@@ -253,14 +251,14 @@ import Testing
 
   // MARK: - Bad input touches no host
 
-  @Test func badInputsAreErrorsBeforeAnyHostIsTouched() throws {
-    try sandbox.reset()
+  @Test func badInputsAreErrorsBeforeAnyHostIsTouched() async throws {
+    try await sandbox.reset()
     let three = try sandbox.inventoryVariant("three-analyzers.ini") { $0.replacingOccurrences(of: "[indexers]\nhost3", with: "host3 ansible_host=\(sandbox.host("host3").address)\n[indexers]\nhostX") }
-    let r = try sandbox.dasprov(["apply", three])
+    let r = try await sandbox.dasprov(["apply", three])
     #expect(r.status == 1, "\(r.all)")
     #expect(r.stderr.contains("three-analyzers.ini:"), "\(r.stderr)")
     let broken = try sandbox.inventoryVariant("broken.ini") { $0.replacingOccurrences(of: "[indexers]", with: "[indexers") }
-    let b = try sandbox.dasprov(["apply", broken])
+    let b = try await sandbox.dasprov(["apply", broken])
     #expect(b.status == 1)
     #expect(b.stderr.contains("broken.ini:"), "\(b.stderr)")
     for host in allHosts {

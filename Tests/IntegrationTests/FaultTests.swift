@@ -1,3 +1,4 @@
+import DasprovTestSupport
 import Foundation
 import Testing
 
@@ -7,35 +8,22 @@ import Testing
 extension Cluster {
   // MARK: - Helpers
 
-  /// dasprov started in the background, to be killed or watched; its output goes to `log`, or
-  /// nowhere. (Never `createFile(atPath: "/dev/null")`: Foundation writes a temp file and renames
-  /// it over the path, which replaces the machine's null device with a regular file.)
-  func launchDasprov(_ args: [String], log: String? = nil) throws -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: sandbox.binary)
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: Sandbox.projectRoot)
-    p.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
-    let out: FileHandle
+  /// dasprov started in the background, to be killed or watched; its output goes to `log` (made
+  /// anew), or nowhere. (Never `createFile(atPath: "/dev/null")`: Foundation writes a temp file
+  /// and renames it over the path, which replaces the machine's null device with a regular file.)
+  func launchDasprov(_ args: [String], log: String? = nil) async throws -> Command.Running {
+    var out = Command.Destination.discard
     if let log {
-      _ = FileManager.default.createFile(atPath: log, contents: nil)
-      out = try #require(FileHandle(forWritingAtPath: log))
-    } else {
-      out = FileHandle.nullDevice
+      try? FileManager.default.removeItem(atPath: log)
+      out = .file(log)
     }
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    return p
+    return try await Command.start(
+      sandbox.binary, args, environment: ["NO_COLOR": "1"], workingDirectory: Sandbox.projectRoot, stdout: out, stderr: out)
   }
 
-  /// Waits for `p` to end, at most `seconds`; kills it when it does not.
-  func finish(_ p: Process, within seconds: Double) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while p.isRunning && Date() < deadline { usleep(20_000) }
-    if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-    p.waitUntilExit()
-    return Date() < deadline
+  /// Waits for `p` to end, at most `seconds`; kills it when it does not (and returns nil).
+  func finish(_ p: Command.Running, within seconds: Double) async throws -> Command.Result? {
+    try await p.wait(upTo: .seconds(seconds))
   }
 
   /// The PID of a host's sshd (the listener), which `sandbox.sh up` recorded.
@@ -45,14 +33,14 @@ extension Cluster {
   }
 
   /// Runs `script` with `sh` inside a host's mount namespace (where its tmpfs mounts are seen).
-  func inHost(_ host: String, _ script: String) throws -> Sandbox.Result {
-    try sandbox.run("/usr/bin/nsenter", ["-t", String(try listenerPID(host)), "-m", "/bin/sh", "-c", script])
+  func inHost(_ host: String, _ script: String) async throws -> Sandbox.Result {
+    try await sandbox.run("/usr/bin/nsenter", ["-t", String(try listenerPID(host)), "-m", "/bin/sh", "-c", script])
   }
 
   /// Brings every stopped sshd of the sandbox up again.
-  func sandboxUp() throws {
+  func sandboxUp() async throws {
     let net = sandbox.host("host1").address.split(separator: ".").prefix(3).joined(separator: ".")
-    let r = try sandbox.run("/bin/bash", [Sandbox.projectRoot + "/sandbox/sandbox.sh", "up", "--state", sandbox.state, "--net", net])
+    let r = try await sandbox.run("/bin/bash", [Sandbox.projectRoot + "/sandbox/sandbox.sh", "up", "--state", sandbox.state, "--net", net])
     #expect(r.status == 0, "\(r.all)")
   }
 
@@ -75,14 +63,14 @@ extension Cluster {
   /// files (`.NAME.dasprov-tmp-*`) may stay behind, under no managed name; backups must be a
   /// whole version too. Finally a re-run converges and the next one changes nothing.
   /// `DASPROV_KILL_TRIALS` sets the number of kills (default 100, as the issue asks).
-  @Test func killingDasprovWhileItWritesLeavesEveryFileWholeOldOrNew() throws {
+  @Test func killingDasprovWhileItWritesLeavesEveryFileWholeOldOrNew() async throws {
     let trials = Int(ProcessInfo.processInfo.environment["DASPROV_KILL_TRIALS"] ?? "") ?? 100
-    try sandbox.reset()
+    try await sandbox.reset()
     let passwords = ["Kill<&>Old-Pw1", "Kill<&>New-Pw2"]
     let inventories = try passwords.enumerated().map { i, pw in
       try sandbox.inventoryVariant("kill-\(i).ini") { $0.replacingOccurrences(of: "db_password=Das-Sandbox-Pw1", with: "db_password=\(pw)") }
     }
-    let first = try sandbox.dasprov(["apply", inventories[0]])
+    let first = try await sandbox.dasprov(["apply", inventories[0]])
     try #require(first.status == 0, "\(first.all)")
 
     let conf = "\(das)/repository/conf"
@@ -101,14 +89,14 @@ extension Cluster {
     for trial in 0..<trials {
       let serial = trial % 3 == 2
       let delay = Double.random(in: serial ? 0.2...2.8 : 0.1...1.2)
-      let p = try launchDasprov(["apply", inventories[(trial + 1) % 2]] + (serial ? ["-f", "1"] : []))
-      usleep(UInt32(delay * 1_000_000))
-      kill(p.processIdentifier, SIGKILL)
-      p.waitUntilExit()
-      usleep(150_000)  // a remote script still running ends at its next write to the dead channel
+      let p = try await launchDasprov(["apply", inventories[(trial + 1) % 2]] + (serial ? ["-f", "1"] : []))
+      try await Task.sleep(for: .seconds(delay))
+      p.signal(SIGKILL)
+      _ = try await p.wait()
+      try await Task.sleep(for: .milliseconds(150))  // a remote script still running ends at its next write to the dead channel
 
       // xmllint parses every managed file of every host at once: a partial file fails.
-      let lint = try sandbox.run("/usr/bin/xmllint", ["--noout"] + allHosts.flatMap { h in managed.map { sandbox.local(h, "\(conf)/\($0)") } })
+      let lint = try await sandbox.run("/usr/bin/xmllint", ["--noout"] + allHosts.flatMap { h in managed.map { sandbox.local(h, "\(conf)/\($0)") } })
       #expect(lint.status == 0, "trial \(trial) (\(delay)s): \(lint.stderr)")
       var seen: Set<String> = []
       for host in allHosts {
@@ -141,14 +129,14 @@ extension Cluster {
     for (key, set) in versions { #expect(set.count <= 2, "\(key) was seen in \(set.count) versions") }
     print("kill trials: \(trials): \(landed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))")
 
-    let converge = try sandbox.dasprov(["apply", inventories[0]])
+    let converge = try await sandbox.dasprov(["apply", inventories[0]])
     #expect(converge.status == 0, "\(converge.all)")
-    let again = try sandbox.dasprov(["apply", inventories[0]])
+    let again = try await sandbox.dasprov(["apply", inventories[0]])
     #expect(again.status == 0, "\(again.all)")
     for host in allHosts {
       #expect(again.recap(host)?["changed"] == 0 && again.recap(host)?["restarted"] == 0, "\(host): \(again.stdout)")
       for file in managed {
-        #expect(try sandbox.xpath(host, "\(conf)/\(file)", passwordXPath(passwordPaths[file]!)) == passwordPaths[file]!.map { _ in passwords[0] }.joined(separator: "|"))
+        #expect(try await sandbox.xpath(host, "\(conf)/\(file)", passwordXPath(passwordPaths[file]!)) == passwordPaths[file]!.map { _ in passwords[0] }.joined(separator: "|"))
       }
     }
   }
@@ -170,42 +158,44 @@ extension Cluster {
   /// A node's sshd (listener and session) killed while the roll is under way: the node fails,
   /// the other nodes keep the configuration they got, and no node of its role (receivers) or of
   /// a later role (presenters) is restarted; exit 3 and a summary that names the node.
-  @Test func anSshdKilledMidRollFailsItsHostAndItsRoleIsNotRestarted() throws {
-    try sandbox.reset()
-    #expect(try sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
-    defer {
-      try? sandboxUp()
-      try? sandbox.reset()
-    }
-    let inventory = try sandbox.inventoryVariant("sshd-kill.ini") { $0 + "cep_persistence=false\n" }
-    let log = "\(sandbox.state)/sshd-kill.log"
-    let began = Date()
-    let p = try launchDasprov(["apply", inventory], log: log)
-    // The roll has begun once the first analyzer restarts; then host6's sshd goes, sessions too.
-    let deadline = Date().addingTimeInterval(60)
-    while startTimes("host1").filter({ $0.0 >= began }).isEmpty && Date() < deadline { usleep(20_000) }
-    let namespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(try listenerPID("host6"))/ns/mnt")
-    var killed: [Int32] = []
-    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-      guard let pid = Int32(entry), (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/ns/mnt")) == namespace,
-        (try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8))?.hasPrefix("sshd") == true
-      else { continue }
-      kill(pid, SIGKILL)
-      killed.append(pid)
-    }
-    #expect(killed.count >= 2, "host6's listener and its session: \(killed)")
-    #expect(finish(p, within: 120), "dasprov did not end")
-    let out = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-    let r = Sandbox.Result(status: p.terminationStatus, stdout: out, stderr: "")
-    #expect(r.status == 3, "\(out)")
-    #expect((r.recap("host6")?["failed"] ?? 0) + (r.recap("host6")?["unreachable"] ?? 0) == 1, "\(out)")
-    #expect(out.contains("halted") && out.contains("host6"), "\(out)")
-    for host in allHosts {
-      #expect(try sandbox.xpath(host, "\(das)/repository/conf/event-processor.xml", "string(/eventProcessorConfiguration/mode[@name='HA']/persistence/@enable)") == "false", "\(host) kept the old configuration")
-    }
-    for host in ["host1", "host2", "host3", "host4"] { #expect(startTimes(host).filter { $0.0 >= began }.count == 1, "\(host) restarted \(startTimes(host).filter { $0.0 >= began }.count) times") }
-    for host in ["host5", "host7", "host8"] {
-      #expect(startTimes(host).filter { $0.0 >= began }.isEmpty, "\(host) restarted though host6 (receivers) was gone:\n\(out)")
+  @Test func anSshdKilledMidRollFailsItsHostAndItsRoleIsNotRestarted() async throws {
+    try await sandbox.reset()
+    #expect(try await sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
+    try await withCleanup {
+      let inventory = try sandbox.inventoryVariant("sshd-kill.ini") { $0 + "cep_persistence=false\n" }
+      let log = "\(sandbox.state)/sshd-kill.log"
+      let began = Date()
+      let p = try await launchDasprov(["apply", inventory], log: log)
+      // The roll has begun once the first analyzer restarts; then host6's sshd goes, sessions too.
+      let deadline = Date().addingTimeInterval(60)
+      while startTimes("host1").filter({ $0.0 >= began }).isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+      let namespace = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(try listenerPID("host6"))/ns/mnt")
+      var killed: [Int32] = []
+      for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = Int32(entry), (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/ns/mnt")) == namespace,
+          (try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8))?.hasPrefix("sshd") == true
+        else { continue }
+        kill(pid, SIGKILL)
+        killed.append(pid)
+      }
+      #expect(killed.count >= 2, "host6's listener and its session: \(killed)")
+      let ended = try await finish(p, within: 120)
+      #expect(ended != nil, "dasprov did not end")
+      let out = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+      let r = Sandbox.Result(status: ended?.status ?? -1, stdout: out, stderr: "")
+      #expect(r.status == 3, "\(out)")
+      #expect((r.recap("host6")?["failed"] ?? 0) + (r.recap("host6")?["unreachable"] ?? 0) == 1, "\(out)")
+      #expect(out.contains("halted") && out.contains("host6"), "\(out)")
+      for host in allHosts {
+        #expect(try await sandbox.xpath(host, "\(das)/repository/conf/event-processor.xml", "string(/eventProcessorConfiguration/mode[@name='HA']/persistence/@enable)") == "false", "\(host) kept the old configuration")
+      }
+      for host in ["host1", "host2", "host3", "host4"] { #expect(startTimes(host).filter { $0.0 >= began }.count == 1, "\(host) restarted \(startTimes(host).filter { $0.0 >= began }.count) times") }
+      for host in ["host5", "host7", "host8"] {
+        #expect(startTimes(host).filter { $0.0 >= began }.isEmpty, "\(host) restarted though host6 (receivers) was gone:\n\(out)")
+      }
+    } cleanup: {
+      try? await sandboxUp()
+      try? await sandbox.reset()
     }
   }
 
@@ -214,39 +204,40 @@ extension Cluster {
   /// A tiny full tmpfs over one node's datasources directory: the write fails with the host, the
   /// file and the system's reason, the original file is intact, no temp file is left, and the
   /// other nodes get their configuration.
-  @Test func aFullDiskFailsTheWriteAndKeepsTheOriginalFile() throws {
-    try sandbox.reset()
+  @Test func aFullDiskFailsTheWriteAndKeepsTheOriginalFile() async throws {
+    try await sandbox.reset()
     let dir = "\(das)/repository/conf/datasources"
     let stage = "\(sandbox.state)/disk-full-stage"
     try? FileManager.default.removeItem(atPath: stage)
     try FileManager.default.copyItem(atPath: sandbox.local("host4", dir), toPath: stage)
     let original = try #require(FileManager.default.contents(atPath: "\(stage)/master-datasources.xml"))
     // Mount, copy the files in, fill it, then free one page: room for the backup, not the new file.
-    let mount = try inHost("host4", """
+    let mount = try await inHost("host4", """
       mount -t tmpfs -o size=64k,mode=755 dasprov-full '\(dir)' && cp -a '\(stage)'/. '\(dir)'/ || exit 1
       i=0; while dd if=/dev/zero of='\(dir)'/.fill-$i bs=4096 count=1 2>/dev/null; do i=$((i + 1)); done
       rm -f '\(dir)'/.fill-0 '\(dir)'/.fill-$i
       """)
-    defer {
-      _ = try? inHost("host4", "umount '\(dir)'")
-      try? FileManager.default.removeItem(atPath: stage)
-      try? sandbox.reset()
-    }
-    try #require(mount.status == 0, "\(mount.all)")
+    try await withCleanup {
+      try #require(mount.status == 0, "\(mount.all)")
 
-    let r = try sandbox.dasprov(["apply", sandbox.inventory])
-    #expect(r.status == 3, "\(r.all)")
-    let failure = r.stdout.split(separator: "\n").first { $0.hasPrefix("host4: ") && $0.contains("FAILED") } ?? ""
-    #expect(failure.contains("\(dir)/master-datasources.xml") && failure.contains("No space left on device"), "\(r.stdout)")
-    // The two shared-datasource tasks both edit master-datasources.xml: their one write failed.
-    #expect(failure.contains("FAILED das-datasources : shared datasource (WSO2UM_DB), das-datasources : shared datasource (WSO2REG_DB)"), "\(failure)")
-    #expect(r.recap("host4")?["failed"] == 2)
-    let inside = try inHost("host4", "cat '\(dir)/master-datasources.xml'; ls -a '\(dir)' >&2")
-    #expect(Data(inside.stdout.utf8) == original, "the original file changed")
-    #expect(!inside.stderr.contains("dasprov-tmp"), "a temp file was left: \(inside.stderr)")
-    for host in allHosts where host != "host4" {
-      #expect(r.recap(host)?["failed"] == 0, "\(host)")
-      #expect(try sandbox.xpath(host, "\(das)/repository/conf/axis2/axis2.xml", "string(/axisconfig/clustering/@enable)") == "true", "\(host)")
+      let r = try await sandbox.dasprov(["apply", sandbox.inventory])
+      #expect(r.status == 3, "\(r.all)")
+      let failure = r.stdout.split(separator: "\n").first { $0.hasPrefix("host4: ") && $0.contains("FAILED") } ?? ""
+      #expect(failure.contains("\(dir)/master-datasources.xml") && failure.contains("No space left on device"), "\(r.stdout)")
+      // The two shared-datasource tasks both edit master-datasources.xml: their one write failed.
+      #expect(failure.contains("FAILED das-datasources : shared datasource (WSO2UM_DB), das-datasources : shared datasource (WSO2REG_DB)"), "\(failure)")
+      #expect(r.recap("host4")?["failed"] == 2)
+      let inside = try await inHost("host4", "cat '\(dir)/master-datasources.xml'; ls -a '\(dir)' >&2")
+      #expect(Data(inside.stdout.utf8) == original, "the original file changed")
+      #expect(!inside.stderr.contains("dasprov-tmp"), "a temp file was left: \(inside.stderr)")
+      for host in allHosts where host != "host4" {
+        #expect(r.recap(host)?["failed"] == 0, "\(host)")
+        #expect(try await sandbox.xpath(host, "\(das)/repository/conf/axis2/axis2.xml", "string(/axisconfig/clustering/@enable)") == "true", "\(host)")
+      }
+    } cleanup: {
+      _ = try? await inHost("host4", "umount '\(dir)'")
+      try? FileManager.default.removeItem(atPath: stage)
+      try? await sandbox.reset()
     }
   }
 }
@@ -299,59 +290,64 @@ extension Cluster {
   /// spelling of either password, and no piece of one, may appear in any byte dasprov prints;
   /// and dasprov writes no file on the controller (none in the project directory, nothing in
   /// $HOME that holds a secret).
-  @Test func secretsNeverReachTheOutputNorTheController() throws {
-    try sandbox.reset()
-    defer {
-      try? FileManager.default.removeItem(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"))
-      try? sandbox.reset()
-    }
-    let passwords = ["Kn0wn<&\"'Pw1]]>", "Kn0wn<&\"' Pw2"]
-    let inventories = try passwords.enumerated().map { i, pw in
-      try sandbox.inventoryVariant("secret-\(i).ini") {
-        $0.replacingOccurrences(of: "db_password=Das-Sandbox-Pw1", with: "db_password='\(pw.replacingOccurrences(of: "'", with: "\\'"))'")
+  @Test func secretsNeverReachTheOutputNorTheController() async throws {
+    try await sandbox.reset()
+    try await withCleanup {
+      let passwords = ["Kn0wn<&\"'Pw1]]>", "Kn0wn<&\"' Pw2"]
+      let inventories = try passwords.enumerated().map { i, pw in
+        try sandbox.inventoryVariant("secret-\(i).ini") {
+          $0.replacingOccurrences(of: "db_password=Das-Sandbox-Pw1", with: "db_password='\(pw.replacingOccurrences(of: "'", with: "\\'"))'")
+        }
       }
-    }
-    // Only the run whose gate must fail gets a shorter start timeout (host2's never passes; host1
-    // restarts first and must still pass it under load); the other runs keep the default.
-    let firstInventory = try String(contentsOfFile: inventories[0], encoding: .utf8)
-    let failingGate = try sandbox.inventoryVariant("secret-fail.ini") { _ in firstInventory + "das_start_timeout=6\n" }
-    let home = FileManager.default.homeDirectoryForCurrentUser.path
-    let stamp = "\(sandbox.state)/secrets.stamp"
-    try Data().write(to: URL(fileURLWithPath: stamp))
-    let v = ["-vvv", "--diff", "--json", "--limit", "analyzers:db1"]
-    var runs: [(String, Sandbox.Result)] = []
-    func run(_ name: String, _ args: [String], expect status: Int32) throws {
-      let r = try sandbox.dasprov(args + v)
-      #expect(r.status == status, "\(name): \(r.all)")
-      #expect((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) != nil, "\(name): stdout is not one JSON document")
-      runs.append((name, r))
-    }
-    try run("first apply", ["apply", inventories[0]], expect: 0)
-    try run("plan --diff of a password change", ["plan", inventories[1]], expect: 2)
-    try run("password change", ["apply", inventories[1]], expect: 0)
-    #expect(FileManager.default.createFile(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"), contents: Data()))
-    try run("failing health gate", ["apply", failingGate], expect: 3)
-    try FileManager.default.removeItem(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"))
-    try run("rollback", ["rollback", inventories[0]], expect: 0)
+      // Only the run whose gate must fail gets a shorter start timeout (host2's never passes; host1
+      // restarts first and must still pass it under load); the other runs keep the default. It
+      // keeps the rotated password (a rollback restores files, not the database server's password)
+      // and changes the pool size, so the nodes restart.
+      let secondInventory = try String(contentsOfFile: inventories[1], encoding: .utf8)
+      let failingGate = try sandbox.inventoryVariant("secret-fail.ini") { _ in
+        secondInventory + "das_start_timeout=6\ndas_datasource_max_active=45\n"
+      }
+      let home = FileManager.default.homeDirectoryForCurrentUser.path
+      let stamp = "\(sandbox.state)/secrets.stamp"
+      try Data().write(to: URL(fileURLWithPath: stamp))
+      let v = ["-vvv", "--diff", "--json", "--limit", "analyzers:db1"]
+      var runs: [(String, Sandbox.Result)] = []
+      func run(_ name: String, _ args: [String], expect status: Int32) async throws {
+        let r = try await sandbox.dasprov(args + v)
+        #expect(r.status == status, "\(name): \(r.all)")
+        #expect((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) != nil, "\(name): stdout is not one JSON document")
+        runs.append((name, r))
+      }
+      try await run("first apply", ["apply", inventories[0]], expect: 0)
+      try await run("plan --diff of a password change", ["plan", inventories[1]], expect: 2)
+      try await run("password change", ["apply", inventories[1]], expect: 0)
+      #expect(FileManager.default.createFile(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"), contents: Data()))
+      try await run("failing health gate", ["apply", failingGate], expect: 3)
+      try FileManager.default.removeItem(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"))
+      try await run("rollback", ["rollback", inventories[1]], expect: 0)
 
-    for (name, r) in runs {
-      let found = leaks(in: r.stdout + r.stderr, secrets: passwords, marker: "Kn0wn")
-      #expect(found.isEmpty, "\(name) printed a secret: \(found.prefix(5))")
-    }
-    // Nothing on the controller: no new file in the project, no secret in anything new in $HOME.
-    let newInProject = try filesNewer(than: stamp, under: Sandbox.projectRoot)
-    #expect(newInProject.isEmpty, "dasprov wrote \(newInProject)")
-    for path in try filesNewer(than: stamp, under: home) {
-      let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
-      let found = leaks(in: text, secrets: passwords, marker: "Kn0wn")
-      #expect(found.isEmpty, "\(path) holds a secret: \(found.prefix(3))")
+      for (name, r) in runs {
+        let found = leaks(in: r.stdout + r.stderr, secrets: passwords, marker: "Kn0wn")
+        #expect(found.isEmpty, "\(name) printed a secret: \(found.prefix(5))")
+      }
+      // Nothing on the controller: no new file in the project, no secret in anything new in $HOME.
+      let newInProject = try await filesNewer(than: stamp, under: Sandbox.projectRoot)
+      #expect(newInProject.isEmpty, "dasprov wrote \(newInProject)")
+      for path in try await filesNewer(than: stamp, under: home) {
+        let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        let found = leaks(in: text, secrets: passwords, marker: "Kn0wn")
+        #expect(found.isEmpty, "\(path) holds a secret: \(found.prefix(3))")
+      }
+    } cleanup: {
+      try? FileManager.default.removeItem(atPath: sandbox.local("host2", "/etc/dasprov-sandbox/fail-start"))
+      try? await sandbox.reset()
     }
   }
 
   /// Regular files under `root` modified after `stamp` was, build products and fuzz corpora
   /// aside (`find`: $HOME holds caches of hundreds of thousands of files).
-  func filesNewer(than stamp: String, under root: String) throws -> [String] {
-    let r = try sandbox.run("/usr/bin/find", [
+  func filesNewer(than stamp: String, under root: String) async throws -> [String] {
+    let r = try await sandbox.run("/usr/bin/find", [
       // .git changes whenever anyone commits (another worktree of this clone, say) during the run.
       root, "-xdev", "(", "-name", ".build", "-o", "-name", ".git", "-o", "-name", ".swiftpm", "-o", "-name", "corpus", "-o", "-name", "crashes", ")", "-prune",
       "-o", "-type", "f", "-newer", stamp, "-print",

@@ -3,8 +3,8 @@ import Testing
 
 extension Cluster {
   /// One row per documented exit code, from the binary a user runs.
-  @Test func everyDocumentedExitCode() throws {
-    try sandbox.reset()
+  @Test func everyDocumentedExitCode() async throws {
+    try await sandbox.reset()
     let unreachable = try sandbox.inventoryVariant("unreachable.ini") {
       // Nothing listens on port 1 of this loopback address: the connection is refused at once.
       $0.replacingOccurrences(of: "host1 ansible_host=\(sandbox.host("host1").address)", with: "host1 ansible_host=127.0.0.1 ansible_port=1")
@@ -21,15 +21,15 @@ extension Cluster {
       (["--help"], 0, "help"),
     ]
     for row in rows {
-      let r = try sandbox.dasprov(row.args)
+      let r = try await sandbox.dasprov(row.args)
       #expect(r.status == row.status, "\(row.why): dasprov \(row.args.joined(separator: " ")) exited \(r.status)\n\(r.all)")
     }
   }
 
   /// A host that fails part-way through its changes: the line and the recap say what was
   /// applied, what failed and what was not attempted; `--json` says the same.
-  @Test func aHostFailingPartWayIsReportedAsItHappened() throws {
-    try sandbox.reset()
+  @Test func aHostFailingPartWayIsReportedAsItHappened() async throws {
+    try await sandbox.reset()
     let host = "host3"
     let jar = sandbox.state + "/files/partial-test-connector.jar"
     try FileManager.default.createDirectory(atPath: sandbox.state + "/files", withIntermediateDirectories: true)
@@ -38,7 +38,7 @@ extension Cluster {
     try FileManager.default.removeItem(atPath: sandbox.local(host, lib))
     let inventory = try sandbox.inventoryVariant("partial.ini") { $0 + "mysql_jdbc_jar=\(jar)\n" }
 
-    let r = try sandbox.dasprov(["apply", inventory, "--limit", host])
+    let r = try await sandbox.dasprov(["apply", inventory, "--limit", host])
     #expect(r.status == 3, "\(r.all)")
     // The symlink, an earlier change of the same host, was made.
     #expect(try FileManager.default.destinationOfSymbolicLink(atPath: sandbox.local(host, "/opt/wso2das")) == das)
@@ -55,7 +55,7 @@ extension Cluster {
 
     // The same in JSON: one failed task, the rest not attempted; the applied one changed.
     try FileManager.default.removeItem(atPath: sandbox.local(host, "/opt/wso2das"))
-    let j = try sandbox.dasprov(["apply", inventory, "--limit", host, "--json"])
+    let j = try await sandbox.dasprov(["apply", inventory, "--limit", host, "--json"])
     #expect(j.status == 3)
     let doc = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any]
     let hostDoc = (doc?["hosts"] as? [[String: Any]])?.first { $0["name"] as? String == host }
@@ -66,6 +66,6 @@ extension Cluster {
     let notAttempted = tasks.filter { ($0["reason"] as? String)?.hasPrefix("not attempted") == true }
     #expect(notAttempted.count >= 5, "\(tasks)")
     #expect(hostDoc?["changed"] as? Int == 1 && hostDoc?["failed"] as? Int == 1, "\(hostDoc ?? [:])")
-    try sandbox.reset()
+    try await sandbox.reset()
   }
 }

@@ -5,8 +5,8 @@ extension Cluster {
   // MARK: - A no-op sends digests, not files, and still finds every drift
 
   /// The hosts' answer to `apply --json` with the inventory: per host its JSON object.
-  func applyJSON(_ args: [String] = []) throws -> [String: [String: Any]] {
-    let r = try sandbox.dasprov(["apply", sandbox.inventory, "--json"] + args)
+  func applyJSON(_ args: [String] = []) async throws -> [String: [String: Any]] {
+    let r = try await sandbox.dasprov(["apply", sandbox.inventory, "--json"] + args)
     #expect(r.status == 0, "\(r.all)")
     let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
     var out: [String: [String: Any]] = [:]
@@ -18,13 +18,13 @@ extension Cluster {
   /// trip, at most 8 KiB. Yet a file changed behind dasprov's back — by one byte, keeping its
   /// size — is found and put back on every run, whatever kind of task edits it (xml, properties,
   /// line), and `plan` reports it.
-  @Test func aNoOpSendsDigestsYetFindsEveryFileChangedBehindItsBack() throws {
-    try sandbox.reset()
-    #expect(try sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
+  @Test func aNoOpSendsDigestsYetFindsEveryFileChangedBehindItsBack() async throws {
+    try await sandbox.reset()
+    #expect(try await sandbox.dasprov(["apply", sandbox.inventory]).status == 0)
     // The converging run records the files it wrote or found right; the next one may add what
     // it could not (one exec, once); from then on a no-op is one round trip of digests.
-    _ = try applyJSON()
-    for (name, host) in try applyJSON() {
+    _ = try await applyJSON()
+    for (name, host) in try await applyJSON() {
       #expect(host["changed"] as? Int == 0, "\(name): \(host)")
       #expect(host["round_trips"] as? Int == 1, "\(name): \(host["round_trips"] ?? "?") round trips")
       #expect((host["bytes_received"] as? Int ?? .max) <= 8192, "\(name) received \(host["bytes_received"] ?? "?") bytes")
@@ -62,9 +62,9 @@ extension Cluster {
         try handle.write(contentsOf: Data(edited.utf8))
         try handle.close()
       }
-      let plan = try sandbox.dasprov(["plan", sandbox.inventory])
+      let plan = try await sandbox.dasprov(["plan", sandbox.inventory])
       #expect(plan.status == 2, "round \(round): plan must see the drift: \(plan.all)")
-      let hosts = try applyJSON()
+      let hosts = try await applyJSON()
       let drifted = Set(drifts.map(\.host))
       for (name, host) in hosts {
         let changed = host["changed"] as? Int ?? -1
@@ -74,7 +74,7 @@ extension Cluster {
         #expect(sandbox.bytes(d.host, d.path) == converged["\(d.host):\(d.path)"], "round \(round): \(d.path) on \(d.host) not put back")
       }
     }
-    for (name, host) in try applyJSON() {
+    for (name, host) in try await applyJSON() {
       #expect(host["changed"] as? Int == 0 && host["round_trips"] as? Int == 1, "\(name): \(host)")
     }
   }

@@ -1,3 +1,4 @@
+import DasprovTestSupport
 import Foundation
 import Testing
 
@@ -33,11 +34,37 @@ import Testing
 
   /// Takes this suite's sandbox down with the script itself (never through the code under test).
   @Sendable func down() async {
-    await Bounded.quietly("/bin/bash", [script, "down", "--state", state])
+    _ = try? await Command.run("/bin/bash", [script, "down", "--state", state], stdout: .discard, stderr: .discard, timeout: .seconds(120))
   }
 
-  func dasprov(_ args: [String], timeout: Double = 300) async -> Bounded.Outcome {
-    await Bounded.run(binary, args + ["--project", Sandbox.projectRoot], stdout: .pipe, timeout: timeout, onTimeout: down)
+  struct Outcome {
+    var status: Int32?
+    var output: String
+    var seconds: Double
+    var timedOut: Bool
+  }
+
+  /// Runs a command with stdin on /dev/null, its standard output and error read from pipes to
+  /// their end (as `2>&1 | cat`: the end only comes when no process holds a pipe's write side).
+  /// A command that outlives `timeout` is a failure the test reports, never a hang of the test
+  /// run: `onTimeout` ends whatever it left behind, then the command itself is killed.
+  func run(
+    _ executable: String, _ args: [String], timeout: Duration, onTimeout: (@Sendable () async -> Void)? = nil
+  ) async -> Outcome {
+    let started = ContinuousClock.now
+    do {
+      let r = try await Command.run(
+        executable, args, stdout: .captureUntilClosed, stderr: .captureUntilClosed, timeout: timeout, onTimeout: onTimeout)
+      return Outcome(status: r.status, output: r.stdoutText + r.stderrText, seconds: r.seconds, timedOut: false)
+    } catch let error as Command.TimedOut {
+      return Outcome(status: nil, output: "\(error)", seconds: error.seconds, timedOut: true)
+    } catch {
+      return Outcome(status: nil, output: "\(error)", seconds: (ContinuousClock.now - started).seconds, timedOut: false)
+    }
+  }
+
+  func dasprov(_ args: [String], timeout: Duration = .seconds(300)) async -> Outcome {
+    await run(binary, args + ["--project", Sandbox.projectRoot], timeout: timeout, onTimeout: down)
   }
 
   /// `name=value` lines of STATE/private.env (written by `up --private`).
@@ -61,7 +88,7 @@ import Testing
   func network(_ word: String) async -> [String] {
     var found: [String] = []
     for args in [["netns", "list"], ["-o", "link", "show"], ["route", "show"]] {
-      let out = await Bounded.run("/usr/sbin/ip", args, stdout: .pipe, timeout: 10, onTimeout: {}).output
+      let out = await run("/usr/sbin/ip", args, timeout: .seconds(10)).output
       found += out.split(separator: "\n").map(String.init).filter { $0.contains(word) }
     }
     return found
@@ -80,9 +107,9 @@ import Testing
   @Test func clusterThroughOneBastionAndThroughAChainOfTwo() async throws {
     await down()
     try? FileManager.default.removeItem(atPath: state)
-    let up = await Bounded.run(
+    let up = await run(
       "/bin/bash", [script, "up", "--private", "--hosts", "8", "--state", state, "--net", net] + (dasPack.map { ["--das-pack", $0] } ?? []),
-      stdout: .pipe, timeout: 120, onTimeout: down)
+      timeout: .seconds(120), onTimeout: down)
     let env = privateEnv()
     let prefix = env["netns_prefix"] ?? "?"
     let link = env["root_link"] ?? "?"
@@ -90,11 +117,11 @@ import Testing
     do {
       try #require(up.status == 0 && !up.timedOut, "up --private: \(up.output)")
       let b1 = try #require(env["bastion1"]), b2 = try #require(env["bastion2"]), lan = try #require(env["lan_net"])
-      let namespaces = await Bounded.run("/usr/sbin/ip", ["netns", "list"], stdout: .pipe, timeout: 10, onTimeout: {}).output
+      let namespaces = await run("/usr/sbin/ip", ["netns", "list"], timeout: .seconds(10)).output
       #expect(namespaces.split(separator: "\n").filter { $0.hasPrefix(prefix + "-") }.count == 3, "the three namespaces exist: \(namespaces)")
 
       // No route from here to the hosts: a direct connection fails, at once.
-      let direct = await dasprov(["apply", try inventoryVariant("direct.ini", jump: nil)], timeout: 60)
+      let direct = await dasprov(["apply", try inventoryVariant("direct.ini", jump: nil)], timeout: .seconds(60))
       #expect(direct.status == 3, "\(direct.output)")
       #expect(direct.output.contains("host1 : ok=0 changed=0 failed=0 skipped=0 unreachable=1"), "\(direct.output)")
       #expect(direct.output.contains("\(lan).11"), "the failure names the address: \(direct.output)")
@@ -130,7 +157,7 @@ import Testing
       await down()
       throw error
     }
-    let gone = await Bounded.run("/bin/bash", [script, "down", "--state", state], stdout: .pipe, timeout: 60, onTimeout: {})
+    let gone = await run("/bin/bash", [script, "down", "--state", state], timeout: .seconds(60))
     #expect(gone.status == 0, "\(gone.output)")
     let left = await network(prefix) + network(link) + network(route)
     #expect(left.isEmpty, "namespaces, links or routes left: \(left)")

@@ -1,3 +1,4 @@
+import DasprovTestSupport
 import Foundation
 import Testing
 
@@ -5,25 +6,65 @@ import Testing
 /// file or a pipe, no terminal. Each command returns promptly while the daemons it started run
 /// on (`make demo` once waited forever for a MariaDB that `sandbox up` had started).
 ///
-/// A sandbox of its own (state and addresses), so it runs beside the cluster suite.
+/// A sandbox of its own (state and addresses), so it runs beside the cluster suite; another run
+/// of the suite on this machine sets DASPROV_TEST_LIFECYCLE_STATE and DASPROV_TEST_LIFECYCLE_NET.
 @Suite(.serialized) struct SandboxLifecycle {
   let binary: String
-  let state = "/var/tmp/dasprov-test-lifecycle"
-  let net = "127.0.3"
+  let state: String
+  let net: String
 
   init() throws {
-    guard let binary = ProcessInfo.processInfo.environment["DASPROV_BIN"] else { throw Sandbox.SandboxMissing() }
+    let env = ProcessInfo.processInfo.environment
+    guard let binary = env["DASPROV_BIN"] else { throw Sandbox.SandboxMissing() }
     self.binary = binary
+    state = env["DASPROV_TEST_LIFECYCLE_STATE"] ?? "/var/tmp/dasprov-test-lifecycle"
+    net = env["DASPROV_TEST_LIFECYCLE_NET"] ?? "127.0.3"
   }
 
   /// Stops this suite's sandbox with the script itself (never through the code under test).
   @Sendable func stopAll() async {
-    await Bounded.quietly("/bin/bash", [Sandbox.projectRoot + "/sandbox/sandbox.sh", "down", "--state", state])
+    _ = try? await Command.run(
+      "/bin/bash", [Sandbox.projectRoot + "/sandbox/sandbox.sh", "down", "--state", state], stdout: .discard, stderr: .discard,
+      timeout: .seconds(120))
   }
 
-  func sandbox(_ command: [String], to destination: Bounded.Destination) async -> Bounded.Outcome {
+  enum Destination {
+    /// Standard output appended to this file (as `>>file`).
+    case file(String)
+    /// Standard output and error read from pipes to their end (as `2>&1 | cat`): the end only
+    /// comes when no process holds a pipe's write side any more.
+    case pipe
+  }
+
+  struct Outcome {
+    var status: Int32?
+    var output: String
+    var timedOut: Bool
+  }
+
+  /// Runs `dasprov sandbox COMMAND` with stdin on /dev/null, the way a script or CI runs it. A
+  /// command that outlives 30 s is a failure the test reports, never a hang of the test run:
+  /// `stopAll` ends whatever it left behind (whatever holds its output open), then the command
+  /// itself is killed. Standard error is read to its end in both cases.
+  func sandbox(_ command: [String], to destination: Destination) async -> Outcome {
     let args = ["sandbox", "--project", Sandbox.projectRoot] + command + ["--state", state, "--net", net]
-    return await Bounded.run(binary, args, stdout: destination, timeout: 30, onTimeout: stopAll)
+    do {
+      switch destination {
+      case .file(let path):
+        let r = try await Command.run(
+          binary, args, stdout: .file(path), stderr: .captureUntilClosed, timeout: .seconds(30), onTimeout: stopAll)
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return Outcome(status: r.status, output: text + r.stderrText, timedOut: false)
+      case .pipe:
+        let r = try await Command.run(
+          binary, args, stdout: .captureUntilClosed, stderr: .captureUntilClosed, timeout: .seconds(30), onTimeout: stopAll)
+        return Outcome(status: r.status, output: r.stdoutText + r.stderrText, timedOut: false)
+      }
+    } catch let error as Command.TimedOut {
+      return Outcome(status: nil, output: "\(error)", timedOut: true)
+    } catch {
+      return Outcome(status: nil, output: "\(error)", timedOut: false)
+    }
   }
 
   /// Pids of processes whose command line names this suite's state directory.

@@ -1,4 +1,5 @@
 import DasprovCore
+import DasprovTestSupport
 import Foundation
 import Testing
 
@@ -63,10 +64,10 @@ struct Sandbox {
   func bytes(_ name: String, _ path: String) -> [UInt8]? { FileManager.default.contents(atPath: local(name, path)).map(Array.init) }
 
   /// Re-seeds every host's DAS home: from the pristine DAS 3.1.0 files when `pristine`.
-  func reset(pristine: Bool = false) throws {
+  func reset(pristine: Bool = false) async throws {
     var args = ["reset", "--state", state]
     if pristine, let dasPack { args += ["--das-pack", dasPack] }
-    let r = try run("/bin/bash", [Self.projectRoot + "/sandbox/sandbox.sh"] + args)
+    let r = try await run("/bin/bash", [Self.projectRoot + "/sandbox/sandbox.sh"] + args)
     guard r.status == 0 else { throw CommandFailed(output: r.stdout + r.stderr) }
   }
 
@@ -76,8 +77,8 @@ struct Sandbox {
   }
 
   /// Runs dasprov from the project directory.
-  func dasprov(_ args: [String], environment: [String: String] = [:]) throws -> Result {
-    try run(binary, args, cwd: Self.projectRoot, environment: environment)
+  func dasprov(_ args: [String], environment: [String: String] = [:]) async throws -> Result {
+    try await run(binary, args, cwd: Self.projectRoot, environment: environment)
   }
 
   struct Result {
@@ -100,36 +101,22 @@ struct Sandbox {
     }
   }
 
-  func run(_ executable: String, _ args: [String], cwd: String? = nil, environment: [String: String] = [:], stdin: String? = nil) throws -> Result {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    var env = ProcessInfo.processInfo.environment
-    env["NO_COLOR"] = "1"
+  /// Runs a command with NO_COLOR=1 (and `environment`) and stdin from /dev/null (or `stdin`);
+  /// a command still running after `timeout` is killed and this throws `Command.TimedOut`.
+  func run(
+    _ executable: String, _ args: [String], cwd: String? = nil, environment: [String: String] = [:], stdin: String? = nil,
+    timeout: Duration = Command.defaultTimeout
+  ) async throws -> Result {
+    var env = ["NO_COLOR": "1"]
     for (k, v) in environment { env[k] = v }
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let input = Pipe()
-    p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    // Read both pipes concurrently so a full stderr buffer cannot block the child.
-    let errData = Locked(Data())
-    let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-    reader.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    while !errData.done { usleep(1000) }
-    return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.value, as: UTF8.self))
+    let r = try await Command.run(
+      executable, args, input: stdin.map { .text($0) } ?? .none, environment: env, workingDirectory: cwd, timeout: timeout)
+    return Result(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)
   }
 
   /// Evaluates an XPath on a host's file with xmllint (not with dasprov's own XML code).
-  func xpath(_ name: String, _ path: String, _ expr: String) throws -> String {
-    let r = try run("/usr/bin/xmllint", ["--xpath", expr, local(name, path)])
+  func xpath(_ name: String, _ path: String, _ expr: String) async throws -> String {
+    let r = try await run("/usr/bin/xmllint", ["--xpath", expr, local(name, path)])
     guard r.status == 0 else { throw CommandFailed(output: "xmllint --xpath \(expr) \(path) on \(name): \(r.stderr)") }
     return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
   }
@@ -148,13 +135,25 @@ struct Sandbox {
   }
 }
 
+/// Runs `body`, then `cleanup` however `body` ended (returned, threw, or a `#require` failed):
+/// the clean-up a `defer` would do, for clean-up that awaits (a `defer` block cannot).
+func withCleanup<T>(_ body: () async throws -> T, cleanup: () async -> Void) async throws -> T {
+  let value: T
+  do {
+    value = try await body()
+  } catch {
+    await cleanup()
+    throw error
+  }
+  await cleanup()
+  return value
+}
+
 /// A value filled by another thread.
 final class Locked<T>: @unchecked Sendable {
   private let lock = NSLock()
   private var stored: T
-  private var finished = false
   init(_ v: T) { stored = v }
-  func set(_ v: T) { lock.withLock { stored = v; finished = true } }
+  func set(_ v: T) { lock.withLock { stored = v } }
   var value: T { lock.withLock { stored } }
-  var done: Bool { lock.withLock { finished } }
 }

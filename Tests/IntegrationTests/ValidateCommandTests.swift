@@ -28,21 +28,21 @@ import Testing
     deinit { try? FileManager.default.removeItem(atPath: dir) }
   }
 
-  @Test func theProductionExampleValidatesAndShowsItsTopology() throws {
+  @Test func theProductionExampleValidatesAndShowsItsTopology() async throws {
     let example = try Example()
-    let r = try runner.dasprov(["validate", example.inventory])
+    let r = try await runner.dasprov(["validate", example.inventory])
     #expect(r.status == 0, "\(r.all)")
     #expect(r.stderr.isEmpty, "\(r.stderr)")
     #expect(r.stdout.hasPrefix("ok: 9 hosts, 5 plays, "), "\(r.stdout)")
-    let t = try runner.dasprov(["topology", example.inventory])
+    let t = try await runner.dasprov(["topology", example.inventory])
     #expect(t.status == 0 && t.stderr.isEmpty, "\(t.all)")
     #expect(t.stdout.contains("das-anl-01.prod.example.com (10.20.3.11): 9443 https"), "\(t.stdout)")
     #expect(t.stdout.contains("Database: das-db-01.prod.example.com (10.20.9.10)"), "\(t.stdout)")
   }
 
-  @Test func aDollarBraceInThePasswordIsExitOneAtItsLine() throws {
+  @Test func aDollarBraceInThePasswordIsExitOneAtItsLine() async throws {
     let example = try Example { $0.replacingOccurrences(of: "db_password=change-me", with: "db_password=change-${user.home}") }
-    let r = try runner.dasprov(["validate", example.inventory])
+    let r = try await runner.dasprov(["validate", example.inventory])
     #expect(r.status == 1, "\(r.all)")
     #expect(r.stdout.isEmpty, "\(r.stdout)")
     // The example's own line for the password, so an edit above it does not break the test.

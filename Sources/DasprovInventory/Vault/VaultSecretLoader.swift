@@ -11,26 +11,13 @@ import Foundation
 /// another one works, and an error when none does. Running and prompting are the caller's, so
 /// this stays testable and free of processes and terminals.
 public struct VaultSecretLoader: Sendable {
-  /// The result of running a password script.
-  public struct ScriptOutput: Sendable {
-    public var status: Int32
-    public var stdout: [UInt8]
-    public var stderr: [UInt8]
-
-    public init(status: Int32, stdout: [UInt8], stderr: [UInt8]) {
-      self.status = status
-      self.stdout = stdout
-      self.stderr = stderr
-    }
-  }
-
   /// Runs `path` with `arguments`; throws a message when it cannot be started.
-  public var runScript: @Sendable (_ path: String, _ arguments: [String]) throws(VaultSourceError) -> ScriptOutput
+  public var runScript: @Sendable (_ path: String, _ arguments: [String]) throws(VaultSourceError) -> CommandOutput
   /// Shows `prompt` and reads a line without echo; throws when there is no terminal.
   public var prompt: @Sendable (_ prompt: String) throws(VaultSourceError) -> String
 
   public init(
-    runScript: @escaping @Sendable (String, [String]) throws(VaultSourceError) -> ScriptOutput,
+    runScript: @escaping @Sendable (String, [String]) throws(VaultSourceError) -> CommandOutput,
     prompt: @escaping @Sendable (String) throws(VaultSourceError) -> String
   ) {
     self.runScript = runScript

@@ -83,8 +83,7 @@ upload() {
 link() {
   atomic_dir "$2" || fail "$1" "$why"
   backup "$2" "$1"
-  T="$(dirname -- "$2")/.$(basename -- "$2").dasprov-link-$$"
-  { ln -sfn -- "$3" "$T" && mv -fT -- "$T" "$2"; } || fail "$1" "cannot link $2"
+  atomic_link "$3" "$2" || fail "$1" "$why"
   done_ "$1"
 }
 

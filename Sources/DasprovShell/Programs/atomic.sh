@@ -42,3 +42,13 @@ atomic_commit() {
   sync -- "$1" 2>/dev/null || sync
   mv -fT -- "$1" "$2"
 }
+
+# atomic_link TARGET DEST: DEST becomes a symbolic link to TARGET: a new link under a temporary
+# name, renamed over DEST (-T: never into the directory an old link points to).
+atomic_link() {
+  why="cannot link $2"
+  T="$(dirname -- "$2")/.$(basename -- "$2").dasprov-link-$$"
+  if ln -sfn -- "$1" "$T" && mv -fT -- "$T" "$2"; then return 0; fi
+  rm -f -- "$T"
+  return 1
+}

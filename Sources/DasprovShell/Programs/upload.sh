@@ -5,17 +5,18 @@
 # With SIZE, the data arrives on stdin followed by a line holding its sha256 (the exec method);
 # without, the temporary file is already written and WANT holds the sha256 (the SFTP method).
 #
-# Parameters: D (destination), TMP (temporary file beside it), MODE, OWNER, GROUP (empty: keep
-# the replaced file's), SIZE or WANT.
-# Output: the sha256 of what was written; on failure a message on stderr and exit status 93-97.
+# Parameters: D (destination), TMP (temporary file beside it), HOST (for messages), MODE, OWNER,
+# GROUP (empty: keep the replaced file's), SIZE or WANT.
+# Output: the sha256 of what was written; on failure a message on stderr and exit status 92-97.
 : "${D:?}" "${TMP:?}"
-MODE=${MODE-} OWNER=${OWNER-} GROUP=${GROUP-} SIZE=${SIZE-} WANT=${WANT-}
+HOST=${HOST-} MODE=${MODE-} OWNER=${OWNER-} GROUP=${GROUP-} SIZE=${SIZE-} WANT=${WANT-}
 # shellcheck source=atomic.sh
 . ./atomic.sh
 u=$(umask)
 umask 077
 fail() { rc=$1; shift; rm -f -- "$TMP"; printf 'dasprov: %s\n' "$*" >&2; exit "$rc"; }
 if [ -d "$D" ] && [ ! -L "$D" ]; then fail 96 "$D is a directory"; fi
+atomic_dir "$D" || fail 92 "$why"
 # OpenSSL uses the CPU's SHA instructions: about 4 times faster than coreutils' sha256sum.
 if command -v openssl >/dev/null 2>&1; then digest() { openssl dgst -sha256 -r; }; else digest() { sha256sum; }; fi
 if [ -n "$SIZE" ]; then

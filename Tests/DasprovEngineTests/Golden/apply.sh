@@ -67,6 +67,15 @@ atomic_commit() {
   sync -- "$1" 2>/dev/null || sync
   mv -fT -- "$1" "$2"
 }
+# atomic_link TARGET DEST: DEST becomes a symbolic link to TARGET: a new link under a temporary
+# name, renamed over DEST (-T: never into the directory an old link points to).
+atomic_link() {
+  why="cannot link $2"
+  T="$(dirname -- "$2")/.$(basename -- "$2").dasprov-link-$$"
+  if ln -sfn -- "$1" "$T" && mv -fT -- "$T" "$2"; then return 0; fi
+  rm -f -- "$T"
+  return 1
+}
 umask 022
 T=
 fail() { printf '@fail %s %s\n' "$1" "$2"; [ -n "$T" ] && rm -f -- "$T"; exit 1; }
@@ -132,8 +141,7 @@ upload() {
 link() {
   atomic_dir "$2" || fail "$1" "$why"
   backup "$2" "$1"
-  T="$(dirname -- "$2")/.$(basename -- "$2").dasprov-link-$$"
-  { ln -sfn -- "$3" "$T" && mv -fT -- "$T" "$2"; } || fail "$1" "cannot link $2"
+  atomic_link "$3" "$2" || fail "$1" "$why"
   done_ "$1"
 }
 

@@ -1,3 +1,4 @@
+import DasprovTestSupport
 import Foundation
 
 /// Runs the real `ansible-inventory` (the oracle) from a throwaway virtualenv.
@@ -10,13 +11,13 @@ enum Oracle {
     ProcessInfo.processInfo.environment["DASPROV_ANSIBLE_VENV"] ?? "/var/tmp/dasprov-ansible-venv"
 
   /// The path of `ansible-inventory`, or why it could not be set up. Computed once per run.
-  static let ready: Task<Result<String, OracleUnavailable>, Never> = Task { prepare() }
+  static let ready: Task<Result<String, OracleUnavailable>, Never> = Task { await prepare() }
 
   struct OracleUnavailable: Error, CustomStringConvertible {
     var description: String
   }
 
-  private static func prepare() -> Result<String, OracleUnavailable> {
+  private static func prepare() async -> Result<String, OracleUnavailable> {
     let tool = venv + "/bin/ansible-inventory"
     if FileManager.default.isExecutableFile(atPath: tool) { return .success(tool) }
     // Two test processes may race to create it; a lock directory keeps pip from running twice.
@@ -28,7 +29,7 @@ enum Oracle {
         break
       }
       if FileManager.default.isExecutableFile(atPath: tool) { return .success(tool) }
-      Thread.sleep(forTimeInterval: 1)
+      try? await Task.sleep(for: .seconds(1))
     }
     defer { try? FileManager.default.removeItem(atPath: lock) }
     if FileManager.default.isExecutableFile(atPath: tool) { return .success(tool) }
@@ -37,7 +38,7 @@ enum Oracle {
       [venv + "/bin/pip", "install", "--quiet", "ansible-core==2.19.14"],
     ]
     for step in steps {
-      let r = run(["/usr/bin/env"] + step, timeout: 900)
+      let r = await run(["/usr/bin/env"] + step, timeout: 900)
       guard r.status == 0 else {
         return .failure(
           OracleUnavailable(
@@ -63,11 +64,7 @@ enum Oracle {
 
   /// Runs `ansible-inventory ARGS` in an empty directory.
   static func inventory(_ tool: String, _ args: [String]) async -> Output {
-    await withCheckedContinuation { continuation in
-      DispatchQueue.global().async {
-        continuation.resume(returning: run([tool] + args, timeout: 120))
-      }
-    }
+    await run([tool] + args, timeout: 120)
   }
 
   /// Runs `ansible ARGS` (for `--list-hosts`) the same way.
@@ -76,42 +73,26 @@ enum Oracle {
     return await inventory(ansible, args)
   }
 
-  static func run(_ argv: [String], timeout: TimeInterval) -> Output {
+  static func run(_ argv: [String], timeout seconds: Int) async -> Output {
     let scratch = FileManager.default.temporaryDirectory
       .appendingPathComponent("dasprov-oracle-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
-    let out = scratch.appendingPathComponent("stdout")
-    let err = scratch.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: argv[0])
-    p.arguments = Array(argv.dropFirst())
-    p.currentDirectoryURL = scratch
-    var env = ProcessInfo.processInfo.environment
-    env["ANSIBLE_NOCOLOR"] = "1"
-    env["ANSIBLE_LOCAL_TEMP"] = scratch.path
-    env["ANSIBLE_HOME"] = scratch.appendingPathComponent("home").path
     // An empty config: no ansible.cfg of the machine or user changes what the oracle says.
     let config = scratch.appendingPathComponent("ansible.cfg")
     _ = FileManager.default.createFile(atPath: config.path, contents: Data("[defaults]\n".utf8))
-    env["ANSIBLE_CONFIG"] = config.path
-    p.environment = env
-    p.standardOutput = try? FileHandle(forWritingTo: out)
-    p.standardError = try? FileHandle(forWritingTo: err)
+    let environment = [
+      "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": scratch.path,
+      "ANSIBLE_HOME": scratch.appendingPathComponent("home").path, "ANSIBLE_CONFIG": config.path,
+    ]
     do {
-      try p.run()
+      let r = try await Command.run(
+        argv[0], Array(argv.dropFirst()), environment: environment, workingDirectory: scratch.path,
+        timeout: .seconds(seconds))
+      return Output(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)
     } catch {
       return Output(status: -1, stdout: "", stderr: "cannot run \(argv[0]): \(error)")
     }
-    let deadline = Date().addingTimeInterval(timeout)
-    while p.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-    if p.isRunning { p.terminate() }
-    p.waitUntilExit()
-    let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-    let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-    return Output(status: p.terminationStatus, stdout: stdout, stderr: stderr)
   }
 }
 
