@@ -902,7 +902,7 @@ def report(records, env, sizes):
     if ft.get("floor_marginal_cpu_ms_per_host") is not None:
         w("")
         w(f"The floor client itself spends {ft['floor_marginal_cpu_ms_per_host']:.2f} ms of controller CPU per additional host "
-          "(same difference of its 64- and 8-host runs). The hosts' CPU is what the hosts' sshd session processes and "
+          "(its CPU at the larger size minus at the smaller, over the hosts between, as for dasprov). The hosts' CPU is what the hosts' sshd session processes and "
           "every command they ran used during the run (the sshd listeners' reaped children, /proc/PID/stat); on "
           "this machine the hosts share the controller's cores, so it is wall time too.")
     w("")
