@@ -323,7 +323,7 @@ def check_config(sb, password):
                 and modes["Distributed"].get("enable") == "true"
             if ok:
                 ok = ha.find("nodeType/presenter").get("enable") == ("true" if role == "presenters" else "false") \
-                    and ha.findtext("eventSync/hostName") == (addr[name] if role == "receivers" else "0.0.0.0") \
+                    and ha.findtext("eventSync/hostName") == addr[name] \
                     and ha.findtext("presentation/port") == ("11002" if role == "analyzers" else "11000") \
                     and ha.find("persistence").get("enable") == "true"
             if not ok:
