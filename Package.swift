@@ -62,6 +62,8 @@ let package = Package(
       dependencies: [
         "DasprovCore", "DasprovInventory", "DasprovDSL", "DasprovTemplate", "DasprovTasks",
         "DasprovSSH", "DasprovXML", "DasprovShell",
+        // Ed25519 signatures for SSH logins, with a key parsed once per run (Ed25519Signer).
+        .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .executableTarget(
       name: "dasprov",
@@ -92,7 +94,8 @@ let package = Package(
     .testTarget(name: "DasprovXMLTests", dependencies: ["DasprovXML", "DasprovCore", "DasprovTestSupport"]),
     .testTarget(name: "DasprovTasksTests", dependencies: ["DasprovTasks", "DasprovCore", "DasprovDSL", "DasprovTestSupport"]),
     .testTarget(
-      name: "DasprovEngineTests", dependencies: ["DasprovEngine", "DasprovCore", "DasprovShell", "DasprovTestSupport"],
+      name: "DasprovEngineTests",
+      dependencies: ["DasprovEngine", "DasprovCore", "DasprovShell", "DasprovTestSupport", .product(name: "Crypto", package: "swift-crypto")],
       exclude: ["Golden"]),
     // The command line: argument parsing and the error → exit code mapping.
     .testTarget(name: "DasprovCLITests", dependencies: ["dasprov", "DasprovCore"]),

@@ -160,6 +160,23 @@ class Sandbox:
             out[h["index"]] = os.path.getsize(p) if os.path.exists(p) else 0
         return out
 
+    def host_cpu(self):
+        """CPU time (user + sys, seconds) the hosts' sessions used so far: every host's sshd listener
+        reaps its session processes, so their CPU, with that of every command they waited for,
+        accumulates in the listener's cutime + cstime (/proc/PID/stat). The difference around a run is
+        the work the hosts did for it (sshd's handshake and session, the shell, its commands)."""
+        total, tck = 0, os.sysconf("SC_CLK_TCK")
+        for h in self.hosts:
+            try:
+                with open(os.path.join(self.state, "run", f"host{h['index']}.pid")) as f:
+                    pid = int(f.read().strip())
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[13]) + int(fields[14])
+            except (OSError, ValueError, IndexError):
+                return None
+        return total / tck
+
     def sshd_counts(self, offsets):
         conns, chans = 0, 0
         for h in self.hosts:
@@ -494,6 +511,7 @@ def run_tool(tool, sb, inventory, tag):
     env = dict(os.environ, DASP_TIME_FILE=tfile, NO_COLOR="1", ANSIBLE_NOCOLOR="1")
     offsets = sb.log_offsets()
     load = loadavg()
+    host0 = sb.host_cpu()
     with open(base + ".out", "w") as out, open(base + ".err", "w") as err:
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
@@ -506,6 +524,7 @@ def run_tool(tool, sb, inventory, tag):
         wall = float(b) - float(a)
     time.sleep(0.2)  # let the sshd children flush their last log lines
     conns, chans = sb.sshd_counts(offsets)
+    host1 = sb.host_cpu()
     rss = None
     try:
         rss = int(open(rss_file).read().strip().splitlines()[-1])
@@ -515,7 +534,8 @@ def run_tool(tool, sb, inventory, tag):
     # every child it waited for; /usr/bin/time's own share is well under a millisecond).
     rec = dict(tool=tool, rc=p.returncode, seconds=round(wall, 4), peak_rss_kb=rss, ssh_connections=conns,
                exec_channels=chans, hosts=len(sb.hosts), load1=load, log=os.path.relpath(base, RESULTS),
-               cpu_user=round(ru1.ru_utime - ru0.ru_utime, 4), cpu_sys=round(ru1.ru_stime - ru0.ru_stime, 4))
+               cpu_user=round(ru1.ru_utime - ru0.ru_utime, 4), cpu_sys=round(ru1.ru_stime - ru0.ru_stime, 4),
+               host_cpu=None if None in (host0, host1) else round(host1 - host0, 3))
     out_text = open(base + ".out").read()
     if tool == "dasprov":
         try:
@@ -602,14 +622,20 @@ def floor_client(sb, floor_bin, tag):
             f.write(f"{v.get('ansible_host', h['name'])} {v.get('ansible_port', 22)} {v.get('ansible_user', 'root')} "
                     f"{v['ansible_ssh_private_key_file']} {v['dasprov_known_hosts']}\n")
     offsets = sb.log_offsets()
+    host0 = sb.host_cpu()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run([floor_bin, hosts_file], capture_output=True, text=True, timeout=120)
     outer = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = re.search(r"wall=([0-9.]+)", p.stdout)
     time.sleep(0.1)
     conns, chans = sb.sshd_counts(offsets)
+    host1 = sb.host_cpu()
     return dict(tool="floor", rc=p.returncode, seconds=float(m.group(1)) if m else None,
                 process_seconds=round(outer, 4), ssh_connections=conns, exec_channels=chans,
+                cpu_user=round(ru1.ru_utime - ru0.ru_utime, 4), cpu_sys=round(ru1.ru_stime - ru0.ru_stime, 4),
+                host_cpu=None if None in (host0, host1) else round(host1 - host0, 3),
                 hosts=len(sb.hosts), load1=loadavg(), detail=(p.stdout + p.stderr).strip(), log=tag)
 
 
@@ -801,17 +827,22 @@ def floor_targets(records, sizes):
         row = dict(hosts=hosts, floor_seconds=f and f["median"], noop_seconds=d and d["median"],
                    ratio=d["median"] / f["median"] if f and d else None,
                    noop_cpu_seconds=median_of(records, size, "noop", "dasprov", cpu_seconds),
+                   floor_cpu_seconds=median_of(records, size, "ssh-floor", "floor", cpu_seconds),
+                   noop_host_cpu_seconds=median_of(records, size, "noop", "dasprov", lambda r: r.get("host_cpu")),
+                   floor_host_cpu_seconds=median_of(records, size, "ssh-floor", "floor", lambda r: r.get("host_cpu")),
                    bytes_per_host_mean=median_of(records, size, "noop", "dasprov", lambda r: channel_bytes(r, "mean")),
                    bytes_per_host_max=median_of(records, size, "noop", "dasprov", lambda r: channel_bytes(r, "max")))
         per_size[size] = row
         r = row["ratio"]
         target(f"no-op, {size} hosts: ≤ {FLOOR_RATIO}× the bare libssh2 client", r, FLOOR_RATIO,
                "—" if r is None else f"{r:.2f}×")
-    marginal = None
+    marginal = floor_marginal = None
     if len(sizes) >= 2:
         lo, hi = per_size[min(sizes)], per_size[max(sizes)]
         if None not in (lo["noop_cpu_seconds"], hi["noop_cpu_seconds"], lo["hosts"], hi["hosts"]):
             marginal = (hi["noop_cpu_seconds"] - lo["noop_cpu_seconds"]) * 1000 / (hi["hosts"] - lo["hosts"])
+        if None not in (lo["floor_cpu_seconds"], hi["floor_cpu_seconds"], lo["hosts"], hi["hosts"]):
+            floor_marginal = (hi["floor_cpu_seconds"] - lo["floor_cpu_seconds"]) * 1000 / (hi["hosts"] - lo["hosts"])
         target(f"no-op: marginal controller CPU (user + sys, {max(sizes)} hosts − {min(sizes)}) ≤ "
                f"{CPU_MS_PER_HOST:g} ms per host", marginal, CPU_MS_PER_HOST,
                "—" if marginal is None else f"{marginal:.2f} ms/host")
@@ -819,7 +850,8 @@ def floor_targets(records, sizes):
         b = per_size[size]["bytes_per_host_max"]
         target(f"no-op, {size} hosts: channel data received ≤ {BYTES_PER_HOST // 1024} KiB per host (largest host)",
                b, BYTES_PER_HOST, "—" if b is None else f"{b / 1024:.1f} KiB")
-    return dict(sizes={str(k): v for k, v in per_size.items()}, marginal_cpu_ms_per_host=marginal, targets=targets)
+    return dict(sizes={str(k): v for k, v in per_size.items()}, marginal_cpu_ms_per_host=marginal,
+                floor_marginal_cpu_ms_per_host=floor_marginal, targets=targets)
 
 
 def report(records, env, sizes):
@@ -941,15 +973,22 @@ def report(records, env, sizes):
       "getrusage of the child) and the channel data it received per host (`bytes_received` of `--json`: the "
       "commands' stdout and stderr, no SSH handshake), medians of the runs.")
     w("")
-    w("| hosts | floor | dasprov no-op | no-op ÷ floor | no-op CPU (user + sys) | channel bytes / host, mean | largest host |")
-    w("|---|---|---|---|---|---|---|")
+    w("| hosts | floor | dasprov no-op | no-op ÷ floor | no-op CPU (user + sys) | floor's CPU | hosts' CPU: no-op | hosts' CPU: floor | channel bytes / host, mean | largest host |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
     for size in sizes:
         z = ft["sizes"][str(size)]
         sec = lambda x: "—" if x is None else f"{x:.3f} s"  # noqa: E731
         kib = lambda x: "—" if x is None else f"{x / 1024:.1f} KiB"  # noqa: E731
         ratio = "—" if z["ratio"] is None else f"{z['ratio']:.2f}×"
         w(f"| {size} + 1 | {sec(z['floor_seconds'])} | {sec(z['noop_seconds'])} | {ratio} "
-          f"| {sec(z['noop_cpu_seconds'])} | {kib(z['bytes_per_host_mean'])} | {kib(z['bytes_per_host_max'])} |")
+          f"| {sec(z['noop_cpu_seconds'])} | {sec(z['floor_cpu_seconds'])} | {sec(z['noop_host_cpu_seconds'])} "
+          f"| {sec(z['floor_host_cpu_seconds'])} | {kib(z['bytes_per_host_mean'])} | {kib(z['bytes_per_host_max'])} |")
+    if ft.get("floor_marginal_cpu_ms_per_host") is not None:
+        w("")
+        w(f"The floor client itself spends {ft['floor_marginal_cpu_ms_per_host']:.2f} ms of controller CPU per additional host "
+          "(its CPU at the larger size minus at the smaller, over the hosts between, as for dasprov). The hosts' CPU is what the hosts' sshd session processes and "
+          "every command they ran used during the run (the sshd listeners' reaped children, /proc/PID/stat); on "
+          "this machine the hosts share the controller's cores, so it is wall time too.")
     w("")
     w("Targets, measured in this run. They are the goal of issue 19, under work: printed here and in "
       "`runs.json` (`floor`), they do not change the exit status.")
@@ -1103,7 +1142,7 @@ def main():
         with open(os.path.join(RESULTS, "runs.json"), "w") as f:
             json.dump(dict(environment=env, floor=floor_targets(b.records, sizes), runs=b.records), f, indent=1)
         keys = ["size", "scenario", "tool", "run", "rc", "seconds", "peak_rss_kb", "cpu_user", "cpu_sys",
-                "ssh_connections", "exec_channels", "hosts", "load1", "identical_to_dasprov", "problems", "log"]
+                "host_cpu", "ssh_connections", "exec_channels", "hosts", "load1", "identical_to_dasprov", "problems", "log"]
         with open(os.path.join(RESULTS, "runs.csv"), "w", newline="") as f:
             wr = csv.writer(f)
             wr.writerow(keys)

@@ -42,6 +42,19 @@ public enum JSONString {
     out += "\""
   }
 
+  /// The same, as UTF-8 bytes appended to `out` (the JSON writer's buffer).
+  public static func append(_ s: String, to out: inout [UInt8], asciiOnly: Bool = false) {
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || (asciiOnly && $0 > 0x7E) }) {
+      out.append(0x22)
+      out.append(contentsOf: s.utf8)
+      out.append(0x22)
+      return
+    }
+    var text = ""
+    append(s, to: &text, asciiOnly: asciiOnly)
+    out.append(contentsOf: text.utf8)
+  }
+
   private static let digits = Array("0123456789abcdef".unicodeScalars)
 
   private static func hex4(_ v: UInt32, into out: inout String) {

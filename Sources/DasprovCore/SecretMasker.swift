@@ -35,10 +35,32 @@ public final class SecretMasker: Sendable {
     let current = state.withLock { $0.forms }
     guard !current.isEmpty else { return text }
     var out = text
-    for form in current where out.contains(form) {
+    for form in current where Self.occurs(form, in: out) {
       out = out.replacingOccurrences(of: form, with: Self.mask)
     }
     return out
+  }
+
+  /// Whether `form` occurs in `text`. An ASCII form is looked for byte by byte (memchr and
+  /// memcmp over the UTF-8: a whole `--json` report goes through this once per form, and
+  /// Foundation's Unicode-aware `contains` is an order of magnitude slower); any other with
+  /// `contains`, which also finds its canonically equivalent spellings.
+  static func occurs(_ form: String, in text: String) -> Bool {
+    guard form.utf8.allSatisfy({ $0 < 0x80 }) else { return text.contains(form) }
+    var text = text
+    var form = form
+    return text.withUTF8 { t in
+      form.withUTF8 { f in
+        guard let first = f.first, f.count <= t.count, let base = t.baseAddress else { return f.isEmpty }
+        var at = 0
+        while at + f.count <= t.count, let hit = memchr(base + at, Int32(first), t.count - f.count + 1 - at) {
+          let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+          if memcmp(base + i, f.baseAddress!, f.count) == 0 { return true }
+          at = i + 1
+        }
+        return false
+      }
+    }
   }
 
   /// Where `text` holds a known form of a secret, outside the `excluded` spans (names: a secret

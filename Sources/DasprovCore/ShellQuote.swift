@@ -6,10 +6,16 @@ extension String {
   /// This string as one POSIX shell word: wrapped in single quotes, with each `'` written `'\''`.
   /// Plain words made only of safe characters are left bare, so logs stay readable.
   public var shellQuoted: String {
-    if !isEmpty, allSatisfy({ $0.isASCII && (Self.safeShellCharacters.contains($0)) }) {
+    if !isEmpty, utf8.allSatisfy({ $0 < 0x80 && Self.safeShellBytes[Int($0)] }) {
       return self
     }
-    return shellSingleQuoted
+    var out = "'"
+    out.reserveCapacity(utf8.count + 2)
+    for part in split(separator: "'", omittingEmptySubsequences: false).enumerated() {
+      if part.offset > 0 { out += "'\\''" }
+      out += part.element
+    }
+    return out + "'"
   }
 
   /// This string as one single-quoted POSIX shell word even when it needs no quotes: for values
@@ -19,8 +25,13 @@ extension String {
     "'" + replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
-  private static let safeShellCharacters = Set(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
+  /// Which ASCII bytes may stand unquoted, as a table: quoting runs for every word of every
+  /// program sent to every host.
+  private static let safeShellBytes: [Bool] = {
+    var table = [Bool](repeating: false, count: 128)
+    for b in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_".utf8 { table[Int(b)] = true }
+    return table
+  }()
 }
 
 /// A command to run on a host: an argument vector, quoted for the remote shell when sent.

@@ -114,9 +114,10 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
 
   /// JSON text of this value. Keys are sorted so output is stable across runs.
   public func jsonString(sortedKeys: Bool = true, pretty: Bool = false) -> String {
-    var out = ""
+    var out: [UInt8] = []
+    out.reserveCapacity(4096)
     JSONWriter(sortedKeys: sortedKeys, pretty: pretty).write(self, into: &out, indent: 0)
-    return out
+    return String(decoding: out, as: UTF8.self)
   }
 }
 
@@ -135,46 +136,61 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
 
 /// A small JSON writer: Foundation's JSONSerialization reorders nothing we need, but it turns
 /// `Bool` into `1`/`0` on Linux in some paths and escapes `/`; this one writes what Ansible writes.
+///
+/// It writes UTF-8 bytes and sorts each map's entries once (by their keys' bytes when the keys
+/// are ASCII, the order `String` comparison gives them): a `--json` report of 64 hosts is
+/// thousands of values.
 struct JSONWriter {
   var sortedKeys: Bool
   var pretty: Bool
 
-  func write(_ value: Value, into out: inout String, indent: Int) {
+  func write(_ value: Value, into out: inout [UInt8], indent: Int) {
     switch value {
-    case .null: out += "null"
-    case .bool(let b): out += b ? "true" : "false"
-    case .int(let i): out += String(i)
-    case .double(let d): out += d.isFinite ? String(d) : "null"
+    case .null: out.append(contentsOf: "null".utf8)
+    case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+    case .int(let i): out.append(contentsOf: String(i).utf8)
+    case .double(let d): out.append(contentsOf: (d.isFinite ? String(d) : "null").utf8)
     case .string(let s): JSONString.append(s, to: &out)
     case .list(let items):
-      if items.isEmpty { out += "[]"; return }
-      out += "["
+      if items.isEmpty { return out.append(contentsOf: "[]".utf8) }
+      out.append(UInt8(ascii: "["))
       for (i, item) in items.enumerated() {
-        if i > 0 { out += "," }
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         newline(&out, indent + 1)
         write(item, into: &out, indent: indent + 1)
       }
       newline(&out, indent)
-      out += "]"
+      out.append(UInt8(ascii: "]"))
     case .map(let m):
-      if m.isEmpty { out += "{}"; return }
-      out += "{"
-      let keys = sortedKeys ? m.keys.sorted() : Array(m.keys)
-      for (i, key) in keys.enumerated() {
-        if i > 0 { out += "," }
+      if m.isEmpty { return out.append(contentsOf: "{}".utf8) }
+      out.append(UInt8(ascii: "{"))
+      var entries = Array(m)
+      if sortedKeys { Self.sort(&entries) }
+      for (i, entry) in entries.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         newline(&out, indent + 1)
-        JSONString.append(key, to: &out)
-        out += pretty ? ": " : ":"
-        write(m[key]!, into: &out, indent: indent + 1)
+        JSONString.append(entry.key, to: &out)
+        out.append(contentsOf: (pretty ? ": " : ":").utf8)
+        write(entry.value, into: &out, indent: indent + 1)
       }
       newline(&out, indent)
-      out += "}"
+      out.append(UInt8(ascii: "}"))
     }
   }
 
-  private func newline(_ out: inout String, _ indent: Int) {
+  /// By key: byte order for ASCII keys (the same as `String`'s), `String` order otherwise.
+  static func sort(_ entries: inout [(key: String, value: Value)]) {
+    if entries.allSatisfy({ $0.key.utf8.allSatisfy { $0 < 0x80 } }) {
+      entries.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    } else {
+      entries.sort { $0.key < $1.key }
+    }
+  }
+
+  private func newline(_ out: inout [UInt8], _ indent: Int) {
     guard pretty else { return }
-    out += "\n" + String(repeating: "    ", count: indent)
+    out.append(10)
+    out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 4 * indent))
   }
 }
 

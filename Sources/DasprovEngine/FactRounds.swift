@@ -20,6 +20,8 @@ final class FactRounds: Sendable {
   struct Gathered: Sendable {
     var facts: HostFacts
     var stateDirectory: String
+    /// What dasprov last wrote on the host (nil when not read).
+    var records: HostRecords?
   }
 
   /// Why a host's facts are missing.

@@ -27,8 +27,9 @@ public final class Output: Sendable {
   }
 
   /// Only at `-v` and more.
-  public func verbose(_ level: Int, _ text: String) {
-    if verbosity >= level { write(text, toError: json) }
+  /// The text is only built at that verbosity (a program's display text is not cheap).
+  public func verbose(_ level: Int, _ text: @autoclosure () -> String) {
+    if verbosity >= level { write(text(), toError: json) }
   }
 
   /// Machine-readable output (stdout).

@@ -13,6 +13,10 @@ public struct TaskInstance: Sendable {
   public var arguments: Result<any TaskArguments, DiagnosticList>?
   public var loopName: String?
   public var loopValue: Value?
+  /// Where the task is in its module, and its item in the loop: with the play and module, what
+  /// identifies this instance in a record's key.
+  public var taskIndex = 0
+  public var loopIndex: Int?
 
   /// `module : task name`, with the loop item when there is one.
   public var label: String {
@@ -42,11 +46,13 @@ public struct TaskInstance: Sendable {
 public struct PlannedTask: Sendable {
   public var instance: TaskInstance
   public var plan: TaskPlan
+  /// Its index in the instances planned.
+  public var index = -1
 }
 
 /// Which tasks run: `--tags` / `--skip-tags`. A task's tags are its own, its play's, and the
 /// name of its module, so `--tags das-clustering` selects a whole module.
-public struct TagSelection: Sendable {
+public struct TagSelection: Sendable, Hashable {
   public var only: Set<String>
   public var skip: Set<String>
   public init(only: Set<String> = [], skip: Set<String> = []) {
@@ -68,6 +74,9 @@ public struct FactNeedsSummary: Sendable {
   public var probes: [ProbeRequest] = []
   /// Paths for other hosts' fact round trips, by host name.
   public var peers: [String: [FactRequest]] = [:]
+  /// Each task instance's own requests of this host (by index; nil for a task whose condition
+  /// is already false): which tasks touch which file, for the record's keys.
+  public var byInstance: [[FactRequest]?] = []
   /// The accounts of the host's servers, by handler name: refused before any change when the
   /// server could not start so.
   public var accounts: [String: ServiceAccountSpec] = [:]
@@ -103,6 +112,8 @@ public struct FactNeedsSummary: Sendable {
 public struct PeerFacts: Sendable {
   public var facts: [String: HostFacts] = [:]
   public var problems: [String: String] = [:]
+  /// Fetches the bytes of another host's file that its survey sent only the digest of.
+  public var fetchContent: (@Sendable (_ host: String, _ path: String) -> Result<PathFacts, Diagnostic>)?
   public init() {}
 }
 
@@ -147,8 +158,18 @@ public final class HostPlanner: @unchecked Sendable {
     self.wantDiff = wantDiff
   }
 
+  /// With facts, the scope of the facts' variables last asked for: planning changes paths, never
+  /// the facts expressions read, so one scope per play serves a whole plan.
+  private var factVariables: [String: (HostFacts.Variables, HostVariables)] = [:]
+
   func variables(for play: Play, facts: HostFacts?) -> HostVariables {
-    if let facts { return HostVariables(host: host, play: play, world: world, facts: facts) }
+    if let facts {
+      let key = facts.variableInputs
+      if let (k, v) = factVariables[play.name], k == key { return v }
+      let v = HostVariables(host: host, play: play, world: world, facts: facts)
+      factVariables[play.name] = (key, v)
+      return v
+    }
     if let v = variables[play.name] { return v }
     let v = HostVariables(host: host, play: play, world: world)
     variables[play.name] = v
@@ -161,8 +182,9 @@ public final class HostPlanner: @unchecked Sendable {
     var sink = DiagnosticSink()
     for play in plays {
       for module in play.modules {
-        for (task, arguments) in zip(module.tasks, module.taskArguments) {
-          let base = TaskInstance(play: play, module: module, task: task, arguments: arguments, loopName: nil, loopValue: nil)
+        for (index, (task, arguments)) in zip(module.tasks, module.taskArguments).enumerated() {
+          var base = TaskInstance(play: play, module: module, task: task, arguments: arguments, loopName: nil, loopValue: nil)
+          base.taskIndex = index
           guard selection.selects(base) else { continue }
           guard let loop = task.loop else {
             out.append(base)
@@ -174,10 +196,11 @@ public final class HostPlanner: @unchecked Sendable {
             guard case .list(let items) = seq else {
               throw Diagnostic.error("'for' needs a list, got \(seq.typeWithArticle)", at: loop.sequence.range)
             }
-            for item in items {
+            for (k, item) in items.enumerated() {
               var i = base
               i.loopName = loop.variable.name
               i.loopValue = item
+              i.loopIndex = k
               out.append(i)
             }
           } catch {
@@ -198,7 +221,8 @@ public final class HostPlanner: @unchecked Sendable {
     let vars = variables(for: i.play, facts: facts)
     return TaskContext(
       task: i.task, hostName: host.name, scope: vars.scope(loop: i.loop), functions: world.functions, facts: facts,
-      peerFacts: peers.facts, peerProblems: peers.problems, templates: i.module, wantDiff: wantDiff)
+      peerFacts: peers.facts, peerProblems: peers.problems, templates: i.module, wantDiff: wantDiff,
+      fetchPeerContent: peers.fetchContent)
   }
 
   enum Condition { case yes, no, needsFacts }
@@ -217,16 +241,22 @@ public final class HostPlanner: @unchecked Sendable {
   /// false need nothing.
   public func factNeeds(_ instances: [TaskInstance]) throws(DiagnosticList) -> FactNeedsSummary {
     var summary = FactNeedsSummary()
+    summary.byInstance = Array(repeating: nil, count: instances.count)
     var sink = DiagnosticSink()
-    for i in instances {
+    for (index, i) in instances.enumerated() {
       do throws(Diagnostic) {
         guard try condition(i, facts: nil) != .no else { continue }
         // A task that cannot be decoded (the validator reports it) needs nothing; planning fails it.
         guard case .success(let arguments)? = i.arguments else { continue }
         let (paths, probes) = try arguments.factRequests(context(i, facts: nil))
+        var own: [FactRequest] = []
+        defer { summary.byInstance[index] = own }
         for p in paths {
           guard let peer = p.host, peer != host.name else {
             summary.add(p)
+            var mine = p
+            mine.host = nil
+            own.append(mine)
             continue
           }
           guard world.host(peer) != nil else {
@@ -282,8 +312,11 @@ public final class HostPlanner: @unchecked Sendable {
   /// Plans every task against the host's facts, and other hosts' answers to its requests.
   /// Later tasks see earlier tasks' results, so two tasks editing one file compose instead of
   /// overwriting each other.
+  /// Tasks in `recorded` (indices into `instances`) edit a file the host's record vouches for:
+  /// their target is as these inputs left it, so they are planned without its content.
   public func plan(
-    _ instances: [TaskInstance], facts: HostFacts, peers: PeerFacts = PeerFacts(), handlers: Set<String>
+    _ instances: [TaskInstance], facts: HostFacts, peers: PeerFacts = PeerFacts(), handlers: Set<String>,
+    recorded: Set<Int> = []
   ) -> HostPlan {
     var result = HostPlan(host: host)
     // A server that could not start as configured fails the host before any task: nothing is
@@ -297,18 +330,19 @@ public final class HostPlanner: @unchecked Sendable {
     var working = facts
     var changes: [Change] = []
     var owners: [Int] = []
-    for i in instances {
+    for (index, i) in instances.enumerated() {
       do throws(Diagnostic) {
         guard let arguments = try i.decodedArguments() else { continue }
         if try condition(i, facts: working) == .no {
-          result.tasks.append(PlannedTask(instance: i, plan: .skipped("condition is false")))
+          result.tasks.append(PlannedTask(instance: i, plan: .skipped("condition is false"), index: index))
           continue
         }
-        let plan = try arguments.plan(context(i, facts: working, peers: peers))
+        let context = context(i, facts: working, peers: peers)
+        let plan = try recorded.contains(index) ? arguments.planRecorded(context) : arguments.plan(context)
         Self.applyToFacts(plan.changes, &working)
         changes += plan.changes
         owners += Array(repeating: result.tasks.count, count: plan.changes.count)
-        result.tasks.append(PlannedTask(instance: i, plan: plan))
+        result.tasks.append(PlannedTask(instance: i, plan: plan, index: index))
         if plan.status == .changed {
           for n in i.task.notify where !result.notified.contains(n.name) { result.notified.append(n.name) }
         }

@@ -114,6 +114,11 @@ public struct Project: Sendable {
   public var globals: [VarDecl]
   /// Where the project's files (playbooks, modules, templates) are registered for diagnostics.
   public let sources: SourceFiles
+  /// The digest of every file the project was loaded from (playbooks, modules, templates):
+  /// part of every record key, so an edited module or template is planned the slow way.
+  public internal(set) var sourceDigest = Digest256(words: (0, 0, 0, 0))
+  /// Collects `sourceDigest` while loading: each file's digest, in load order.
+  var sourceDigests: [UInt8] = []
 
   public init(
     root: String, playbook: String, plays: [Play] = [], modules: [String: Module] = [:], restartOrder: Expr? = nil,
@@ -174,7 +179,16 @@ public enum ProjectLoader {
       sink.error("\(display(playbookPath, root: rootURL)) declares no plays", at: nil)
     }
     try sink.throwIfErrors()
+    project.sourceDigest = Digest256.of(project.sourceDigests)
     return project
+  }
+
+  /// Adds a file's name and bytes to the project's digest.
+  static func digest(_ path: String, _ data: Data, into digests: inout [UInt8]) {
+    var hasher = SHA256()
+    hasher.update(Array(path.utf8) + [0] + Array(String(data.count).utf8) + [0])
+    hasher.update(data)
+    digests += hasher.finalize()
   }
 
   static func absolute(_ path: String, relativeTo base: String) -> String {
@@ -192,18 +206,19 @@ public enum ProjectLoader {
   }
 
   private static func read(
-    _ path: String, root: String, at range: SourceRange?, sources: SourceFiles, sink: inout DiagnosticSink
+    _ path: String, root: String, at range: SourceRange?, project: inout Project, sink: inout DiagnosticSink
   ) -> (SourceFile, String)? {
     let shown = display(path, root: root)
     guard let data = FileManager.default.contents(atPath: path) else {
       sink.error("cannot read \(shown): no such file", at: range)
       return nil
     }
+    digest(path, data, into: &project.sourceDigests)
     guard let text = String(data: data, encoding: .utf8) else {
       sink.error("\(shown) is not UTF-8 text", at: range)
       return nil
     }
-    let (file, diagnostics) = Parser.parse(text: text, file: shown, sources: sources)
+    let (file, diagnostics) = Parser.parse(text: text, file: shown, sources: project.sources)
     sink.add(contentsOf: diagnostics)
     return (file, shown)
   }
@@ -219,7 +234,7 @@ public enum ProjectLoader {
     }
     visited.append(path)
     defer { visited.removeLast() }
-    guard let (file, shown) = read(path, root: root, at: range, sources: project.sources, sink: &sink) else { return }
+    guard let (file, shown) = read(path, root: root, at: range, project: &project, sink: &sink) else { return }
     for t in file.tasks { sink.error("tasks belong in a module's tasks.dasp, not in a playbook", at: t.range) }
     for h in file.handlers + file.checks { sink.error("handlers and checks belong in a module's handlers.dasp, not in a playbook", at: h.range) }
     project.globals += file.vars
@@ -254,7 +269,7 @@ public enum ProjectLoader {
     var checks: [HandlerDecl] = []
     let tasksPath = (dir as NSString).appendingPathComponent("tasks.dasp")
     if FileManager.default.fileExists(atPath: tasksPath) {
-      if let (file, _) = read(tasksPath, root: root, at: name.range, sources: project.sources, sink: &sink) {
+      if let (file, _) = read(tasksPath, root: root, at: name.range, project: &project, sink: &sink) {
         tasks = file.tasks
         misplaced(file, allowed: "tasks", sink: &sink)
       }
@@ -262,15 +277,21 @@ public enum ProjectLoader {
       sink.error("module '\(name.name)' has no tasks.dasp in \(shownDir)", at: name.range)
     }
     let defaultsPath = (dir as NSString).appendingPathComponent("defaults.dasp")
-    if FileManager.default.fileExists(atPath: defaultsPath), let (file, _) = read(defaultsPath, root: root, at: name.range, sources: project.sources, sink: &sink) {
+    if FileManager.default.fileExists(atPath: defaultsPath), let (file, _) = read(defaultsPath, root: root, at: name.range, project: &project, sink: &sink) {
       defaults = file.vars
       misplaced(file, allowed: "vars", sink: &sink)
     }
     let handlersPath = (dir as NSString).appendingPathComponent("handlers.dasp")
-    if FileManager.default.fileExists(atPath: handlersPath), let (file, _) = read(handlersPath, root: root, at: name.range, sources: project.sources, sink: &sink) {
+    if FileManager.default.fileExists(atPath: handlersPath), let (file, _) = read(handlersPath, root: root, at: name.range, project: &project, sink: &sink) {
       handlers = file.handlers
       checks = file.checks
       misplaced(file, allowed: "handlers", sink: &sink)
+    }
+    // Templates are compiled when first used, but a record's key covers them all.
+    let templatesDir = (dir as NSString).appendingPathComponent("templates")
+    for entry in ((try? FileManager.default.subpathsOfDirectory(atPath: templatesDir)) ?? []).sorted() {
+      let path = (templatesDir as NSString).appendingPathComponent(entry)
+      if let data = FileManager.default.contents(atPath: path) { digest(path, data, into: &project.sourceDigests) }
     }
     let module = Module(
       name: name.name, directory: dir, displayDirectory: shownDir, defaults: defaults, tasks: tasks, handlers: handlers, checks: checks,

@@ -26,6 +26,10 @@ public final class Runner: @unchecked Sendable {
   /// once than cores gains no speed and multiplies the peak memory, so it takes a slot; the
   /// waits on the network (connect, facts, apply, restarts) do not.
   private let planningSlots = DispatchSemaphore(value: max(2, ProcessInfo.processInfo.activeProcessorCount))
+  /// The inputs every record key of this run shares (worked out once, before the hosts).
+  private(set) var recordKeys: RecordKeys?
+  /// Other hosts' files fetched for plans that needed their bytes, by host and path.
+  let peerContents = Mutex<[String: Result<PathFacts, Diagnostic>]>([:])
 
   public init(project: Project, world: World, targets: [HostSpec], options: RunOptions, connector: Connector, output: Output) {
     self.project = project
@@ -35,6 +39,9 @@ public final class Runner: @unchecked Sendable {
     self.connector = connector
     self.output = output
     self.connections = ConnectionBroker(connector: connector)
+    self.playMembers = Dictionary(
+      project.plays.map { play in (play.name, Set(((try? Runner.hosts(of: play, in: world)) ?? []).map(\.name))) },
+      uniquingKeysWith: { a, _ in a })
     let f = DateFormatter()
     f.locale = Locale(identifier: "en_US_POSIX")
     f.timeZone = TimeZone(identifier: "UTC")
@@ -44,8 +51,12 @@ public final class Runner: @unchecked Sendable {
 
   /// The plays a host is in, in playbook order.
   public func plays(of host: HostSpec) -> [Play] {
-    project.plays.filter { play in (try? Runner.hosts(of: play, in: world).contains { $0.name == host.name }) ?? false }
+    project.plays.filter { playMembers[$0.name]?.contains(host.name) ?? false }
   }
+
+  /// Each play's hosts by name: its pattern is matched against the inventory once per run, not
+  /// once per host.
+  private let playMembers: [String: Set<String>]
 
   /// Hosts a play targets, in inventory order.
   public static func hosts(of play: Play, in world: World) throws(Diagnostic) -> [HostSpec] {
@@ -95,6 +106,7 @@ public final class Runner: @unchecked Sendable {
         for secret in HostVariables(host: host, play: play, world: world).secretValues() { output.masker.add(secret) }
       }
     }
+    if options.mode != .rollback { recordKeys = RecordKeys(project: project, world: world) }
     // Every host's needs first, so each host's one fact round trip also carries what other
     // hosts' plans ask of it.
     let cores = max(2, ProcessInfo.processInfo.activeProcessorCount)
@@ -132,13 +144,9 @@ public final class Runner: @unchecked Sendable {
 
   /// What planning `host` needs, before any host is contacted.
   private func prepare(_ host: HostSpec) -> Result<HostPreparation, DiagnosticList> {
-    let planner = HostPlanner(host: host, plays: plays(of: host), world: world, selection: options.selection, wantDiff: options.diff)
-    do throws(DiagnosticList) {
-      let instances = options.mode == .rollback ? [] : try planner.instances()
-      return .success(HostPreparation(planner: planner, instances: instances, needs: try planner.factNeeds(instances)))
-    } catch {
-      return .failure(error)
-    }
+    guard options.mode == .rollback else { return world.preparation(of: host, plays: plays(of: host), selection: options.selection, wantDiff: options.diff) }
+    let planner = HostPlanner(host: host, plays: plays(of: host), world: world, selection: options.selection)
+    return .success(HostPreparation(planner: planner, instances: [], needs: FactNeedsSummary()))
   }
 
   /// One fact round trip on `host`: every fact in `needs`.
@@ -149,14 +157,14 @@ public final class Runner: @unchecked Sendable {
     } catch {
       return .failure(.unreachable(error))
     }
-    let program = FactProgram(requests: needs.requests, probes: needs.probes, accounts: needs.accounts)
+    let program = FactProgram(requests: needs.requests, probes: needs.probes, accounts: needs.accounts, records: true)
     do {
       let result = try run(program.program, on: host, connection, timeout: 120)
       guard result.status == 0 || !result.stdout.isEmpty else {
         return .failure(.failed("gathering facts failed (status \(result.status)): \(result.stderrTail)"))
       }
       let gathered = try program.parse(result.stdout)
-      return .success(FactRounds.Gathered(facts: gathered.facts, stateDirectory: gathered.stateDirectory))
+      return .success(FactRounds.Gathered(facts: gathered.facts, stateDirectory: gathered.stateDirectory, records: gathered.records))
     } catch {
       return .failure(.failed("gathering facts failed: \(error)"))
     }
@@ -168,6 +176,9 @@ public final class Runner: @unchecked Sendable {
     var connection: HostConnection?
     var stateDirectory = ""
     var started: Date
+    /// The record lines its plan proved (see `provenRecords`): written by its apply, or by one
+    /// exec of their own when the host has nothing to change.
+    var proven: [(tag: UInt64, record: FileRecord)] = []
   }
 
   /// Connect, gather facts and plan one host (rollback: roll it back).
@@ -200,10 +211,11 @@ public final class Runner: @unchecked Sendable {
     planned.connection = connection
 
     // One round trip: every fact the plan needs (and what other hosts' plans need from here).
-    let facts: HostFacts
+    var facts: HostFacts
     let stateDirectory: String
+    let records: HostRecords?
     switch rounds.own(host) {
-    case .success(let gathered): (facts, stateDirectory) = (gathered.facts, gathered.stateDirectory)
+    case .success(let gathered): (facts, stateDirectory, records) = (gathered.facts, gathered.stateDirectory, gathered.records)
     case .failure(.unreachable(let why)):
       outcome.unreachable = why
       return outcome
@@ -211,8 +223,20 @@ public final class Runner: @unchecked Sendable {
       outcome.failure = .facts(why)
       return outcome
     }
+    // The files the record vouches for are planned without their bytes; the others' come in a
+    // second round trip.
+    let check = planner.recordCheck(instances, requests: needs.byInstance, facts: facts, records: records, keys: recordKeys)
+    if !check.needContent.isEmpty {
+      switch contents(of: check.needContent, on: host, connection) {
+      case .success(let fetched): for (path, f) in fetched.facts.paths { facts.paths[path] = f }
+      case .failure(let why):
+        outcome.failure = .facts(why.description)
+        return outcome
+      }
+    }
     // What this host's plan asked of other hosts, answered in their own round trips.
     var peers = PeerFacts()
+    peers.fetchContent = { [self] peer, path in self.peerContent(path, on: peer) }
     for peer in needs.peers.keys {
       switch rounds.shared(peer) {
       case .success(let facts): peers.facts[peer] = facts
@@ -222,7 +246,8 @@ public final class Runner: @unchecked Sendable {
     }
     let handlerNames = Set(planner.plays.flatMap { project.handlers(of: $0).keys })
     planningSlots.wait()
-    let plan = planner.plan(instances, facts: facts, peers: peers, handlers: handlerNames)
+    let plan = planner.plan(instances, facts: facts, peers: peers, handlers: handlerNames, recorded: check.recorded)
+    let proven = options.mode == .apply ? planner.provenRecords(plan, check: check, instances: instances, facts: facts, peers: peers) : []
     planningSlots.signal()
     if options.diff {
       for secret in DiffRenderer.replacedSecrets(plan.tasks.flatMap(\.plan.diffs), masker: output.masker) { output.masker.add(secret) }
@@ -234,6 +259,7 @@ public final class Runner: @unchecked Sendable {
       return outcome
     }
     planned.stateDirectory = stateDirectory
+    planned.proven = proven
     return outcome
   }
 
@@ -266,9 +292,14 @@ public final class Runner: @unchecked Sendable {
   private func apply(_ planned: PlannedHost) -> HostOutcome {
     var outcome = planned.outcome
     let host = outcome.host
-    guard options.mode == .apply, outcome.failure == nil, outcome.unreachable == nil, let plan = outcome.plan, !plan.changes.isEmpty,
+    guard options.mode == .apply, outcome.failure == nil, outcome.unreachable == nil, let plan = outcome.plan,
       let connection = planned.connection
     else { return outcome }
+    let proven = planned.proven
+    guard !plan.changes.isEmpty else {
+      if !proven.isEmpty { writeRecords(proven, on: host, connection) }
+      return outcome
+    }
     let stateDirectory = planned.stateDirectory
 
     // Large files first, into the staging directory; then one script for every change.
@@ -283,7 +314,8 @@ public final class Runner: @unchecked Sendable {
       }
       current = -1
       let apply = ApplyProgram(
-        changes: plan.changes, runID: runID, notify: plan.notified, stagingDirectory: "\(stateDirectory)/staging", hostName: host.name)
+        changes: plan.changes, runID: runID, notify: plan.notified, stagingDirectory: "\(stateDirectory)/staging", hostName: host.name,
+        records: proven)
       let result = try run(apply.program, on: host, connection, timeout: 600)
       let report = ApplyProgram.report(result.stdout)
       progress.done = report.done

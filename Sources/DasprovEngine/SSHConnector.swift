@@ -23,6 +23,9 @@ public struct SSHConnector: Connector {
   public var warn: @Sendable (String) -> Void
   /// The run's secrets: SSH passwords join them; errors quoting commands are masked with them.
   public var masker: SecretMasker
+  /// The process environment, read once: building it is not free, and every host's options
+  /// read it several times.
+  let environment = ProcessInfo.processInfo.environment
 
   public init(
     knownHostsOverride: String? = nil, policyOverride: String? = nil, inventoryDirectory: String = ".",
@@ -100,6 +103,8 @@ public struct SSHConnector: Connector {
     options.sshConfigFile = line.configFile.map { ($0 as NSString).expandingTildeInPath }
     options.proxyJump = line.proxyJump
     options.proxyCommand = line.proxyCommand
+    if options.environment == nil { options.environment = environment }
+    for key in options.privateKeyFiles { options.signers[key] = Ed25519Signer.cached(key) }
     return options
   }
 

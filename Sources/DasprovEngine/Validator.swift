@@ -55,14 +55,27 @@ public struct Validator {
   public func validate() -> [Diagnostic] {
     var c = Collector()
     staticChecks(&c)
+    var memo: [NameChecksKey: [(Diagnostic, perHost: Bool)]] = [:]
+    var hosts: [HostSpec] = []
+    var playsOf: [String: [Play]] = [:]
     for play in project.plays {
-      let hosts = hostsByPlay[play.name] ?? []
       if ((try? Runner.hosts(of: play, in: world)) ?? []).isEmpty {
         c.add(.warning("play '\(play.name)' matches no host of the inventory", at: play.decl.name.range), host: nil)
       }
-      for host in hosts { hostChecks(play, host, &c) }
+      for host in hostsByPlay[play.name] ?? [] {
+        hostChecks(play, host, &c, &memo)
+        if playsOf[host.name] == nil { hosts.append(host) }
+        playsOf[host.name, default: []].append(play)
+      }
     }
+    for host in hosts { evaluationChecks(host, plays: playsOf[host.name] ?? [], &c) }
     return c.diagnostics
+  }
+
+  /// What the name checks of a play depend on: the names its hosts' inventories set.
+  private struct NameChecksKey: Hashable {
+    var play: String
+    var names: Set<String>
   }
 
   // MARK: - Once per project
@@ -127,9 +140,11 @@ public struct Validator {
 
   // MARK: - Once per host
 
-  private func hostChecks(_ play: Play, _ host: HostSpec, _ c: inout Collector) {
-    let vars = HostVariables(host: host, play: play, world: world)
-    var known = vars.root.names.union(host.vars.keys)
+  /// The checks of names (required, undefined, templates' variables): hosts of a play whose
+  /// inventories set the same names get the same answers, worked out once.
+  private func hostChecks(
+    _ play: Play, _ host: HostSpec, _ c: inout Collector, _ memo: inout [NameChecksKey: [(Diagnostic, perHost: Bool)]]
+  ) {
     // Required variables: declared without a default and not set by the inventory.
     var missing: Set<String> = []
     for module in play.modules {
@@ -143,28 +158,19 @@ public struct Validator {
           host: host.name)
       }
     }
-    known.formUnion(missing)
-    let planner = HostPlanner(host: host, plays: [play], world: world, selection: selection)
-    for module in play.modules {
-      for task in module.tasks {
-        var exprs: [Expr] = [task.target, task.when].compactMap { $0 }
-        for s in task.statements {
-          exprs += [s.positional, s.value].compactMap { $0 } + s.modifiers.map(\.value)
-        }
-        var bound = known
-        if let loop = task.loop {
-          checkUndefined([loop.sequence], known: known, host: host.name, &c)
-          bound.insert(loop.variable.name)
-        }
-        checkUndefined(exprs, known: bound, host: host.name, &c)
-        checkTemplates(task, module, known: bound, host: host.name, &c)
-      }
-      for h in module.handlers + module.checks {
-        let exprs = h.statements.flatMap { s in [s.positional, s.value].compactMap { $0 } + s.modifiers.map(\.value) }
-        checkUndefined(exprs, known: known, host: host.name, &c)
-      }
+    let key = NameChecksKey(play: play.name, names: Set(host.vars.keys))
+    if memo[key] == nil {
+      var found = Collector()
+      let vars = HostVariables(host: host, play: play, world: world)
+      nameChecks(play, known: vars.root.names.union(host.vars.keys).union(missing), &found)
+      memo[key] = found.entries.map { ($0.diagnostic, !$0.hosts.isEmpty) }
     }
-    // Handlers and checks evaluate without facts: every one of them can be evaluated now.
+    for (d, perHost) in memo[key] ?? [] { c.add(d, host: perHost ? host.name : nil) }
+    handlerChecks(play, host, &c)
+  }
+
+  /// Handlers and checks evaluate without facts: every one of them can be evaluated now.
+  private func handlerChecks(_ play: Play, _ host: HostSpec, _ c: inout Collector) {
     let handlers = HostHandlers(host: host, play: play, world: world)
     for module in play.modules {
       for h in module.handlers where HandlerKinds.rules(for: h.kind.name) != nil && !portsReported.contains(host.name) {
@@ -178,12 +184,39 @@ public struct Validator {
         }
       }
     }
-    // Evaluate what can be evaluated now: paths, loops, conditions without facts.
-    do throws(DiagnosticList) {
-      let instances = try planner.instances()
-      _ = try planner.factNeeds(instances)
-      for d in planner.argumentProblems(instances) where !isUndefinedVariable(d) { c.add(d, host: host.name) }
-    } catch {
+  }
+
+  /// Undefined variables in the play's expressions and templates, given the names known.
+  private func nameChecks(_ play: Play, known: Set<String>, _ c: inout Collector) {
+    let host = "-"
+    for module in play.modules {
+      for task in module.tasks {
+        var exprs: [Expr] = [task.target, task.when].compactMap { $0 }
+        for s in task.statements {
+          exprs += [s.positional, s.value].compactMap { $0 } + s.modifiers.map(\.value)
+        }
+        var bound = known
+        if let loop = task.loop {
+          checkUndefined([loop.sequence], known: known, host: host, &c)
+          bound.insert(loop.variable.name)
+        }
+        checkUndefined(exprs, known: bound, host: host, &c)
+        checkTemplates(task, module, known: bound, host: host, &c)
+      }
+      for h in module.handlers + module.checks {
+        let exprs = h.statements.flatMap { s in [s.positional, s.value].compactMap { $0 } + s.modifiers.map(\.value) }
+        checkUndefined(exprs, known: known, host: host, &c)
+      }
+    }
+  }
+
+  /// Evaluates what can be evaluated before contacting the host — paths, loops, conditions
+  /// without facts — with the planner the run then reuses.
+  private func evaluationChecks(_ host: HostSpec, plays: [Play], _ c: inout Collector) {
+    switch world.preparation(of: host, plays: plays, selection: selection) {
+    case .success(let prepared):
+      for d in prepared.planner.argumentProblems(prepared.instances) where !isUndefinedVariable(d) { c.add(d, host: host.name) }
+    case .failure(let error):
       for d in error.diagnostics where !isUndefinedVariable(d) { c.add(d, host: host.name) }
     }
   }

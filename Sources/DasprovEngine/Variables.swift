@@ -2,6 +2,7 @@ import DasprovCore
 import DasprovDSL
 import DasprovTasks
 import Foundation
+import Synchronization
 
 /// A host as the engine sees it: its inventory name, merged inventory variables and groups.
 public struct HostSpec: Sendable, Hashable {
@@ -57,6 +58,53 @@ public final class World: @unchecked Sendable {
 
   public func host(_ name: String) -> HostSpec? { hosts.first { $0.name == name } }
 
+  /// The default expressions a play's hosts see (playbook globals, then its modules' defaults;
+  /// every module's without a play) and the names declared secret: the same for every host,
+  /// so worked out once per play.
+  func defaults(of play: Play?) -> (expressions: [String: Expr], secrets: Set<String>) {
+    let key = play?.name ?? "\0"
+    if let known = defaultsByPlay.withLock({ $0[key] }) { return known }
+    var expressions: [String: Expr] = [:]
+    var secrets: Set<String> = []
+    let modules = play?.modules ?? Array(project.modules.values).sorted { $0.name < $1.name }
+    for decl in project.globals + modules.flatMap(\.defaults) {
+      if let e = decl.value, expressions[decl.name.name] == nil { expressions[decl.name.name] = e }
+      if decl.secret { secrets.insert(decl.name.name) }
+    }
+    defaultsByPlay.withLock { $0[key] = (expressions, secrets) }
+    return (expressions, secrets)
+  }
+
+  private let defaultsByPlay = Mutex<[String: (expressions: [String: Expr], secrets: Set<String>)]>([:])
+
+  /// A host's planner with its task instances and fact needs, worked out once: `validate` and
+  /// then the run evaluate the same expressions for every host.
+  func preparation(
+    of host: HostSpec, plays: [Play], selection: TagSelection, wantDiff: Bool = false
+  ) -> Result<HostPreparation, DiagnosticList> {
+    let key = PreparationKey(host: host.name, plays: plays.map(\.name), selection: selection, wantDiff: wantDiff)
+    if let known = preparations.withLock({ $0[key] }) { return known }
+    let planner = HostPlanner(host: host, plays: plays, world: self, selection: selection, wantDiff: wantDiff)
+    let result: Result<HostPreparation, DiagnosticList>
+    do throws(DiagnosticList) {
+      let instances = try planner.instances()
+      result = .success(HostPreparation(planner: planner, instances: instances, needs: try planner.factNeeds(instances)))
+    } catch {
+      result = .failure(error)
+    }
+    preparations.withLock { $0[key] = result }
+    return result
+  }
+
+  private struct PreparationKey: Hashable {
+    var host: String
+    var plays: [String]
+    var selection: TagSelection
+    var wantDiff: Bool
+  }
+
+  private let preparations = Mutex<[PreparationKey: Result<HostPreparation, DiagnosticList>]>([:])
+
   /// `groups` as expressions see it: every group name → its hosts' objects, in inventory order.
   /// Built once: every host's variables include it.
   public private(set) var groupsValue: Value = .map([:])
@@ -105,7 +153,12 @@ public final class HostVariables {
   let magic: ValueScope
   let defaults: LazyScope
   /// Declared secret by a module (`secret var`) or by name (contains "password" or "secret").
-  public let secretNames: Set<String>
+  /// Worked out when first asked for: planning never needs it.
+  public private(set) lazy var secretNames: Set<String> = {
+    let allNames = root.names.union(host.vars.keys)
+    return declaredSecrets.union(allNames.filter(Self.isSecretName))
+  }()
+  private let declaredSecrets: Set<String>
   /// The whole chain; defaults and play vars evaluate against it.
   public let root: ChainScope
   public let functions: FunctionTable
@@ -129,19 +182,12 @@ public final class HostVariables {
       magic["host"] = world.hostObjects[host.name] ?? .map([:])
     }
     self.magic = ValueScope(magic)
-    var defaultExprs: [String: Expr] = [:]
-    var secrets: Set<String> = []
-    let modules = play?.modules ?? Array(world.project.modules.values).sorted { $0.name < $1.name }
-    for decl in world.project.globals + modules.flatMap(\.defaults) {
-      if let e = decl.value, defaultExprs[decl.name.name] == nil { defaultExprs[decl.name.name] = e }
-      if decl.secret { secrets.insert(decl.name.name) }
-    }
-    self.defaults = LazyScope(defaultExprs, functions: world.functions)
+    let declared = world.defaults(of: play)
+    self.defaults = LazyScope(declared.expressions, functions: world.functions)
+    self.declaredSecrets = declared.secrets
     self.root = ChainScope([self.facts, playVars, inventory, self.magic, defaults])
     playVars.resolver = root
     defaults.resolver = root
-    let allNames = root.names.union(host.vars.keys)
-    self.secretNames = secrets.union(allNames.filter(Self.isSecretName))
   }
 
   /// Contract: any variable whose name contains `password` or `secret` is secret.

@@ -63,7 +63,8 @@ public struct Workspace: Sendable {
     var out: [String: [HostSpec]] = [:]
     for play in project?.plays ?? [] {
       let members = (try? Runner.hosts(of: play, in: world)) ?? []
-      out[play.name] = members.filter { m in targets.contains { $0.name == m.name } }
+      let names = Set(targets.map(\.name))
+      out[play.name] = members.filter { names.contains($0.name) }
     }
     return out
   }

@@ -119,6 +119,11 @@ struct Authenticator {
 
   /// Tries one private key file, asking for its passphrase only if it is encrypted.
   private mutating func keyFile(_ path: String) throws(SSHError) -> String? {
+    if let signer = options.signers[path] {
+      if try signed(with: signer) { return "publickey \(path)" }
+      tried.append("publickey \(path)")
+      return nil
+    }
     guard FileManager.default.fileExists(atPath: path) else {
       if options.keyFilesExplicit { tried.append("publickey \(path) (no such file)") }
       return nil
@@ -152,6 +157,46 @@ struct Authenticator {
     return nil
   }
 }
+
+extension Authenticator {
+  /// Public key authentication signed in-process. The corresponding C function is
+  /// `libssh2_userauth_publickey`, whose callback reaches the signer through `abstract`.
+  private func signed(with signer: any SSHSigner) throws(SSHError) -> Bool {
+    let box = Unmanaged.passRetained(SignerBox(signer))
+    defer { box.release() }
+    var abstract: UnsafeMutableRawPointer? = box.toOpaque()
+    let user = options.user
+    let blob = signer.publicKeyBlob
+    let rc = try session.retry(deadline) {
+      blob.withUnsafeBufferPointer { key in
+        libssh2_userauth_publickey(session.handle, user, key.baseAddress, key.count, signCallback, &abstract)
+      }
+    }
+    return rc == 0
+  }
+}
+
+private final class SignerBox {
+  let signer: any SSHSigner
+  init(_ signer: any SSHSigner) { self.signer = signer }
+}
+
+/// libssh2 frees the signature with its default allocator: it is `malloc`ed here.
+private let signCallback:
+  @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, UnsafeMutablePointer<Int>?, UnsafePointer<UInt8>?, Int,
+    UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+  ) -> Int32 = { _, sig, sigLength, data, dataLength, abstract in
+    guard let sig, let sigLength, let data, let raw = abstract?.pointee else { return -1 }
+    let signer = Unmanaged<SignerBox>.fromOpaque(raw).takeUnretainedValue().signer
+    guard let signature = signer.sign(Array(UnsafeBufferPointer(start: data, count: dataLength))),
+      let out = malloc(max(1, signature.count))?.assumingMemoryBound(to: UInt8.self)
+    else { return -1 }
+    signature.withUnsafeBufferPointer { out.initialize(from: $0.baseAddress!, count: $0.count) }
+    sig.pointee = out
+    sigLength.pointee = signature.count
+    return 0
+  }
 
 extension Session {
   /// `retry` for calls that return a C string, or NULL with `EAGAIN` as the last error.

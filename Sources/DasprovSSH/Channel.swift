@@ -149,7 +149,9 @@ final class Channel {
     var pendingOffset = 0
     var inputDone = input.isEmpty
     var eofSent = false
-    var buffer = [UInt8](repeating: 0, count: 256 << 10)
+    // Not zero-filled: each exec of each host would otherwise clear (and fault in) the whole
+    // buffer; libssh2 writes before we read. 64 KiB holds two of its largest packets.
+    var buffer = [UInt8](unsafeUninitializedCapacity: 64 << 10) { _, count in count = 64 << 10 }
     while true {
       var progress = false
       // stdin

@@ -61,8 +61,10 @@ final class KnownHosts {
   let path: String
   private var lineOfNode: [UnsafeMutableRawPointer: Int] = [:]
 
-  /// A missing file reads as empty; an unreadable one throws `.knownHostsFile`.
-  init(session: Session, path: String) throws(SSHError) {
+  /// A missing file reads as empty; an unreadable one throws `.knownHostsFile`. With `name`, only
+  /// the lines that can be about it are parsed (those naming it, hashed ones, patterns): a
+  /// known_hosts file of the whole inventory is otherwise parsed once per host, each time whole.
+  init(session: Session, path: String, for name: String? = nil) throws(SSHError) {
     self.session = session
     self.path = path
     guard let handle = libssh2_knownhost_init(session.handle) else {
@@ -75,10 +77,12 @@ final class KnownHosts {
     }
     var previous: UnsafeMutablePointer<libssh2_knownhost>?
     var lineNumber = 0
-    for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+    let wanted = name.map { Array($0.utf8) }
+    for line in [UInt8](data).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
       lineNumber += 1
       var bytes = Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
       guard !bytes.isEmpty else { continue }
+      if let wanted, !Self.mayConcern(bytes, wanted) { continue }
       // With its newline and a NUL after it: libssh2 1.10 looks at the byte after the key for
       // a newline to drop, so without one it read past the buffer and, when that byte happened
       // to be a newline, cut the key's last character ("host key changed" for a right key).
@@ -99,6 +103,20 @@ final class KnownHosts {
   }
 
   deinit { libssh2_knownhost_free(handle) }
+
+  /// Whether a known_hosts line can be about `name`: it contains the name, or its host field is
+  /// hashed (`|1|…`) or holds a pattern (`*`, `?`, `!`), or it is a marker line (`@…`).
+  static func mayConcern(_ line: [UInt8], _ name: [UInt8]) -> Bool {
+    let field = line.prefix { $0 != 32 && $0 != 9 }
+    if field.first == UInt8(ascii: "|") || field.first == UInt8(ascii: "@") { return true }
+    if field.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "!") }) { return true }
+    guard !name.isEmpty, field.count >= name.count else { return false }
+    // Case-insensitively, as host names are compared.
+    let lower = field.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+    return lower.indices.contains { start in
+      start + name.count <= lower.count && lower[start..<(start + name.count)].elementsEqual(name)
+    }
+  }
 
   /// The key types the file already holds for `name`, so the handshake can prefer them the way
   /// OpenSSH orders its host key algorithms. Found by checking a dummy key of each type: a

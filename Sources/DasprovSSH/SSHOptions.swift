@@ -60,6 +60,9 @@ public struct SSHOptions: Sendable {
   /// The run's secrets: a password or passphrase from the environment is added to it, and
   /// commands quoted in errors are masked with it.
   public var masker: SecretMasker
+  /// Signs with a key file's key in-process, by the file's path: a key parsed once serves every
+  /// host, where libssh2 would read and parse the file again for each.
+  public var signers: [String: any SSHSigner] = [:]
 
   public init(
     host: String, name: String? = nil, port: Int? = nil, user: String? = nil,
@@ -157,7 +160,7 @@ public struct SSHOptions: Sendable {
     }
     return ResolvedSSHOptions(
       name: displayName, address: address, port: port, user: user,
-      keyFiles: keys, keyFilesExplicit: explicitKeys,
+      keyFiles: keys, keyFilesExplicit: explicitKeys, signers: signers,
       password: password ?? env["DASPROV_SSH_PASSWORD"],
       passphrase: passphrase ?? env["DASPROV_SSH_PASSPHRASE"],
       knownHostsFile: expandTilde(knownHostsFile ?? "~/.ssh/known_hosts"),
@@ -191,6 +194,7 @@ struct ResolvedSSHOptions: Sendable {
   var keyFiles: [String]
   /// Whether `keyFiles` were named (so a missing one is worth mentioning).
   var keyFilesExplicit: Bool
+  var signers: [String: any SSHSigner]
   var password: String?
   var passphrase: String?
   var knownHostsFile: String
@@ -209,4 +213,11 @@ struct ResolvedSSHOptions: Sendable {
   var knownHostsName: String {
     port == 22 ? address.lowercased() : "[\(address.lowercased())]:\(port)"
   }
+}
+
+/// A private key that signs in-process (`SSHOptions.signers`): the public key blob the server is
+/// offered (`string algorithm, string key`), and raw signatures (libssh2 adds the algorithm).
+public protocol SSHSigner: Sendable {
+  var publicKeyBlob: [UInt8] { get }
+  func sign(_ data: [UInt8]) -> [UInt8]?
 }

@@ -59,7 +59,7 @@ extension SSHSession {
       var warnings = r.warnings
       var known: KnownHosts?
       do throws(SSHError) {
-        known = try KnownHosts(session: s, path: r.knownHostsFile)
+        known = try KnownHosts(session: s, path: r.knownHostsFile, for: r.knownHostsName)
       } catch where r.hostKeyPolicy == .off {
         known = nil
       }

@@ -159,6 +159,18 @@ public struct HostFacts: Sendable {
     ]
   }
 
+  /// What `variables` is made of: equal inputs, equal variables.
+  public struct Variables: Sendable, Equatable {
+    var osID: String, osLike: [String], osVersion: String, osPrettyName: String
+    var hostname: String, user: String, addresses: [String]
+  }
+
+  public var variableInputs: Variables {
+    Variables(
+      osID: osID, osLike: osLike, osVersion: osVersion, osPrettyName: osPrettyName, hostname: hostname, user: user,
+      addresses: addresses)
+  }
+
   /// Names of the facts above, known before any host is contacted (for validation).
   public static let variableNames: Set<String> = [
     "os_family", "os_id", "os_like", "os_version", "os_name", "hostname", "remote_user", "addresses",

@@ -108,8 +108,9 @@ public enum MySQLTask: TaskKind {
 
     public func factRequests(_ context: TaskContext) throws(Diagnostic) -> (paths: [FactRequest], probes: [ProbeRequest]) {
       let d = try desired(context)
-      // The schema is read whether or not it is needed: whether it is depends on this host's
-      // catalogue, which comes back in the same round trip as the schema host's answer.
+      // Whether the schema is needed depends on this host's catalogue: its host's survey sends
+      // its stat and digest, and its bytes come in a round trip of their own only when a
+      // database lacks it.
       let schema = d.schema.map { FactRequest(host: $0.fromHost, path: $0.path, needs: [.stat, .content]) }
       return (schema.map { [$0] } ?? [], [probe(d)])
     }
@@ -236,7 +237,7 @@ public enum MySQLTask: TaskKind {
       let missing = schema.into.filter { (state.tables[$0] ?? 0) == 0 }
       if !missing.isEmpty {
         let facts: PathFacts
-        do throws(Diagnostic) { facts = try context.pathFacts(schema.path, on: schema.fromHost) } catch {
+        do throws(Diagnostic) { facts = try context.pathFactsWithContent(schema.path, on: schema.fromHost) } catch {
           throw Diagnostic.error("cannot read the schema \(schema.path) from \(schema.fromHost): \(error.message)", at: schemaRange)
         }
         guard facts.exists, let text = facts.content else {

@@ -36,6 +36,10 @@ public enum PropertiesTask: TaskKind {
       ([FactRequest(try context.targetPath(), [.stat, .content])], [])
     }
 
+    /// Its plan is a function of the target's content and the variables: an unchanged file
+    /// whose record matches is ok.
+    public var recordable: Bool { true }
+
     public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
       let path = try context.targetPath()
       let facts = try context.pathFacts(path)

@@ -30,11 +30,15 @@ public final class TaskContext {
   public let peerProblems: [String: String]
   /// Whether file contents should be diffed (requests small files' contents for diffs).
   public let wantDiff: Bool
+  /// Reads a file of another host whose survey sent only its stat and digest: a plan that
+  /// turns out to need the bytes (a schema to load) costs that host one more round trip, a
+  /// plan that does not, none.
+  public let fetchPeerContent: (@Sendable (_ host: String, _ path: String) -> Result<PathFacts, Diagnostic>)?
 
   public init(
     task: TaskDecl, hostName: String, scope: VariableScope, functions: FunctionTable, facts: HostFacts?,
     peerFacts: [String: HostFacts] = [:], peerProblems: [String: String] = [:], templates: TemplateSource,
-    wantDiff: Bool = false
+    wantDiff: Bool = false, fetchPeerContent: (@Sendable (_ host: String, _ path: String) -> Result<PathFacts, Diagnostic>)? = nil
   ) {
     self.task = task
     self.hostName = hostName
@@ -45,6 +49,7 @@ public final class TaskContext {
     self.peerProblems = peerProblems
     self.templates = templates
     self.wantDiff = wantDiff
+    self.fetchPeerContent = fetchPeerContent
   }
 
   public var kindName: String { task.kind.name }
@@ -149,6 +154,18 @@ public final class TaskContext {
       throw Diagnostic.error("internal: facts for \(path) on \(host) were not gathered", at: task.range)
     }
     return facts.path(path)
+  }
+
+  /// The same with the file's bytes, fetched from `host` when its survey left them out.
+  public func pathFactsWithContent(_ path: String, on host: String) throws(Diagnostic) -> PathFacts {
+    let facts = try pathFacts(path, on: host)
+    guard facts.type == .file || facts.type == .symlink, facts.content == nil, host != hostName, let fetchPeerContent else {
+      return facts
+    }
+    switch fetchPeerContent(host, path) {
+    case .success(let fetched): return fetched
+    case .failure(let why): throw Diagnostic.error(why.message, at: task.range)
+    }
   }
 
   // MARK: - Templates

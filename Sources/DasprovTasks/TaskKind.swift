@@ -61,10 +61,19 @@ public protocol TaskArguments: Sendable {
   /// Checks that need no facts beyond evaluating each expression (a `mode` must be octal), so
   /// `dasprov validate` reports them.
   func check(_ context: TaskContext) throws(Diagnostic)
+  /// Whether the host's record of what dasprov wrote can vouch for this task: its plan reads
+  /// only its target's facts (contents included), variables and host facts, and changes only
+  /// its target — so the same inputs and the same content give the same plan.
+  var recordable: Bool { get }
+  /// The plan when the record shows that the target's content is what these inputs made of it
+  /// last time, checked to be a fixpoint: what still depends on the current stat (a mode).
+  func planRecorded(_ context: TaskContext) throws(Diagnostic) -> TaskPlan
 }
 
 extension TaskArguments {
   public func check(_ context: TaskContext) throws(Diagnostic) {}
+  public var recordable: Bool { false }
+  public func planRecorded(_ context: TaskContext) throws(Diagnostic) -> TaskPlan { TaskPlan() }
 }
 
 extension TaskKind {

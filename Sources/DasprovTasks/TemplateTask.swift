@@ -31,6 +31,17 @@ public enum TemplateTask: TaskKind {
 
     public func check(_ context: TaskContext) throws(Diagnostic) { _ = try context.mode(attributes.mode) }
 
+    public var recordable: Bool { true }
+
+    /// The content is the rendered template (the record says so): only the mode and owner
+    /// can differ.
+    public func planRecorded(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
+      let path = try context.targetPath()
+      let (mode, owner, group) = try attributes.evaluate(context)
+      return TaskPlan(
+        changes: AttributeCheck.changes(path: path, facts: try context.pathFacts(path), mode: mode, owner: owner, group: group))
+    }
+
     public func plan(_ context: TaskContext) throws(Diagnostic) -> TaskPlan {
       let path = try context.targetPath()
       let rendered = try context.render(template).text

@@ -7,6 +7,10 @@ internal import CLibXML2
 /// The document is never re-serialised, so everything the operations do not touch — comments,
 /// indentation, attribute order and quotes, CRLF, the XML declaration — keeps its exact bytes.
 public enum XMLEditor {
+  /// The libxml2 the edits run on (its version, e.g. "20914"): part of what a record of an
+  /// edited file is keyed by.
+  public static let libraryVersion = __xmlParserVersion()?.pointee.map { String(cString: $0) } ?? LIBXML_DOTTED_VERSION
+
   /// Applies `operations` in order; each sees the bytes the previous ones produced.
   ///
   /// - Parameters:

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DasprovCore
+import DasprovEngine
 import Foundation
 
 /// `dasprov`: provisions WSO2 DAS clusters over SSH from an Ansible-style inventory.
@@ -17,7 +18,7 @@ struct Dasprov: ParsableCommand {
         2  plan found changes to make
         3  a host failed, was unreachable, or a rolling restart halted
       """,
-    version: "0.1.0",
+    version: DasprovVersion.string,
     subcommands: [
       ApplyCommand.self, PlanCommand.self, ValidateCommand.self, InventoryCommand.self, FactsCommand.self,
       TopologyCommand.self, RollbackCommand.self, SandboxCommand.self,

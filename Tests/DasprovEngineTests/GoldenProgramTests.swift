@@ -38,9 +38,16 @@ import Testing
       start: ["/opt/wso2das/bin/wso2server.sh", "start", "-receiverNode"], port: 9443, address: "10.0.0.5",
       logFile: "/opt/wso2das/repository/logs/wso2carbon.log", logLine: "WSO2 Carbon started", timeoutSeconds: 300)
     return [
-      ("facts", FactProgram(requests: requests, probes: probes, endMarker: "@end-1-2-3-4").program),
+      ("facts", FactProgram(requests: requests, probes: probes, records: true, endMarker: "@end-1-2-3-4").program),
       ("facts-addresses", FactProgram(requests: [], probes: [], addresses: true, endMarker: "@end-1-2-3-4").program),
-      ("apply", ApplyProgram(changes: changes, runID: "20261204T120000000Z", notify: ["restart"], stagingDirectory: "/var/lib/dasprov/staging", hostName: "host1").program),
+      ("facts-contents", FactProgram(contentsOf: [requests[0].path, "/opt/it's here/$(x)"], endMarker: "@end-1-2-3-4").program),
+      (
+        "apply",
+        ApplyProgram(
+          changes: changes, runID: "20261204T120000000Z", notify: ["restart"], stagingDirectory: "/var/lib/dasprov/staging",
+          hostName: "host1", records: [(0x0123_4567_89ab_cdef, FileRecord(key: .of([1]), output: .of([2])))]
+        ).program
+      ),
       ("restart", RestartProgram(handler: "restart", spec: restart).program),
       ("command-handler", CommandHandlerProgram(handler: "reload", argv: ["systemctl", "reload", "it's"]).program),
       ("rollback", RollbackProgram().program),

@@ -36,7 +36,9 @@ final class Scratch {
 func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
 
 @Suite struct RemoteScriptTests {
-  @Test func factScriptReportsEverythingInOneRun() async throws {
+  /// The survey: every path's stat and digest, the record, probes — no contents; those come in
+  /// the contents round trip, with their stat again.
+  @Test func theSurveySendsDigestsAndTheContentsRoundTripTheBytes() async throws {
     let s = try Scratch()
     try s.write("conf/a.xml", "<a enable=\"false\"/>\n")
     try FileManager.default.createSymbolicLink(atPath: s.path + "/link", withDestinationPath: s.path + "/conf")
@@ -50,14 +52,20 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     ]
     try s.write("conf/odd\\name\nwith newline ü.txt", "odd\n")
     let probes = [ProbeRequest(["true"]), ProbeRequest(["sh", "-c", "exit 3"])]
-    let program = FactProgram(requests: requests, probes: probes)
+    let tag = HostRecords.tag(host: "h", path: s.path + "/conf/a.xml")
+    let line = HostRecords.text(tag: tag, FileRecord(key: .of([1]), output: .of([2])))
+    try s.write("home/state/records", "junk\n" + line + "\n")
+    let program = FactProgram(requests: requests, probes: probes, records: true)
     let out = try await runLocally(program.program.text, home: s.path + "/home")
     #expect(out.status == 0, "\(String(decoding: out.stderr, as: UTF8.self))")
-    let facts = try program.parse(out.stdout).facts
+    let gathered = try program.parse(out.stdout)
+    #expect(gathered.records?.lines == [tag: FileRecord(key: .of([1]), output: .of([2]))])
+    let facts = gathered.facts
+    #expect(!String(decoding: out.stdout, as: UTF8.self).contains("enable="), "the survey sends no contents")
     let a = facts.path(s.path + "/conf/a.xml")
     #expect(a.type == .file)
     #expect(a.mode == 0o644)
-    #expect(a.content == Array("<a enable=\"false\"/>\n".utf8))
+    #expect(a.content == nil)
     #expect(a.sha256 == SHA256.hex(Array("<a enable=\"false\"/>\n".utf8)))
     #expect(facts.path(s.path + "/link").type == .symlink)
     #expect(facts.path(s.path + "/link").linkTarget == s.path + "/conf")
@@ -66,33 +74,46 @@ func stateDir(_ s: Scratch) -> String { s.path + "/home/state" }
     let odd = facts.path(s.path + "/conf/odd\\name\nwith newline ü.txt")
     #expect(odd.type == .file)
     #expect(odd.sha256 == SHA256.hex(Array("odd\n".utf8)), "escaped names are matched to their hashes")
-    #expect(odd.content == Array("odd\n".utf8))
     #expect(facts.path(s.path + "/conf").type == .directory)
-    #expect(facts.path(s.path + "/conf").content == nil)
     #expect(facts.probes[["true"]] == 0)
     #expect(facts.probes[["sh", "-c", "exit 3"]] == 3)
     #expect(!facts.osID.isEmpty)
     #expect(!facts.hostname.isEmpty)
+
+    let read = FactProgram(contentsOf: [s.path + "/conf/a.xml", s.path + "/missing file $(x)", oddName(s), s.path + "/conf"])
+    let second = try await runLocally(read.program.text, home: s.path + "/home")
+    let contents = try read.parse(second.stdout).facts
+    #expect(contents.path(s.path + "/conf/a.xml").content == Array("<a enable=\"false\"/>\n".utf8))
+    #expect(contents.path(s.path + "/conf/a.xml").sha256 == a.sha256)
+    #expect(contents.path(oddName(s)).content == Array("odd\n".utf8))
+    #expect(contents.path(s.path + "/missing file $(x)").type == .missing)
+    #expect(contents.path(s.path + "/conf").type == .directory)
+    #expect(contents.path(s.path + "/conf").content == nil)
   }
+
+  private func oddName(_ s: Scratch) -> String { s.path + "/conf/odd\\name\nwith newline ü.txt" }
 
   /// Raw sections end only at the script's own marker: contents that look like fact lines, a
   /// marker of another run, NUL bytes and no final newline all arrive byte for byte.
   @Test func rawSectionsCarryAnyBytes() async throws {
     let s = try Scratch()
     let tricky: [UInt8] = Array("<a/>\n@done\n@end-0-0-0-0\n@cat\n".utf8) + [0, 0xff, 0x0a, 0x40] + Array("no newline at the end".utf8)
-    FileManager.default.createFile(atPath: s.path + "/t.xml", contents: Data(tricky))
+    #expect(FileManager.default.createFile(atPath: s.path + "/t.xml", contents: Data(tricky)))
     try s.write("empty", "")
-    let requests = [FactRequest(s.path + "/t.xml", [.stat, .hash, .content]), FactRequest(s.path + "/empty", [.stat, .content])]
     let probes = [ProbeRequest(["printf", "%s", "@done\n@probe 0 7"], capture: true)]
-    let program = FactProgram(requests: requests, probes: probes)
+    let survey = FactProgram(requests: [FactRequest(s.path + "/t.xml", [.stat, .content])], probes: probes)
+    let first = try await runLocally(survey.program.text, home: s.path + "/home")
+    let surveyed = try survey.parse(first.stdout).facts
+    #expect(surveyed.probeOutputs[probes[0].argv] == Array("@done\n@probe 0 7".utf8))
+    #expect(surveyed.probes[probes[0].argv] == 0)
+    #expect(surveyed.path(s.path + "/t.xml").sha256 == SHA256.hex(tricky))
+    let program = FactProgram(contentsOf: [s.path + "/t.xml", s.path + "/empty"])
     let out = try await runLocally(program.program.text, home: s.path + "/home")
     #expect(out.status == 0, "\(String(decoding: out.stderr, as: UTF8.self))")
     let facts = try program.parse(out.stdout).facts
     #expect(facts.path(s.path + "/t.xml").content == tricky)
     #expect(facts.path(s.path + "/t.xml").sha256 == SHA256.hex(tricky))
     #expect(facts.path(s.path + "/empty").content == [])
-    #expect(facts.probeOutputs[probes[0].argv] == Array("@done\n@probe 0 7".utf8))
-    #expect(facts.probes[probes[0].argv] == 0)
     // Output cut off inside a raw section is an error, not facts.
     let cut = Array(out.stdout.prefix(out.stdout.count / 2))
     #expect(throws: FactOutputError.self) { try program.parse(cut) }

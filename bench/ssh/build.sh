@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the transport benchmark (bench/ssh/main.swift, release) as a package of its own over
-# the repository's CLibSSH2, DasprovCore and DasprovSSH sources, so it measures exactly the code
+# the repository's CLibSSH2, DasprovCore, DasprovShell (the remote programs the transport runs)
+# and DasprovSSH sources, so it measures exactly the code
 # dasprov runs. Used by bench/run.sh and bench/ssh/run.sh.
 #
 #   bench/ssh/build.sh PACKAGE_DIR LOG    # prints the benchmark binary's path
@@ -10,7 +11,7 @@ repo=$(cd "$here/../.." && pwd)
 pkg=$1
 log=$2
 mkdir -p "$pkg/Sources/ssh-bench"
-for t in CLibSSH2 DasprovCore DasprovSSH; do ln -sfn "$repo/Sources/$t" "$pkg/Sources/$t"; done
+for t in CLibSSH2 DasprovCore DasprovShell DasprovSSH; do ln -sfn "$repo/Sources/$t" "$pkg/Sources/$t"; done
 cp "$here/main.swift" "$pkg/Sources/ssh-bench/main.swift"
 cat > "$pkg/Package.swift" <<'SWIFT'
 // swift-tools-version:6.0
@@ -25,7 +26,8 @@ let package = Package(
     .target(
       name: "DasprovCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
       path: "Sources/DasprovCore"),
-    .target(name: "DasprovSSH", dependencies: ["DasprovCore", "CLibSSH2"], path: "Sources/DasprovSSH"),
+    .target(name: "DasprovShell", dependencies: ["DasprovCore"], path: "Sources/DasprovShell", exclude: ["Programs"]),
+    .target(name: "DasprovSSH", dependencies: ["DasprovCore", "DasprovShell", "CLibSSH2"], path: "Sources/DasprovSSH"),
     .executableTarget(name: "ssh-bench", dependencies: ["DasprovSSH", "DasprovCore"], path: "Sources/ssh-bench"),
   ])
 SWIFT

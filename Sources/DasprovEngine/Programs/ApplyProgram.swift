@@ -11,13 +11,19 @@ public struct ApplyProgram: Sendable {
   /// Where large uploads were staged before the program runs (by the transport).
   public var stagingDirectory: String
   public var hostName: String
+  /// Lines for the host's record, written once every change is made.
+  public var records: [(tag: UInt64, record: FileRecord)]
 
-  public init(changes: [Change], runID: String, notify: [String], stagingDirectory: String, hostName: String) {
+  public init(
+    changes: [Change], runID: String, notify: [String], stagingDirectory: String, hostName: String,
+    records: [(tag: UInt64, record: FileRecord)] = []
+  ) {
     self.changes = changes
     self.runID = runID
     self.notify = notify
     self.stagingDirectory = stagingDirectory
     self.hostName = hostName
+    self.records = records
   }
 
   public var program: ShellProgram {
@@ -47,6 +53,9 @@ public struct ApplyProgram: Sendable {
           p.step("run", [i, chdir ?? ""] + argv)
         }
       }
+    }
+    if !records.isEmpty {
+      p.step("record", records.flatMap { [Digest256.hex16($0.tag), $0.record.key.description, $0.record.output.description] })
     }
     return p
   }

@@ -21,7 +21,7 @@ service_account() {
     acct_problem="$1 belongs to root, so DAS would run as root: set das_user to its service user (or das_user=root to run it as root on purpose)"
     return
   fi
-  if ! id -u -- "$acct_user" >/dev/null 2>&1; then acct_problem="user $acct_user does not exist"; return; fi
+  acct_uid=$(id -u -- "$acct_user" 2>/dev/null) || { acct_problem="user $acct_user does not exist"; return; }
   if [ -z "$acct_java_home" ]; then
     # shellcheck disable=SC2016 # expanded by the user's login shell, not here
     acct_java_home=$(as_login_shell "$acct_user" 'printf %s "${JAVA_HOME:-}"' 2>/dev/null) || acct_java_home=
@@ -37,9 +37,14 @@ service_account() {
 
 # as_login_shell USER SCRIPT: SCRIPT in a login /bin/sh of USER (service users' own shells are
 # often nologin, hence -s). From root with runuser; as USER itself directly; else through sudo.
+# This program's effective UID is read from /proc with built-ins, and its user name is asked of
+# `id` only when that UID is USER's (acct_uid): every fork here is paid on every host of every
+# run, a no-op's included.
 as_login_shell() {
-  if [ "$(id -un)" = "$1" ]; then sh -lc "$2"
-  elif [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then runuser -l "$1" -s /bin/sh -c "$2"
+  acct_self=; while read -r acct_k _ acct_e _; do [ "$acct_k" = Uid: ] && { acct_self=$acct_e; break; }; done 2>/dev/null </proc/self/status
+  [ -n "$acct_self" ] || acct_self=$(id -u)
+  if [ "$acct_self" = "${acct_uid:-}" ] && [ "$(id -un)" = "$1" ]; then sh -lc "$2"
+  elif [ "$acct_self" = 0 ] && command -v runuser >/dev/null 2>&1; then runuser -l "$1" -s /bin/sh -c "$2"
   else sudo -n -u "$1" sh -lc "$2"
   fi
 }

@@ -14,7 +14,8 @@ extension ProgramSources {
 # Steps: pending HANDLER…; then per change I: write I PATH MODE OWNER GROUP (base64 on stdin),
 #        upload I PATH STAGED SHA256 MODE OWNER GROUP, link I PATH TARGET,
 #        directory I PATH MODE OWNER GROUP, attributes I PATH MODE OWNER GROUP,
-#        remove I PATH RECURSIVE BACKUP, run I CHDIR ARGV…, run_input I CHDIR ARGV… (base64 on stdin).
+#        remove I PATH RECURSIVE BACKUP, run I CHDIR ARGV…, run_input I CHDIR ARGV… (base64 on stdin);
+#        last, record TAG KEY DIGEST… (after every change was made).
 # Output: `@done I` per change made, `@fail I MESSAGE` (I is -1 for the run itself), `@applied`.
 : "${RUN:?}" "${HOST:?}"
 # shellcheck source=prologue.sh
@@ -119,6 +120,25 @@ run_input() {
   i=$1; d=$2; shift 2
   base64 -d | ( if [ -n "$d" ]; then cd -- "$d" || exit; fi; exec "$@" ) >&2 || fail "$i" "command exited with status $?"
   done_ "$i"
+}
+
+# Replaces the lines of these tags in $S/records, the record of what dasprov last wrote here
+# (digests only; see facts.sh), atomically, with built-ins and one rename. It is only ever a
+# shortcut for the next run: if it cannot be written, that run plans these files the slow way.
+# Private (0600): a digest of a file with a password in it is only for those who may read it.
+record() {
+  R="$S/records"; N="$S/.records.$$"
+  umask 077
+  if {
+    if [ -r "$R" ]; then
+      while IFS=' ' read -r t k o; do
+        [ -n "$t" ] || continue
+        case " $* " in *" $t "*) ;; *) printf '%s %s %s\n' "$t" "$k" "$o" ;; esac
+      done < "$R"
+    fi
+    while [ $# -ge 3 ]; do printf '%s %s %s\n' "$1" "$2" "$3"; shift 3; done
+  } > "$N"; then mv -f -- "$N" "$R"; else rm -f -- "$N"; fi
+  umask 022
 }
 
 # @steps

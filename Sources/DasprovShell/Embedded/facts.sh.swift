@@ -5,10 +5,13 @@ extension ProgramSources {
 #!/bin/sh
 # dasprov: gather facts (read-only).
 #
-# One exec per host reports the OS, pending restarts, and what the plan needs about every path,
-# in a handful of processes whatever the number of paths: one `find` for types, modes, owners,
-# sizes and link targets; one `sha256sum`; one `cat` for every file edited on the controller.
-# Forks, not bytes, are what cost time here.
+# A run's first round trip (the survey) reports the OS, pending restarts, the record of what
+# dasprov last wrote here, and what the plan needs about every path — type, mode, owner, size,
+# link target, and the SHA-256 of files — but no file contents, in a handful of processes
+# whatever the number of paths: one `find`, one `sha256sum`. A file whose digest and inputs
+# match the record is as dasprov left it, and its plan needs nothing more; the contents of the
+# others come in a second round trip (facts_find and facts_cat alone). Forks, then bytes, are
+# what cost time here: a no-op sends digests, not files.
 #
 # Binary sections (NUL-separated names, file contents, probe output) come raw, each ended by a
 # newline and a line holding the marker E, drawn at random for each run: no file on the host can
@@ -16,8 +19,8 @@ extension ProgramSources {
 # controller, a third fewer bytes.
 #
 # Parameters: E (the end marker), CAT_LIMIT (bytes of contents at most).
-# Steps: facts_find PATH…, facts_sha PATH…, facts_cat PATH…, facts_list INDEX PATH,
-#        probe INDEX ARGV…, probe_output INDEX ARGV…, addresses,
+# Steps: host_facts, records, facts_find PATH…, facts_sha PATH…, facts_cat PATH…,
+#        facts_list INDEX PATH, probe INDEX ARGV…, probe_output INDEX ARGV…, addresses,
 #        account NAME HOME USER JAVA_HOME (a server's account: account.sh).
 : "${E:?}" "${CAT_LIMIT:?}"
 # shellcheck source=prologue.sh
@@ -25,12 +28,31 @@ extension ProgramSources {
 # shellcheck source=account.sh
 . ./account.sh
 printf '@raw %s\n' "$E"
-printf '@state %s\n' "$S"
-f=/etc/os-release; [ -r "$f" ] || f=/usr/lib/os-release
-printf '@os\n'; while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f" 2>/dev/null; printf '@end\n'
-h=; read -r h < /proc/sys/kernel/hostname 2>/dev/null || h=$(uname -n); printf '@hostname %s\n' "$h"
-printf '@user %s\n' "${USER:-${LOGNAME:-$(id -un)}}"
-printf '@pending\n'; for f in "$S"/pending/*; do [ -e "$f" ] && printf '%s\n' "${f##*/}"; done; printf '@end\n'
+
+# The state directory, the OS (only the os-release keys the controller reads), host name, user,
+# and the restarts still owed from an earlier run.
+host_facts() {
+  printf '@state %s\n' "$S"
+  f=/etc/os-release; [ -r "$f" ] || f=/usr/lib/os-release
+  printf '@os\n'
+  while IFS= read -r l || [ -n "$l" ]; do
+    case $l in ID=* | ID_LIKE=* | VERSION_ID=* | PRETTY_NAME=*) printf '%s\n' "$l" ;; esac
+  done < "$f" 2>/dev/null
+  printf '@end\n'
+  h=; read -r h < /proc/sys/kernel/hostname 2>/dev/null || h=$(uname -n); printf '@hostname %s\n' "$h"
+  printf '@user %s\n' "${USER:-${LOGNAME:-$(id -un)}}"
+  printf '@pending\n'; for f in "$S"/pending/*; do [ -e "$f" ] && printf '%s\n' "${f##*/}"; done; printf '@end\n'
+}
+
+# What dasprov last wrote here: $S/records, one `TAG KEY DIGEST` line per file (digests only),
+# read with built-ins.
+records() {
+  printf '@records\n'
+  if [ -r "$S/records" ]; then
+    while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$S/records"
+  fi
+  printf '@end\n'
+}
 
 # Ends a raw section: a newline (the section may not end with one), then the marker line.
 end_raw() { printf '\n%s\n' "$E"; }

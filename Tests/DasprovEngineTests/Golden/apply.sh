@@ -12,7 +12,8 @@ HOST=host1
 # Steps: pending HANDLER…; then per change I: write I PATH MODE OWNER GROUP (base64 on stdin),
 #        upload I PATH STAGED SHA256 MODE OWNER GROUP, link I PATH TARGET,
 #        directory I PATH MODE OWNER GROUP, attributes I PATH MODE OWNER GROUP,
-#        remove I PATH RECURSIVE BACKUP, run I CHDIR ARGV…, run_input I CHDIR ARGV… (base64 on stdin).
+#        remove I PATH RECURSIVE BACKUP, run I CHDIR ARGV…, run_input I CHDIR ARGV… (base64 on stdin);
+#        last, record TAG KEY DIGEST… (after every change was made).
 # Output: `@done I` per change made, `@fail I MESSAGE` (I is -1 for the run itself), `@applied`.
 : "${RUN:?}" "${HOST:?}"
 # Included by every program that keeps state on the host. Sets S, the host's dasprov state
@@ -175,6 +176,25 @@ run_input() {
   done_ "$i"
 }
 
+# Replaces the lines of these tags in $S/records, the record of what dasprov last wrote here
+# (digests only; see facts.sh), atomically, with built-ins and one rename. It is only ever a
+# shortcut for the next run: if it cannot be written, that run plans these files the slow way.
+# Private (0600): a digest of a file with a password in it is only for those who may read it.
+record() {
+  R="$S/records"; N="$S/.records.$$"
+  umask 077
+  if {
+    if [ -r "$R" ]; then
+      while IFS=' ' read -r t k o; do
+        [ -n "$t" ] || continue
+        case " $* " in *" $t "*) ;; *) printf '%s %s %s\n' "$t" "$k" "$o" ;; esac
+      done < "$R"
+    fi
+    while [ $# -ge 3 ]; do printf '%s %s %s\n' "$1" "$2" "$3"; shift 3; done
+  } > "$N"; then mv -f -- "$N" "$R"; else rm -f -- "$N"; fi
+  umask 022
+}
+
 pending restart
 write 0 /opt/wso2das-3.1.0/repository/conf/carbon.xml '' '' '' <<'DASPROV_1_ae9ec023e4960823'
 PFNlcnZlcj4KICA8T2Zmc2V0PjA8L09mZnNldD4KPC9TZXJ2ZXI+Cg==
@@ -188,4 +208,5 @@ run_input 6 /tmp mysql --batch <<'DASPROV_7_81848989840227cc'
 Q1JFQVRFIERBVEFCQVNFIHJlZ2RiOwo=
 DASPROV_7_81848989840227cc
 run 7 '' touch '/tmp/ran $(x)'
+record 0123456789abcdef 4bf5122f344554c53bde2ebb8cd2b7e3d1600ad631c385a5d7cce23c7785459a dbc1b4c900ffe48d575b5da5c638040125f65db0fe3e24494b76ea986457d986
 printf '@applied\n'

@@ -3,10 +3,13 @@ E=@end-1-2-3-4
 CAT_LIMIT=16777216
 # dasprov: gather facts (read-only).
 #
-# One exec per host reports the OS, pending restarts, and what the plan needs about every path,
-# in a handful of processes whatever the number of paths: one `find` for types, modes, owners,
-# sizes and link targets; one `sha256sum`; one `cat` for every file edited on the controller.
-# Forks, not bytes, are what cost time here.
+# A run's first round trip (the survey) reports the OS, pending restarts, the record of what
+# dasprov last wrote here, and what the plan needs about every path — type, mode, owner, size,
+# link target, and the SHA-256 of files — but no file contents, in a handful of processes
+# whatever the number of paths: one `find`, one `sha256sum`. A file whose digest and inputs
+# match the record is as dasprov left it, and its plan needs nothing more; the contents of the
+# others come in a second round trip (facts_find and facts_cat alone). Forks, then bytes, are
+# what cost time here: a no-op sends digests, not files.
 #
 # Binary sections (NUL-separated names, file contents, probe output) come raw, each ended by a
 # newline and a line holding the marker E, drawn at random for each run: no file on the host can
@@ -14,8 +17,8 @@ CAT_LIMIT=16777216
 # controller, a third fewer bytes.
 #
 # Parameters: E (the end marker), CAT_LIMIT (bytes of contents at most).
-# Steps: facts_find PATH…, facts_sha PATH…, facts_cat PATH…, facts_list INDEX PATH,
-#        probe INDEX ARGV…, probe_output INDEX ARGV…, addresses,
+# Steps: host_facts, records, facts_find PATH…, facts_sha PATH…, facts_cat PATH…,
+#        facts_list INDEX PATH, probe INDEX ARGV…, probe_output INDEX ARGV…, addresses,
 #        account NAME HOME USER JAVA_HOME (a server's account: account.sh).
 : "${E:?}" "${CAT_LIMIT:?}"
 # Included by every program that keeps state on the host. Sets S, the host's dasprov state
@@ -48,7 +51,7 @@ service_account() {
     acct_problem="$1 belongs to root, so DAS would run as root: set das_user to its service user (or das_user=root to run it as root on purpose)"
     return
   fi
-  if ! id -u -- "$acct_user" >/dev/null 2>&1; then acct_problem="user $acct_user does not exist"; return; fi
+  acct_uid=$(id -u -- "$acct_user" 2>/dev/null) || { acct_problem="user $acct_user does not exist"; return; }
   if [ -z "$acct_java_home" ]; then
     # shellcheck disable=SC2016 # expanded by the user's login shell, not here
     acct_java_home=$(as_login_shell "$acct_user" 'printf %s "${JAVA_HOME:-}"' 2>/dev/null) || acct_java_home=
@@ -63,9 +66,14 @@ service_account() {
 }
 # as_login_shell USER SCRIPT: SCRIPT in a login /bin/sh of USER (service users' own shells are
 # often nologin, hence -s). From root with runuser; as USER itself directly; else through sudo.
+# This program's effective UID is read from /proc with built-ins, and its user name is asked of
+# `id` only when that UID is USER's (acct_uid): every fork here is paid on every host of every
+# run, a no-op's included.
 as_login_shell() {
-  if [ "$(id -un)" = "$1" ]; then sh -lc "$2"
-  elif [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then runuser -l "$1" -s /bin/sh -c "$2"
+  acct_self=; while read -r acct_k _ acct_e _; do [ "$acct_k" = Uid: ] && { acct_self=$acct_e; break; }; done 2>/dev/null </proc/self/status
+  [ -n "$acct_self" ] || acct_self=$(id -u)
+  if [ "$acct_self" = "${acct_uid:-}" ] && [ "$(id -un)" = "$1" ]; then sh -lc "$2"
+  elif [ "$acct_self" = 0 ] && command -v runuser >/dev/null 2>&1; then runuser -l "$1" -s /bin/sh -c "$2"
   else sudo -n -u "$1" sh -lc "$2"
   fi
 }
@@ -79,12 +87,31 @@ as_server_user() {
   fi
 }
 printf '@raw %s\n' "$E"
-printf '@state %s\n' "$S"
-f=/etc/os-release; [ -r "$f" ] || f=/usr/lib/os-release
-printf '@os\n'; while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$f" 2>/dev/null; printf '@end\n'
-h=; read -r h < /proc/sys/kernel/hostname 2>/dev/null || h=$(uname -n); printf '@hostname %s\n' "$h"
-printf '@user %s\n' "${USER:-${LOGNAME:-$(id -un)}}"
-printf '@pending\n'; for f in "$S"/pending/*; do [ -e "$f" ] && printf '%s\n' "${f##*/}"; done; printf '@end\n'
+
+# The state directory, the OS (only the os-release keys the controller reads), host name, user,
+# and the restarts still owed from an earlier run.
+host_facts() {
+  printf '@state %s\n' "$S"
+  f=/etc/os-release; [ -r "$f" ] || f=/usr/lib/os-release
+  printf '@os\n'
+  while IFS= read -r l || [ -n "$l" ]; do
+    case $l in ID=* | ID_LIKE=* | VERSION_ID=* | PRETTY_NAME=*) printf '%s\n' "$l" ;; esac
+  done < "$f" 2>/dev/null
+  printf '@end\n'
+  h=; read -r h < /proc/sys/kernel/hostname 2>/dev/null || h=$(uname -n); printf '@hostname %s\n' "$h"
+  printf '@user %s\n' "${USER:-${LOGNAME:-$(id -un)}}"
+  printf '@pending\n'; for f in "$S"/pending/*; do [ -e "$f" ] && printf '%s\n' "${f##*/}"; done; printf '@end\n'
+}
+
+# What dasprov last wrote here: $S/records, one `TAG KEY DIGEST` line per file (digests only),
+# read with built-ins.
+records() {
+  printf '@records\n'
+  if [ -r "$S/records" ]; then
+    while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$S/records"
+  fi
+  printf '@end\n'
+}
 
 # Ends a raw section: a newline (the section may not end with one), then the marker line.
 end_raw() { printf '\n%s\n' "$E"; }
@@ -116,5 +143,6 @@ account() {
   printf '@account %s\n%s\n%s\n%s\n%s\n@end\n' "$1" "$acct_owner" "$acct_user" "$acct_java_home" "$acct_problem"
 }
 
+host_facts
 addresses
 printf '@done\n'
