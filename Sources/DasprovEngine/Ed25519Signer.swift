@@ -19,14 +19,11 @@ struct Ed25519Signer: SSHSigner, @unchecked Sendable {
   /// The key in `path`, if it is an unencrypted OpenSSH ed25519 key whose halves agree.
   init?(path: String) {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-    let begin = "-----BEGIN OPENSSH PRIVATE KEY-----", end = "-----END OPENSSH PRIVATE KEY-----"
-    guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound,
-      let data = Data(base64Encoded: String(text[b.upperBound..<e.lowerBound].filter { !$0.isWhitespace }))
-    else { return nil }
-    var r = WireReader(bytes: [UInt8](data))
+    guard let data = SSHWireReader.openSSHPrivateKey(in: text) else { return nil }
+    var r = SSHWireReader(bytes: data)
     // "openssh-key-v1\0", cipher, kdf, kdf options, one key, its public blob, the private part.
     guard r.take(15) == Array("openssh-key-v1\0".utf8), r.string() == Array("none".utf8), r.string() == Array("none".utf8),
-      r.string() != nil, r.uint32() == 1, let blob = r.string(), var p = r.string().map({ WireReader(bytes: $0) })
+      r.string() != nil, r.uint32() == 1, let blob = r.string(), var p = r.string().map({ SSHWireReader(bytes: $0) })
     else { return nil }
     // Two equal check words, the key type, the public key, seed + public key, a comment.
     guard let c1 = p.uint32(), c1 == p.uint32(), p.string() == Array("ssh-ed25519".utf8), let pub = p.string(), pub.count == 32,
@@ -59,19 +56,4 @@ struct Ed25519Signer: SSHSigner, @unchecked Sendable {
   }
 
   private static let cache = Mutex<[String: Ed25519Signer?]>([:])
-
-  private struct WireReader {
-    let bytes: [UInt8]
-    var offset = 0
-
-    mutating func take(_ n: Int) -> [UInt8]? {
-      guard n >= 0, offset + n <= bytes.count else { return nil }
-      defer { offset += n }
-      return Array(bytes[offset..<(offset + n)])
-    }
-
-    mutating func uint32() -> UInt32? { take(4).map { $0.reduce(0) { $0 << 8 | UInt32($1) } } }
-
-    mutating func string() -> [UInt8]? { uint32().flatMap { take(Int($0)) } }
-  }
 }

@@ -21,11 +21,8 @@ struct PrivateKeyFile {
     if text.contains("Proc-Type: 4,ENCRYPTED") || text.contains("BEGIN ENCRYPTED PRIVATE KEY") { encrypted = true }
     if text.contains("BEGIN RSA PRIVATE KEY") { keyType = "ssh-rsa" }
     if text.contains("BEGIN EC PRIVATE KEY") { keyType = "ecdsa" }
-    let begin = "-----BEGIN OPENSSH PRIVATE KEY-----", end = "-----END OPENSSH PRIVATE KEY-----"
-    guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound else { return }
-    let body = text[b.upperBound..<e.lowerBound].filter { !$0.isWhitespace }
-    guard let data = Data(base64Encoded: String(body)) else { return }
-    var reader = SSHWireReader(bytes: [UInt8](data))
+    guard let key = SSHWireReader.openSSHPrivateKey(in: text) else { return }
+    var reader = SSHWireReader(bytes: key)
     let magic = Array("openssh-key-v1".utf8) + [0]
     guard reader.take(magic.count) == magic, let cipher = reader.string() else { return }
     encrypted = String(decoding: cipher, as: UTF8.self) != "none"
@@ -40,20 +37,32 @@ struct PrivateKeyFile {
 }
 
 /// Reads SSH wire-format fields (RFC 4251 §5).
-struct SSHWireReader {
+public struct SSHWireReader {
   let bytes: [UInt8]
   var offset = 0
 
-  mutating func take(_ n: Int) -> [UInt8]? {
+  public init(bytes: [UInt8]) { self.bytes = bytes }
+
+  /// The next `n` bytes, or nil when fewer are left.
+  public mutating func take(_ n: Int) -> [UInt8]? {
     guard n >= 0, offset + n <= bytes.count else { return nil }
     defer { offset += n }
     return Array(bytes[offset..<(offset + n)])
   }
 
-  mutating func string() -> [UInt8]? {
-    guard let len = take(4) else { return nil }
-    let n = Int(len[0]) << 24 | Int(len[1]) << 16 | Int(len[2]) << 8 | Int(len[3])
-    return take(n)
+  /// A 32-bit big-endian integer.
+  public mutating func uint32() -> UInt32? { take(4).map { $0.reduce(0) { $0 << 8 | UInt32($1) } } }
+
+  /// A string: a 32-bit length, then that many bytes.
+  public mutating func string() -> [UInt8]? { uint32().flatMap { take(Int($0)) } }
+
+  /// The binary body of an `-----BEGIN OPENSSH PRIVATE KEY-----` block in `text`, if it has one.
+  public static func openSSHPrivateKey(in text: String) -> [UInt8]? {
+    let begin = "-----BEGIN OPENSSH PRIVATE KEY-----", end = "-----END OPENSSH PRIVATE KEY-----"
+    guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound,
+      let data = Data(base64Encoded: String(text[b.upperBound..<e.lowerBound].filter { !$0.isWhitespace }))
+    else { return nil }
+    return [UInt8](data)
   }
 }
 
