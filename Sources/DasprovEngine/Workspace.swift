@@ -27,6 +27,10 @@ public struct Workspace: Sendable {
     var project: Project?
     if let root { project = try ProjectLoader.load(root: root, playbook: playbook, sources: reporting.sources) }
     let hosts = inventory.hosts.map { HostSpec(inventoryHost: $0, vars: rendered[$0.name]) }
+    // Every variable named like a secret, as each host sees it, is masked wherever the run prints.
+    for host in hosts {
+      for (name, value) in host.vars where HostVariables.isSecretName(name) { reporting.secrets.add(value.description) }
+    }
     var members: [String: [String]] = [:]
     for host in hosts {
       for g in host.groups + ["all"] { members[g, default: []].append(host.name) }

@@ -59,9 +59,6 @@ struct RunTarget: ParsableArguments {
   ) throws {
     let workspace = try Diagnostics.load(
       inventory: inventory, root: project.root, playbook: playbook, limit: flags.limit, vault: vault, color: flags.color, reporting: reporting)
-    for host in workspace.targets {
-      for (name, value) in host.vars where HostVariables.isSecretName(name) { reporting.secrets.add(value.description) }
-    }
     try Diagnostics.check(workspace.validate(selection: flags.selection), color: flags.color, reporting: reporting)
     var options = RunOptions(mode: mode)
     options.selection = flags.selection
@@ -156,9 +153,6 @@ struct ValidateCommand: ReportingCommand {
     let color = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
     let workspace = try Diagnostics.load(
       inventory: inventory, root: project.root, playbook: playbook, limit: nil, vault: vault, color: color, reporting: reporting)
-    for host in workspace.world.hosts {
-      for (name, value) in host.vars where HostVariables.isSecretName(name) { reporting.secrets.add(value.description) }
-    }
     try Diagnostics.check(workspace.validate(), color: color, reporting: reporting)
     let plays = workspace.project?.plays.count ?? 0
     print("ok: \(workspace.world.hosts.count) hosts, \(plays) plays, \(workspace.project?.modules.count ?? 0) modules")
